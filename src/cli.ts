@@ -1,0 +1,264 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './config.js';
+import { createContext, type CommandContext } from './commands/context.js';
+
+/**
+ * The command line: flags in, calls into the rest out. Every command rejects unknown flags,
+ * prints its own `--help`, and exits 2 on a usage or configuration error, 1 on a failure.
+ */
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  details?: string;
+  options: Options;
+  positionals?: { min: number; max: number; names: string };
+  run: (ctx: CommandContext, values: Values, positionals: string[]) => Promise<number>;
+  /** Flags that map straight onto config paths (they win over env and file). */
+  configOverrides?: (values: Values) => Record<string, unknown>;
+}
+
+const GLOBAL_OPTIONS: Options = {
+  config: { type: 'string', short: 'c' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const GLOBAL_HELP = `Global flags:
+  -c, --config <file>    YAML or JSON config file (environment variables win over it)
+      --log-level <lvl>  fatal, error, warn, info, debug, trace or silent
+  -h, --help             show help`;
+
+const notBuilt = (name: string) => async (ctx: CommandContext) => {
+  ctx.stderr.write(`dockerhub-sync ${name}: not built yet in this version.\n`);
+  return 1;
+};
+
+const lazy =
+  <M, K extends keyof M>(load: () => Promise<M>, key: K) =>
+  async (ctx: CommandContext, values: Values, positionals: string[]): Promise<number> => {
+    const module = await load();
+    const fn = module[key] as unknown as (c: CommandContext, v: Values, p: string[]) => Promise<number>;
+    return fn(ctx, values, positionals);
+  };
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  sync: {
+    summary: 'one pass over every configured endpoint, then exit',
+    usage: 'dockerhub-sync sync [--only a,b] [--namespace x]... [--full] [--backfill --from <ISO> [--to <ISO>]] [--dry-run]',
+    details: `  --only <a,b>        run only these endpoints (see \`dockerhub-sync status\` for names)
+  --namespace <x>     limit to this namespace / organization (repeatable)
+  --full              ignore cursors: re-read everything and detect deletions
+  --backfill          load older audit-log events: needs --from, optional --to (default now)
+  --from <ISO>        start of the backfill window, e.g. 2025-01-01
+  --to <ISO>          end of the backfill window
+  --dry-run           fetch and validate, write nothing
+  --no-progress       plain log lines even on a terminal`,
+    options: {
+      only: { type: 'string' },
+      namespace: { type: 'string', multiple: true },
+      full: { type: 'boolean' },
+      backfill: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+    },
+    run: lazy(() => import('./commands/sync.js'), 'syncCommand'),
+  },
+  serve: {
+    summary: 'run forever: cron schedules per endpoint, /healthz /readyz /metrics on PORT',
+    usage: 'dockerhub-sync serve [--port <n>]',
+    options: { port: { type: 'string' } },
+    configOverrides: (values) => ({ port: values.port }),
+    run: lazy(() => import('./commands/serve.js'), 'serveCommand'),
+  },
+  migrate: {
+    summary: 'apply database migrations and exit',
+    usage: 'dockerhub-sync migrate',
+    options: {},
+    run: async (ctx) => (await import('./commands/migrate.js')).migrateCommand(ctx),
+  },
+  status: {
+    summary: 'last run, result, rows and cursor per endpoint and slice',
+    usage: 'dockerhub-sync status [--json]',
+    options: { json: { type: 'boolean' } },
+    run: async (ctx, values) => (await import('./commands/status.js')).statusCommand(ctx, { json: values.json === true }),
+  },
+  'test-endpoint': {
+    summary: 'fetch one page of an endpoint and print sample records, writing nothing',
+    usage: 'dockerhub-sync test-endpoint <name> [--namespace x] [--limit n]',
+    options: { namespace: { type: 'string', multiple: true }, limit: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: '<name>' },
+    run: lazy(() => import('./commands/test-endpoint.js'), 'testEndpointCommand'),
+  },
+  push: {
+    summary: 'run a write-back job (records → Docker Hub API calls)',
+    usage: 'dockerhub-sync push <job> [--dry-run]',
+    options: { 'dry-run': { type: 'boolean' } },
+    positionals: { min: 1, max: 1, names: '<job>' },
+    run: notBuilt('push'),
+  },
+  emulator: {
+    summary: 'serve the Docker Hub emulator',
+    usage:
+      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field]',
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'token-ttl': { type: 'string' },
+      latency: { type: 'string' },
+      'error-rate': { type: 'string' },
+      'drop-rate': { type: 'string' },
+      'malformed-rate': { type: 'string' },
+      'extra-field': { type: 'boolean' },
+    },
+    run: lazy(() => import('./commands/emulator.js'), 'emulatorCommand'),
+  },
+  demo: {
+    summary: 'offline end to end: emulator + embedded database + one sync + a short report',
+    usage: 'dockerhub-sync demo [--seed 1] [--scale 1]',
+    options: { seed: { type: 'string' }, scale: { type: 'string' } },
+    run: lazy(() => import('./commands/demo.js'), 'demoCommand'),
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return `dockerhub-sync: keep a Postgres database in sync with Docker Hub
+
+Usage: dockerhub-sync <command> [flags]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`)
+  .join('\n')}
+
+${GLOBAL_HELP}
+
+Run \`dockerhub-sync <command> --help\` for a command's flags.`;
+}
+
+function commandHelp(name: string, spec: CommandSpec): string {
+  return `${spec.usage}\n\n${spec.summary}\n${spec.details ? `\n${spec.details}\n` : ''}\n${GLOBAL_HELP}`;
+}
+
+export class UsageError extends Error {}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${mainHelp()}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+    io.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const spec = COMMANDS[name];
+  if (!spec) {
+    io.stderr.write(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.\nRun \`dockerhub-sync --help\`.\n`);
+    return 2;
+  }
+  let values: Values;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...GLOBAL_OPTIONS, ...spec.options },
+      strict: true,
+      allowPositionals: Boolean(spec.positionals),
+    });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
+  } catch (error) {
+    io.stderr.write(`dockerhub-sync ${name}: ${cleanParseError(error as Error)}\nRun \`dockerhub-sync ${name} --help\` for the flags it takes.\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(`${commandHelp(name, spec)}\n`);
+    return 0;
+  }
+  if (spec.positionals) {
+    const { min, max, names } = spec.positionals;
+    if (positionals.length < min || positionals.length > max) {
+      io.stderr.write(`dockerhub-sync ${name}: expects ${names}.\nUsage: ${spec.usage}\n`);
+      return 2;
+    }
+  }
+  let ctx: CommandContext;
+  try {
+    ctx = createContext(
+      { config: values.config as string | undefined, logLevel: values['log-level'] as string | undefined },
+      io,
+      spec.configOverrides?.(values) ?? {},
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${error.message}\nSee the Configuration section of the README.\n`);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    return await spec.run(ctx, values, positionals);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
+      return 2;
+    }
+    ctx.logger.error({ err: error }, `${name} failed`);
+    io.stderr.write(`dockerhub-sync ${name} failed: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    ctx.logger.flush?.();
+  }
+}
+
+function cleanParseError(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const match = /'(-{1,2}[^']+)'/.exec(error.message);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && match) return `unknown flag ${match[1]}.`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument: ${error.message.replace(/^.*?'([^']+)'.*$/s, '$1')}.`;
+  return error.message.split('\n')[0] ?? error.message;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`dockerhub-sync: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+
+/** What every command gets: parsed config, a logger that knows the secrets, and I/O streams. */
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface GlobalFlags {
+  config?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+export function createContext(
+  flags: GlobalFlags,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
+  overrides: Record<string, unknown> = {},
+): CommandContext {
+  const config = loadConfig({
+    env: io.env,
+    configFile: flags.config,
+    overrides: { ...(flags.logLevel ? { logLevel: flags.logLevel } : {}), ...overrides },
+  });
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.hub.token, config.hub.password, config.hub.jwt].filter((s): s is string => Boolean(s)),
+  });
+  return { config, logger, stdout: io.stdout, stderr: io.stderr, env: io.env };
+}
+
+/** Open the configured database and bring its schema up to date. */
+export async function openMigratedDatabase(ctx: CommandContext): Promise<Database> {
+  const database = await openDatabase({
+    url: ctx.config.databaseUrl,
+    dataDir: ctx.config.dataDir,
+    logger: ctx.logger,
+  });
+  try {
+    await migrateDatabase(database, ctx.logger);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}

@@ -1,0 +1,189 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Logger } from 'pino';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+/** The drizzle database, whichever driver is underneath (pg or PGlite). */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** Where the data lives, without credentials: host/db for Postgres, the folder for PGlite. */
+  readonly location: string;
+  /**
+   * Run `fn` while holding a session-level advisory lock named `key`, or return
+   * `{ acquired: false }` at once when another session holds it (try-lock, never waits).
+   */
+  withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  /** Wait for an advisory lock (used around migrations so replicas starting together queue up). */
+  withBlockingLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL; when absent the embedded PGlite under `dataDir` is used. */
+  url?: string | undefined;
+  dataDir?: string;
+  /** In-memory PGlite (tests): nothing touches the disk. */
+  memory?: boolean;
+  logger?: Logger;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** A URL safe to print: no password. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `postgres://${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'postgres (unparseable URL)';
+  }
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options);
+  return openPglite(options);
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'dockerhub-sync',
+  });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection failed'));
+  const db = drizzle({ client: pool, schema }) as unknown as Db;
+  const location = describeDatabaseUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(
+      `Cannot connect to the database at ${location}: ${(error as Error).message}. Check DATABASE_URL and that Postgres is running.`,
+    );
+  }
+
+  async function lockOn<T>(key: string, blocking: boolean, fn: () => Promise<T>) {
+    const client = await pool.connect();
+    let released = false;
+    try {
+      if (blocking) {
+        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      } else {
+        const result = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+          [key],
+        );
+        if (!result.rows[0]?.locked) {
+          client.release();
+          released = true;
+          return { acquired: false as const };
+        }
+      }
+      try {
+        return { acquired: true as const, value: await fn() };
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((error: unknown) => {
+          // A broken connection releases the lock anyway; drop the client instead of reusing it.
+          client.release(error as Error);
+          released = true;
+        });
+      }
+    } finally {
+      if (!released) client.release();
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    db,
+    location,
+    withAdvisoryLock: (key, fn) => lockOn(key, false, fn),
+    withBlockingLock: async (key, fn) => {
+      const result = await lockOn(key, true, fn);
+      if (!result.acquired) throw new Error('unreachable: blocking lock not acquired');
+      return result.value;
+    },
+    close: () => pool.end(),
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  let dataDir: string | undefined;
+  let pidFile: string | undefined;
+  if (!options.memory) {
+    dataDir = path.resolve(options.dataDir ?? './data', 'pglite');
+    mkdirSync(dataDir, { recursive: true });
+    // PGlite is a single-process database: a second process on the same folder would corrupt it.
+    pidFile = path.join(path.dirname(dataDir), 'dockerhub-sync.pid');
+    try {
+      const other = Number(readFileSync(pidFile, 'utf8'));
+      if (other && other !== process.pid && isAlive(other)) {
+        throw new Error(
+          `The embedded database in ${path.dirname(dataDir)} is in use by another dockerhub-sync process (pid ${other}). ` +
+            'Stop it, use another DATA_DIR, or set DATABASE_URL to share one Postgres between processes.',
+        );
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    writeFileSync(pidFile, String(process.pid));
+  }
+  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const db = drizzle({ client, schema }) as unknown as Db;
+  const held = new Set<string>();
+
+  // One process owns PGlite, so an in-process set is an exact lock table; the SQL lock keeps
+  // the semantics identical to Postgres for code that inspects pg_locks.
+  async function lockOn<T>(key: string, fn: () => Promise<T>) {
+    if (held.has(key)) return { acquired: false as const };
+    held.add(key);
+    try {
+      return { acquired: true as const, value: await fn() };
+    } finally {
+      held.delete(key);
+    }
+  }
+
+  return {
+    kind: 'pglite',
+    db,
+    location: dataDir ? `embedded PGlite in ${dataDir}` : 'embedded PGlite in memory',
+    withAdvisoryLock: lockOn,
+    withBlockingLock: async (key, fn) => {
+      while (held.has(key)) await new Promise((resolve) => setTimeout(resolve, 50));
+      const result = await lockOn(key, fn);
+      if (!result.acquired) throw new Error('unreachable: blocking lock not acquired');
+      return result.value;
+    },
+    close: async () => {
+      await client.close();
+      if (pidFile) rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+/** `SELECT 1` through drizzle, for readiness checks. */
+export async function ping(database: Database): Promise<void> {
+  await database.db.execute(sql`SELECT 1`);
+}

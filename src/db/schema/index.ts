@@ -1,0 +1,8 @@
+export { dockerhub } from './common.js';
+export { repositories, repositoryStats, tags, tagImages } from './repositories.js';
+export { auditLogs, auditLogActions } from './audit.js';
+export { orgMembers, teams, teamMembers, orgSettings, orgInvites } from './org.js';
+export { accessTokens, orgAccessTokens } from './tokens.js';
+export { syncState, syncRuns, syncErrors, changes } from './sync.js';
+export { customRecords } from './custom.js';
+export { writebackResults } from './writeback.js';

@@ -1,0 +1,72 @@
+import { bigint, bigserial, index, integer, jsonb, primaryKey, text } from 'drizzle-orm/pg-core';
+import { dockerhub, ts } from './common.js';
+
+/** Cursors per endpoint and slice, written in the same transaction as the rows they cover. */
+export const syncState = dockerhub.table(
+  'sync_state',
+  {
+    endpoint: text('endpoint').notNull(),
+    slice_key: text('slice_key').notNull(),
+    cursor: jsonb('cursor'),
+    last_complete_at: ts('last_complete_at'),
+    updated_at: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.endpoint, t.slice_key] })],
+);
+
+/** One row per run of an endpoint slice. */
+export const syncRuns = dockerhub.table(
+  'sync_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    run_group: text('run_group'),
+    endpoint: text('endpoint').notNull(),
+    slice_key: text('slice_key').notNull(),
+    mode: text('mode'),
+    status: text('status').notNull(),
+    started_at: ts('started_at').notNull().defaultNow(),
+    finished_at: ts('finished_at'),
+    requests: integer('requests').notNull().default(0),
+    pages: integer('pages').notNull().default(0),
+    rows_inserted: integer('rows_inserted').notNull().default(0),
+    rows_updated: integer('rows_updated').notNull().default(0),
+    rows_deleted: integer('rows_deleted').notNull().default(0),
+    rows_invalid: integer('rows_invalid').notNull().default(0),
+    rate_limit_wait_ms: bigint('rate_limit_wait_ms', { mode: 'number' }).notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_endpoint_idx').on(t.endpoint, t.slice_key, t.started_at)],
+);
+
+/** Items or pages that failed validation, with the raw payload and the zod issues. */
+export const syncErrors = dockerhub.table(
+  'sync_errors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    run_id: bigint('run_id', { mode: 'number' }),
+    endpoint: text('endpoint').notNull(),
+    slice_key: text('slice_key').notNull(),
+    kind: text('kind').notNull(),
+    url: text('url'),
+    payload: jsonb('payload'),
+    issues: jsonb('issues'),
+    message: text('message'),
+    created_at: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('sync_errors_endpoint_idx').on(t.endpoint, t.created_at)],
+);
+
+/** One row per observed insert, update, delete or restore of an entity. */
+export const changes = dockerhub.table(
+  'changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    run_id: bigint('run_id', { mode: 'number' }),
+    entity: text('entity').notNull(),
+    entity_key: jsonb('entity_key').notNull(),
+    op: text('op').notNull(),
+    changed: jsonb('changed'),
+    observed_at: ts('observed_at').notNull().defaultNow(),
+  },
+  (t) => [index('changes_entity_idx').on(t.entity, t.observed_at)],
+);

@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from './client.js';
+import { rowsOf } from './migrate.js';
+
+export interface SliceStatus {
+  endpoint: string;
+  slice_key: string;
+  last_run_at: string | null;
+  last_status: string | null;
+  last_error: string | null;
+  rows_written: number | null;
+  last_success_at: string | null;
+  cursor: unknown;
+}
+
+/**
+ * The latest run of every endpoint slice, with its cursor. Endpoints that never ran appear
+ * once with a null slice so a fresh database still shows the whole list.
+ */
+export async function readStatus(database: Database, endpointNames: readonly string[]): Promise<SliceStatus[]> {
+  const result = await database.db.execute(sql`
+    WITH latest AS (
+      SELECT DISTINCT ON (endpoint, slice_key)
+        endpoint, slice_key, started_at, finished_at, status, error,
+        rows_inserted + rows_updated + rows_deleted AS rows_written
+      FROM dockerhub.sync_runs
+      ORDER BY endpoint, slice_key, started_at DESC, id DESC
+    ), success AS (
+      SELECT endpoint, slice_key, max(finished_at) AS last_success_at
+      FROM dockerhub.sync_runs WHERE status = 'succeeded'
+      GROUP BY endpoint, slice_key
+    ), keys AS (
+      SELECT endpoint, slice_key FROM latest
+      UNION SELECT endpoint, slice_key FROM dockerhub.sync_state
+    )
+    SELECT k.endpoint, k.slice_key,
+      l.started_at AS last_run_at, l.status AS last_status, l.error AS last_error, l.rows_written,
+      s.last_success_at, st.cursor
+    FROM keys k
+    LEFT JOIN latest l USING (endpoint, slice_key)
+    LEFT JOIN success s USING (endpoint, slice_key)
+    LEFT JOIN dockerhub.sync_state st USING (endpoint, slice_key)
+    ORDER BY k.endpoint, k.slice_key`);
+  const rows = rowsOf<SliceStatus>(result).map((row) => ({
+    ...row,
+    last_run_at: toIso(row.last_run_at),
+    last_success_at: toIso(row.last_success_at),
+    rows_written: row.rows_written === null ? null : Number(row.rows_written),
+  }));
+  const seen = new Set(rows.map((row) => row.endpoint));
+  for (const name of endpointNames) {
+    if (!seen.has(name)) {
+      rows.push({
+        endpoint: name,
+        slice_key: '',
+        last_run_at: null,
+        last_status: null,
+        last_error: null,
+        rows_written: null,
+        last_success_at: null,
+        cursor: null,
+      });
+    }
+  }
+  const order = new Map(endpointNames.map((name, index) => [name, index]));
+  return rows.sort(
+    (a, b) =>
+      (order.get(a.endpoint) ?? 1e9) - (order.get(b.endpoint) ?? 1e9) ||
+      a.endpoint.localeCompare(b.endpoint) ||
+      a.slice_key.localeCompare(b.slice_key),
+  );
+}
+
+function toIso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const date = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+}
+
+/** Row counts of every entity table (live rows and soft-deleted ones). */
+export async function tableCounts(database: Database): Promise<{ table: string; rows: number; deleted: number }[]> {
+  const tables = [
+    'repositories', 'repository_stats', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions',
+    'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens',
+    'org_invites', 'changes', 'sync_runs', 'sync_errors', 'custom_records', 'writeback_results',
+  ];
+  const withDeleted = new Set([
+    'repositories', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions', 'org_members', 'teams',
+    'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites', 'custom_records',
+  ]);
+  const out: { table: string; rows: number; deleted: number }[] = [];
+  for (const table of tables) {
+    const deletedExpr = withDeleted.has(table) ? 'count(*) FILTER (WHERE deleted_at IS NOT NULL)' : '0';
+    const result = await database.db.execute(
+      sql.raw(`SELECT count(*)::int AS n, (${deletedExpr})::int AS d FROM dockerhub."${table}"`),
+    );
+    const row = rowsOf<{ n: number; d: number }>(result)[0];
+    out.push({ table, rows: Number(row?.n ?? 0), deleted: Number(row?.d ?? 0) });
+  }
+  return out;
+}
