@@ -65,7 +65,7 @@ describe('migrations on an empty database', () => {
       const names = columns.filter((c) => c.table_name === table).map((c) => c.column_name);
       expect(names, table).toEqual(expect.arrayContaining(['raw', 'first_seen_at', 'last_seen_at', 'deleted_at']));
     }
-    const timestamps = columns.filter((c) => /(_at|last_updated|last_modified|date_registered|timestamp)$/.test(c.column_name));
-    for (const column of timestamps) expect(column.data_type, `${column.table_name}.${column.column_name}`).toBe('timestamp with time zone');
+    const timestamps = columns.filter((c) => /(_at|last_updated|last_modified|date_registered|timestamp)$/.test(String(c.column_name)));
+    for (const column of timestamps) expect(column.data_type, `${String(column.table_name)}.${String(column.column_name)}`).toBe('timestamp with time zone');
   });
 });
