@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config.js';
 import { createContext, type CommandContext } from './commands/context.js';
+import { UsageError } from './cli-errors.js';
 
 /**
  * The command line: flags in, calls into the rest out. Every command rejects unknown flags,
@@ -151,8 +152,6 @@ Run \`dockerhub-sync <command> --help\` for a command's flags.`;
 function commandHelp(name: string, spec: CommandSpec): string {
   return `${spec.usage}\n\n${spec.summary}\n${spec.details ? `\n${spec.details}\n` : ''}\n${GLOBAL_HELP}`;
 }
-
-export class UsageError extends Error {}
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;

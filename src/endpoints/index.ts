@@ -1,30 +1,43 @@
+import { accessTokensEndpoint } from './access-tokens.js';
+import { auditLogActionsEndpoint } from './audit-log-actions.js';
+import { auditLogsEndpoint } from './audit-logs.js';
+import { orgAccessTokensEndpoint } from './org-access-tokens.js';
+import { orgInvitesEndpoint } from './org-invites.js';
+import { orgMembersEndpoint } from './org-members.js';
+import { orgSettingsEndpoint } from './org-settings.js';
+import { repositoriesEndpoint } from './repositories.js';
+import { repositoryDetailsEndpoint } from './repository-details.js';
+import { tagsEndpoint } from './tags.js';
+import { teamMembersEndpoint } from './team-members.js';
+import { teamsEndpoint } from './teams.js';
+import type { EndpointDefinition } from './types.js';
+import { watchedTagsEndpoint } from './watched-tags.js';
+
 /**
  * The registry of built-in endpoints: an explicit array that the CLI (`--only`, `status`), the
  * scheduler, the docs and the tests all read. Order is the order a sync pass runs them in:
  * parents before the endpoints chained from them.
  */
-export interface EndpointInfo {
-  name: string;
-  title: string;
-  table: string;
-  /** Docker Hub API reference for the call. */
-  reference: string;
-}
-
-export const endpointInfos: readonly EndpointInfo[] = [
-  { name: 'repositories', title: 'List repositories in a namespace', table: 'repositories, repository_stats', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/listNamespaceRepositories' },
-  { name: 'repository_details', title: 'Get a repository (detail-only fields), chained from the list', table: 'repositories', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/GetRepository' },
-  { name: 'tags', title: 'List repository tags and their images, chained from the list', table: 'tags, tag_images', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/ListRepositoryTags' },
-  { name: 'watched_tags', title: 'Get one tag (configured watched tags)', table: 'tags, tag_images', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/GetRepositoryTag' },
-  { name: 'audit_logs', title: 'Audit log events', table: 'audit_logs', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditLogs' },
-  { name: 'audit_log_actions', title: 'Audit log action catalogue', table: 'audit_log_actions', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditActions' },
-  { name: 'org_members', title: 'Organization members', table: 'org_members', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members' },
-  { name: 'teams', title: 'Teams (groups) of an organization', table: 'teams', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups' },
-  { name: 'team_members', title: 'Members of each team', table: 'team_members', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups' },
-  { name: 'org_settings', title: 'Organization settings', table: 'org_settings', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-settings' },
-  { name: 'access_tokens', title: 'Personal access tokens (metadata)', table: 'access_tokens', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens' },
-  { name: 'org_access_tokens', title: 'Organization access tokens (metadata)', table: 'org_access_tokens', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-access-tokens' },
-  { name: 'org_invites', title: 'Pending invites of an organization', table: 'org_invites', reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/invites' },
+export const endpoints: readonly EndpointDefinition[] = [
+  repositoriesEndpoint,
+  repositoryDetailsEndpoint,
+  tagsEndpoint,
+  watchedTagsEndpoint,
+  auditLogsEndpoint,
+  auditLogActionsEndpoint,
+  orgMembersEndpoint,
+  teamsEndpoint,
+  teamMembersEndpoint,
+  orgSettingsEndpoint,
+  accessTokensEndpoint,
+  orgAccessTokensEndpoint,
+  orgInvitesEndpoint,
 ];
 
-export const endpointNames: readonly string[] = endpointInfos.map((e) => e.name);
+export const endpointNames: readonly string[] = endpoints.map((e) => e.name);
+
+export function findEndpoint(name: string): EndpointDefinition | undefined {
+  return endpoints.find((e) => e.name === name);
+}
+
+export type { EndpointDefinition } from './types.js';

@@ -33,6 +33,8 @@ export const repositories = dockerhub.table(
     source: text('source'),
     /** When the detail call last filled the detail-only fields. */
     detail_synced_at: ts('detail_synced_at'),
+    /** `last_modified` (or `last_updated`) of the repository when the detail was read. */
+    detail_synced_for: ts('detail_synced_for'),
     /** `last_updated` of the repository when its tags were last read completely. */
     tags_synced_for: ts('tags_synced_for'),
     /** When the tags were last read completely (drives the periodic full tag refresh). */

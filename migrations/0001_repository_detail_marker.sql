@@ -1,0 +1,1 @@
+ALTER TABLE "dockerhub"."repositories" ADD COLUMN "detail_synced_for" timestamp with time zone;

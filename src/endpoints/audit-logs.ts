@@ -1,0 +1,91 @@
+import { auditLogEventSchema } from '../hub/schemas.js';
+import type { Row, SliceRun } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { auditEventHash } from '../sync/hash.js';
+import { withLast } from '../sync/lookahead.js';
+import { backfillStart, incrementalStart, splitWindows, type AuditCursor, type BackfillCursor, type Window } from '../sync/windows.js';
+import { json, str, ts } from './map.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+export function auditLogRow(account: string, raw: Record<string, unknown>): Row {
+  return {
+    account,
+    event_hash: auditEventHash(account, raw),
+    action: str(raw.action),
+    name: str(raw.name),
+    actor: str(raw.actor),
+    data: json(raw.data),
+    timestamp: ts(raw.timestamp),
+    action_description: str(raw.action_description),
+    raw,
+  };
+}
+
+async function readWindow(
+  run: SliceRun,
+  account: string,
+  window: Window,
+  cursorAfter: { value: unknown; sliceKey?: string },
+): Promise<void> {
+  const pages = run.deps.client.paginate({
+    path: `/v2/auditlogs/${enc(account)}`,
+    query: { from: window.from, to: window.to },
+    shape: 'logs',
+    endpoint: `audit logs of ${account}`,
+  });
+  for await (const { value: page, last } of withLast(pages)) {
+    run.pageFetched();
+    await run.transaction(async (tx) => {
+      const checked = await run.validate(tx, auditLogEventSchema, page.items, page.url);
+      await run.upsert(tx, entities.auditLogs, checked.valid.map((item) => auditLogRow(account, item.raw)));
+      // The cursor moves past the window only with the window's last page.
+      if (last) {
+        await run.setCursor(tx, cursorAfter.value, { complete: true, ...(cursorAfter.sliceKey ? { sliceKey: cursorAfter.sliceKey } : {}) });
+      }
+    });
+  }
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const account = run.slice.params.account!;
+  const { config } = run.deps;
+  const nowMs = Date.parse(run.now());
+  if (run.plan.backfill) {
+    const { from, to } = run.plan.backfill;
+    const sliceKey = `${account}#backfill`;
+    const cursor = await run.getCursor<BackfillCursor>(sliceKey);
+    const start = backfillStart(cursor, from, to);
+    const windows = splitWindows(start, Date.parse(to), config.sync.auditWindow);
+    run.logger.info({ account, from, to, resumeAt: new Date(start).toISOString(), windows: windows.length }, 'audit-log backfill');
+    for (const window of windows) {
+      await readWindow(run, account, window, { value: { from, to, doneUntil: window.to } satisfies BackfillCursor, sliceKey });
+    }
+    return;
+  }
+  const cursor = await run.getCursor<AuditCursor>();
+  const start = incrementalStart(cursor, nowMs, {
+    overlapMs: config.sync.auditOverlap,
+    initialLookbackMs: config.sync.auditInitialLookback,
+    full: run.plan.full,
+  });
+  for (const window of splitWindows(start, nowMs, config.sync.auditWindow)) {
+    // A full re-read never moves the cursor backwards.
+    const until = cursor && run.plan.full && Date.parse(cursor.until) > Date.parse(window.to) ? cursor.until : window.to;
+    await readWindow(run, account, window, { value: { until } satisfies AuditCursor });
+  }
+}
+
+export const auditLogsEndpoint: EndpointDefinition = {
+  name: 'audit_logs',
+  title: 'Audit log events',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditLogs',
+  tables: ['audit_logs'],
+  schedule: '*/5 * * * *',
+  async slices(plan) {
+    return plan.orgs.map((account) => ({ key: account, params: { account } }));
+  },
+  run,
+  request(slice) {
+    return { path: `/v2/auditlogs/${enc(slice.params.account!)}`, shape: 'logs', schema: auditLogEventSchema };
+  },
+};

@@ -1,0 +1,54 @@
+import { orgMemberSchema } from '../hub/schemas.js';
+import type { Row } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { bool, json, str, ts } from './map.js';
+import { syncSnapshotList } from './snapshot.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+export function orgMemberRow(org: string, raw: Record<string, unknown>): Row {
+  return {
+    org,
+    id: String(raw.id ?? raw.username),
+    username: str(raw.username),
+    full_name: str(raw.full_name),
+    email: str(raw.email),
+    role: str(raw.role),
+    type: str(raw.type),
+    groups: json(raw.groups),
+    is_guest: bool(raw.is_guest),
+    company: str(raw.company),
+    location: str(raw.location),
+    date_joined: ts(raw.date_joined),
+    last_logged_in_at: ts(raw.last_logged_in_at),
+    member_last_seen_at: ts(raw.last_seen_at),
+    last_desktop_version: str(raw.last_desktop_version),
+    raw,
+  };
+}
+
+export const orgMembersEndpoint: EndpointDefinition = {
+  name: 'org_members',
+  title: 'Organization members',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members',
+  tables: ['org_members'],
+  schedule: '15 * * * *',
+  async slices(plan) {
+    return plan.orgs.map((org) => ({ key: org, params: { org } }));
+  },
+  run: (run) => {
+    const org = run.slice.params.org!;
+    return syncSnapshotList(run, {
+      path: `/v2/orgs/${enc(org)}/members`,
+      shape: 'results',
+      schema: orgMemberSchema,
+      spec: entities.orgMembers,
+      scope: { org },
+      keyColumn: 'id',
+      toRow: (raw) => orgMemberRow(org, raw),
+      endpointLabel: `members of ${org}`,
+    });
+  },
+  request(slice) {
+    return { path: `/v2/orgs/${enc(slice.params.org!)}/members`, shape: 'results', schema: orgMemberSchema };
+  },
+};

@@ -1,0 +1,192 @@
+import { sql } from 'drizzle-orm';
+import { repositoryListEntrySchema } from '../hub/schemas.js';
+import { rowsOf } from '../db/migrate.js';
+import { repositoryStats } from '../db/schema/index.js';
+import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { withLast } from '../sync/lookahead.js';
+import { bool, json, num, str, ts } from './map.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+/** Fields of the list entry; a detail response never overrides these (the list is read every pass). */
+export const LIST_FIELDS = new Set([
+  'name', 'namespace', 'repository_type', 'status', 'status_description', 'description', 'is_private',
+  'star_count', 'pull_count', 'last_updated', 'last_modified', 'date_registered', 'affiliation',
+  'media_types', 'content_types', 'categories', 'storage_size',
+]);
+
+/** Columns of `repositories` from the merged API object (list entry + detail-only fields). */
+export function repositoryRow(namespace: string, raw: Record<string, unknown>): Row {
+  return {
+    namespace,
+    name: String(raw.name),
+    repository_type: str(raw.repository_type),
+    status: num(raw.status),
+    status_description: str(raw.status_description),
+    description: str(raw.description),
+    is_private: bool(raw.is_private),
+    is_automated: bool(raw.is_automated),
+    star_count: num(raw.star_count),
+    pull_count: num(raw.pull_count),
+    last_updated: ts(raw.last_updated),
+    last_modified: ts(raw.last_modified),
+    date_registered: ts(raw.date_registered),
+    affiliation: str(raw.affiliation),
+    media_types: json(raw.media_types),
+    content_types: json(raw.content_types),
+    categories: json(raw.categories),
+    storage_size: num(raw.storage_size),
+    user: str(raw.user),
+    hub_user: str(raw.hub_user),
+    collaborator_count: num(raw.collaborator_count),
+    has_starred: bool(raw.has_starred),
+    full_description: str(raw.full_description),
+    permissions: json(raw.permissions),
+    immutable_tags_settings: json(raw.immutable_tags_settings),
+    source: str(raw.source),
+    raw,
+  };
+}
+
+export interface StoredRepository {
+  name: string;
+  raw: Record<string, unknown>;
+  last_updated: string | null;
+  last_modified: string | null;
+  detail_synced_at: string | null;
+  detail_synced_for: string | null;
+  tags_synced_at: string | null;
+  tags_synced_for: string | null;
+}
+
+export async function readStoredRepositories(tx: Executor, namespace: string, names: string[]): Promise<Map<string, StoredRepository>> {
+  const out = new Map<string, StoredRepository>();
+  if (names.length === 0) return out;
+  const result = await tx.execute(sql`
+    SELECT name, raw,
+      to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_updated,
+      to_char(last_modified AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_modified,
+      to_char(detail_synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS detail_synced_at,
+      to_char(detail_synced_for AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS detail_synced_for,
+      to_char(tags_synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS tags_synced_at,
+      to_char(tags_synced_for AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS tags_synced_for
+    FROM dockerhub.repositories
+    WHERE namespace = ${namespace} AND name IN (SELECT jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))`);
+  for (const row of rowsOf<StoredRepository>(result)) {
+    out.set(row.name, { ...row, raw: typeof row.raw === 'string' ? JSON.parse(row.raw) : row.raw });
+  }
+  return out;
+}
+
+/** Same instant? Compares timestamps whatever their spelling (fractions, offsets). */
+export function sameInstant(a: string | null | undefined, b: string | null | undefined): boolean {
+  return instantKey(a) === instantKey(b);
+}
+
+function instantKey(value: string | null | undefined): string | null {
+  const iso = ts(value);
+  if (iso === null) return null;
+  const match = /^(.*?)(?:\.(\d+))?Z$/.exec(iso);
+  return match ? `${match[1]}.${(match[2] ?? '').padEnd(6, '0')}` : iso;
+}
+
+function noteChanged(plan: SyncPlan, namespace: string, name: string, reason: 'details' | 'tags'): void {
+  const key = `${namespace}/${name}`;
+  const entry = plan.changedRepositories.get(key) ?? { namespace, name, reasons: new Set() };
+  entry.reasons.add(reason);
+  plan.changedRepositories.set(key, entry);
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const namespace = run.slice.params.namespace!;
+  const { plan } = run;
+  const seen = new Set<string>();
+  let invalid = 0;
+  const pages = run.deps.client.paginate({
+    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    query: { ordering: 'name' },
+    shape: 'results',
+    endpoint: `list repositories of ${namespace}`,
+  });
+  for await (const { value: page, last } of withLast(pages)) {
+    run.pageFetched();
+    await run.transaction(async (tx) => {
+      const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
+      invalid += checked.invalid;
+      const stored = await readStoredRepositories(tx, namespace, checked.valid.map((item) => String(item.raw.name)));
+      const rows = checked.valid.map(({ raw }) => {
+        // Keep the detail-only fields from the last detail call; the list refreshes the rest.
+        const merged = { ...(stored.get(String(raw.name))?.raw ?? {}), ...raw };
+        return repositoryRow(namespace, merged);
+      });
+      const result = await run.upsert(tx, entities.repositories, rows);
+      const now = run.now();
+      const stats = result.changed
+        .filter((change) => change.op === 'insert' || change.op === 'restore' || change.fields?.pull_count || change.fields?.star_count)
+        .map((change) => ({
+          namespace,
+          name: String(change.row.name),
+          observed_at: now,
+          pull_count: num(change.row.pull_count),
+          star_count: num(change.row.star_count),
+        }));
+      if (stats.length > 0) await tx.insert(repositoryStats).values(stats).onConflictDoNothing();
+
+      // Lookup chaining: which repositories need their detail and tags read in this pass.
+      for (const row of rows) {
+        const name = String(row.name);
+        seen.add(name);
+        const old = stored.get(name);
+        const changedMarker = (row.last_modified ?? row.last_updated) as string | null;
+        if (plan.full || !old || !old.detail_synced_at || !sameInstant(old.detail_synced_for, changedMarker)) {
+          noteChanged(plan, namespace, name, 'details');
+        }
+        if (plan.full || !old || !old.tags_synced_at || !sameInstant(old.tags_synced_for, row.last_updated as string | null)) {
+          noteChanged(plan, namespace, name, 'tags');
+        }
+      }
+
+      if (last) {
+        if (invalid === 0) {
+          const gone = await run.markMissing(tx, entities.repositories, { namespace }, 'name', seen);
+          if (gone > 0) await cascadeDeletedRepositories(run, tx, namespace);
+        } else {
+          run.logger.warn({ invalid }, 'repository list had invalid items; deletions are not decided from it');
+        }
+        await run.setCursor(tx, { repositories: seen.size, invalid }, { complete: invalid === 0 });
+      }
+    });
+  }
+}
+
+/** Tags and images of a repository that disappeared disappear with it. */
+async function cascadeDeletedRepositories(run: SliceRun, tx: Executor, namespace: string): Promise<void> {
+  const result = await tx.execute(sql`
+    SELECT name FROM dockerhub.repositories
+    WHERE namespace = ${namespace} AND deleted_at IS NOT NULL
+      AND EXISTS (SELECT 1 FROM dockerhub.tags t WHERE t.namespace = ${namespace} AND t.repository = repositories.name AND t.deleted_at IS NULL)`);
+  for (const { name } of rowsOf<{ name: string }>(result)) {
+    await run.markMissing(tx, entities.tags, { namespace, repository: name }, 'name', []);
+    await run.markMissing(tx, entities.tagImages, { namespace, repository: name }, 'digest', []);
+  }
+}
+
+export const repositoriesEndpoint: EndpointDefinition = {
+  name: 'repositories',
+  title: 'List repositories in a namespace',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/listNamespaceRepositories',
+  tables: ['repositories', 'repository_stats'],
+  schedule: '0 * * * *',
+  async slices(plan) {
+    return plan.namespaces.map((namespace) => ({ key: namespace, params: { namespace } }));
+  },
+  run,
+  request(slice) {
+    return {
+      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories`,
+      query: { ordering: 'name' },
+      shape: 'results',
+      schema: repositoryListEntrySchema,
+    };
+  },
+};

@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { HubNotFoundError } from '../hub/errors.js';
+import { repositoryInfoSchema } from '../hub/schemas.js';
+import { rowsOf } from '../db/migrate.js';
+import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+/**
+ * Repositories whose detail must be (re)read: new ones, ones whose `last_modified` moved since
+ * the last detail call, and (with --full) all of them. Derived from the table, so a pass that
+ * crashed half-way picks up exactly what it left.
+ */
+export async function repositoriesNeeding(
+  deps: SyncDeps,
+  plan: SyncPlan,
+  what: 'details' | 'tags',
+): Promise<Slice[]> {
+  const namespaces = JSON.stringify(plan.namespaces);
+  const refreshMs = deps.config.sync.tagRefreshInterval;
+  const now = (deps.clock?.now() ?? new Date()).toISOString();
+  const condition = plan.full
+    ? sql`TRUE`
+    : what === 'details'
+      ? sql`(detail_synced_at IS NULL OR detail_synced_for IS DISTINCT FROM coalesce(last_modified, last_updated))`
+      : sql`(tags_synced_at IS NULL OR tags_synced_for IS DISTINCT FROM last_updated
+            OR tags_synced_at < ${now}::timestamptz - ${`${refreshMs} milliseconds`}::interval)`;
+  const result = await deps.database.db.execute(sql`
+    SELECT namespace, name FROM dockerhub.repositories
+    WHERE deleted_at IS NULL AND namespace IN (SELECT jsonb_array_elements_text(${namespaces}::jsonb)) AND ${condition}
+    ORDER BY namespace, name`);
+  const keys = new Map<string, { namespace: string; name: string }>();
+  for (const row of rowsOf<{ namespace: string; name: string }>(result)) keys.set(`${row.namespace}/${row.name}`, row);
+  // In a dry run nothing was written, so the list's findings of this pass count too.
+  for (const [key, entry] of plan.changedRepositories) {
+    if (entry.reasons.has(what) && plan.namespaces.includes(entry.namespace)) keys.set(key, entry);
+  }
+  return [...keys.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, { namespace, name }]) => ({ key, params: { namespace, repository: name } }));
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const namespace = run.slice.params.namespace!;
+  const repository = run.slice.params.repository!;
+  let body: Record<string, unknown>;
+  try {
+    const response = await run.deps.client.request<Record<string, unknown>>({
+      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}`,
+      endpoint: `get repository ${namespace}/${repository}`,
+    });
+    body = response.body;
+    run.pageFetched();
+  } catch (error) {
+    if (error instanceof HubNotFoundError) {
+      // Deleted since the list was read: the next complete list marks it deleted.
+      run.logger.info({ repository: `${namespace}/${repository}` }, 'repository no longer exists; skipped');
+      return;
+    }
+    throw error;
+  }
+  await run.transaction(async (tx) => {
+    const checked = await run.validate(tx, repositoryInfoSchema, [body], run.slice.key);
+    const item = checked.valid[0];
+    if (!item) return;
+    const stored = (await readStoredRepositories(tx, namespace, [repository])).get(repository);
+    const detailOnly = Object.fromEntries(Object.entries(item.raw).filter(([key]) => !LIST_FIELDS.has(key)));
+    const base = stored?.raw ?? Object.fromEntries(Object.entries(item.raw).filter(([key]) => LIST_FIELDS.has(key)));
+    const merged = { ...base, ...detailOnly };
+    await run.upsert(tx, entities.repositories, [repositoryRow(namespace, merged)]);
+    await tx.execute(sql`
+      UPDATE dockerhub.repositories
+      SET detail_synced_at = ${run.now()}::timestamptz, detail_synced_for = coalesce(last_modified, last_updated)
+      WHERE namespace = ${namespace} AND name = ${repository}`);
+  });
+}
+
+export const repositoryDetailsEndpoint: EndpointDefinition = {
+  name: 'repository_details',
+  title: 'Get a repository (detail-only fields), chained from the list',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/GetRepository',
+  tables: ['repositories'],
+  schedule: '5 * * * *',
+  parent: 'repositories',
+  slices: (plan, deps) => repositoriesNeeding(deps, plan, 'details'),
+  run,
+  request(slice) {
+    return {
+      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories/${enc(slice.params.repository!)}`,
+      shape: 'object',
+      schema: repositoryInfoSchema,
+    };
+  },
+};

@@ -1,0 +1,162 @@
+import { sql } from 'drizzle-orm';
+import { HubNotFoundError } from '../hub/errors.js';
+import { tagSchema } from '../hub/schemas.js';
+import { rowsOf } from '../db/migrate.js';
+import type { Executor, Row, SliceRun } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { withLast } from '../sync/lookahead.js';
+import { bool, json, num, obj, str, ts } from './map.js';
+import { repositoriesNeeding } from './repository-details.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+export function tagRow(namespace: string, repository: string, raw: Record<string, unknown>): Row {
+  return {
+    namespace,
+    repository,
+    name: String(raw.name),
+    id: num(raw.id),
+    creator: num(raw.creator),
+    last_updater: num(raw.last_updater),
+    last_updater_username: str(raw.last_updater_username),
+    repository_id: num(raw.repository),
+    full_size: num(raw.full_size),
+    v2: bool(raw.v2),
+    // The spec calls it `status`; real responses say `tag_status`.
+    tag_status: str(raw.tag_status ?? raw.status),
+    tag_last_pulled: ts(raw.tag_last_pulled),
+    tag_last_pushed: ts(raw.tag_last_pushed),
+    last_updated: ts(raw.last_updated),
+    media_type: str(raw.media_type),
+    content_type: str(raw.content_type),
+    digest: str(raw.digest),
+    raw,
+  };
+}
+
+/** One row per image of a tag. An image without a digest is keyed by its platform. */
+export function tagImageRows(namespace: string, repository: string, tag: Record<string, unknown>): Row[] {
+  const images = Array.isArray(tag.images) ? tag.images : [];
+  const rows = new Map<string, Row>();
+  for (const value of images) {
+    const image = obj(value);
+    const digest =
+      str(image.digest) ?? `platform:${str(image.os) ?? ''}/${str(image.architecture) ?? ''}${image.variant ? `/${String(image.variant)}` : ''}`;
+    rows.set(digest, {
+      namespace,
+      repository,
+      tag: String(tag.name),
+      digest,
+      architecture: str(image.architecture),
+      features: str(image.features),
+      variant: str(image.variant),
+      os: str(image.os),
+      os_features: str(image.os_features),
+      os_version: str(image.os_version),
+      size: num(image.size),
+      status: str(image.status),
+      last_pulled: ts(image.last_pulled),
+      last_pushed: ts(image.last_pushed),
+      layers: json(image.layers),
+      raw: image,
+    });
+  }
+  return [...rows.values()];
+}
+
+/** Write a page of tags and, for every tag that is new or changed, its images. */
+export async function writeTags(
+  run: SliceRun,
+  tx: Executor,
+  namespace: string,
+  repository: string,
+  tags: Record<string, unknown>[],
+): Promise<void> {
+  const rows = tags.map((raw) => tagRow(namespace, repository, raw));
+  const result = await run.upsert(tx, entities.tags, rows);
+  const changedNames = new Set(result.changed.map((change) => String(change.row.name)));
+  for (const raw of tags) {
+    if (!run.plan.full && !changedNames.has(String(raw.name))) continue;
+    const images = tagImageRows(namespace, repository, raw);
+    await run.upsert(tx, entities.tagImages, images);
+    await run.markMissing(
+      tx,
+      entities.tagImages,
+      { namespace, repository, tag: String(raw.name) },
+      'digest',
+      images.map((image) => image.digest),
+    );
+  }
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const namespace = run.slice.params.namespace!;
+  const repository = run.slice.params.repository!;
+  // The repository's last_updated before reading: if a push lands while we read, it moves and
+  // the next pass reads the tags again.
+  const before = rowsOf<{ last_updated: string | null }>(
+    await run.deps.database.db.execute(
+      sql`SELECT to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_updated
+          FROM dockerhub.repositories WHERE namespace = ${namespace} AND name = ${repository}`,
+    ),
+  )[0];
+  const seen = new Set<string>();
+  let invalid = 0;
+  const pages = run.deps.client.paginate({
+    path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags`,
+    shape: 'results',
+    endpoint: `list tags of ${namespace}/${repository}`,
+  });
+  try {
+    for await (const { value: page, last } of withLast(pages)) {
+      run.pageFetched();
+      await run.transaction(async (tx) => {
+        const checked = await run.validate(tx, tagSchema, page.items, page.url);
+        invalid += checked.invalid;
+        for (const item of checked.valid) seen.add(String(item.raw.name));
+        await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
+        if (last) {
+          if (invalid === 0) {
+            await run.markMissing(tx, entities.tags, { namespace, repository }, 'name', seen);
+            // Images of tags that are gone go with them.
+            await tx.execute(sql`
+              UPDATE dockerhub.tag_images i SET deleted_at = ${run.now()}::timestamptz
+              FROM dockerhub.tags t
+              WHERE t.namespace = ${namespace} AND t.repository = ${repository} AND t.deleted_at IS NOT NULL
+                AND i.namespace = t.namespace AND i.repository = t.repository AND i.tag = t.name AND i.deleted_at IS NULL`);
+            await tx.execute(sql`
+              UPDATE dockerhub.repositories
+              SET tags_synced_at = ${run.now()}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
+              WHERE namespace = ${namespace} AND name = ${repository}`);
+          } else {
+            run.logger.warn({ invalid }, 'tag list had invalid items; deletions are not decided from it');
+          }
+          await run.setCursor(tx, { tags: seen.size, invalid }, { complete: invalid === 0 });
+        }
+      });
+    }
+  } catch (error) {
+    if (error instanceof HubNotFoundError && seen.size === 0) {
+      run.logger.info({ repository: `${namespace}/${repository}` }, 'repository no longer exists; skipped');
+      return;
+    }
+    throw error;
+  }
+}
+
+export const tagsEndpoint: EndpointDefinition = {
+  name: 'tags',
+  title: 'List repository tags and their images, chained from the list',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/ListRepositoryTags',
+  tables: ['tags', 'tag_images'],
+  schedule: '10 * * * *',
+  parent: 'repositories',
+  slices: (plan, deps) => repositoriesNeeding(deps, plan, 'tags'),
+  run,
+  request(slice) {
+    return {
+      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories/${enc(slice.params.repository!)}/tags`,
+      shape: 'results',
+      schema: tagSchema,
+    };
+  },
+};

@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import type { PageShape, Query } from '../hub/types.js';
+import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+
+/** The first request of an endpoint for one slice: what `test-endpoint` fetches and prints. */
+export interface EndpointRequest {
+  path: string;
+  query?: Query;
+  shape: PageShape | 'object';
+  schema: z.ZodType;
+}
+
+/**
+ * One built-in endpoint: where its data comes from, how its work is cut into slices, which
+ * table it fills and how. Each lives in its own file and is listed in the registry.
+ */
+export interface EndpointDefinition {
+  name: string;
+  title: string;
+  /** Docker Hub API reference. */
+  reference: string;
+  tables: readonly string[];
+  /** Default cron schedule for `serve` (overridable per endpoint in config). */
+  schedule: string;
+  /** The endpoint whose results decide this one's slices (lookup chaining). */
+  parent?: string;
+  slices(plan: SyncPlan, deps: SyncDeps): Promise<Slice[]>;
+  run(run: SliceRun): Promise<void>;
+  request(slice: Slice, plan: SyncPlan): EndpointRequest;
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,59 @@
+import { HubNotFoundError } from '../hub/errors.js';
+import { tagSchema } from '../hub/schemas.js';
+import type { SliceRun } from '../sync/context.js';
+import { entities } from '../sync/entities.js';
+import { tagRow, writeTags } from './tags.js';
+import { enc, type EndpointDefinition } from './types.js';
+
+/** `namespace/repository:tag` → its parts. */
+export function parseWatchedTag(value: string): { namespace: string; repository: string; tag: string } {
+  const [path = '', tag = ''] = value.split(':');
+  const [namespace = '', repository = ''] = path.split('/');
+  return { namespace, repository, tag };
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const { namespace, repository, tag } = run.slice.params as { namespace: string; repository: string; tag: string };
+  try {
+    const response = await run.deps.client.request<unknown>({
+      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags/${enc(tag)}`,
+      endpoint: `get tag ${namespace}/${repository}:${tag}`,
+    });
+    run.pageFetched();
+    await run.transaction(async (tx) => {
+      const checked = await run.validate(tx, tagSchema, [response.body], response.url);
+      await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
+      await run.setCursor(tx, null, { complete: checked.invalid === 0 });
+    });
+  } catch (error) {
+    if (!(error instanceof HubNotFoundError)) throw error;
+    // The watched tag is gone: mark it (and its images) deleted.
+    await run.transaction(async (tx) => {
+      const key = tagRow(namespace, repository, { name: tag });
+      const all = await run.markMissing(tx, entities.tags, { namespace, repository, name: key.name }, 'name', []);
+      await run.markMissing(tx, entities.tagImages, { namespace, repository, tag }, 'digest', []);
+      run.logger.info({ tag: run.slice.key, deleted: all }, 'watched tag no longer exists');
+      await run.setCursor(tx, { missing: true }, { complete: true });
+    });
+  }
+}
+
+export const watchedTagsEndpoint: EndpointDefinition = {
+  name: 'watched_tags',
+  title: 'Get one tag (configured watched tags)',
+  reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/GetRepositoryTag',
+  tables: ['tags', 'tag_images'],
+  schedule: '*/15 * * * *',
+  async slices(_plan, deps) {
+    return deps.config.sync.watchedTags.map((value) => ({ key: value, params: parseWatchedTag(value) }));
+  },
+  run,
+  request(slice) {
+    const { namespace, repository, tag } = slice.params as { namespace: string; repository: string; tag: string };
+    return {
+      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags/${enc(tag)}`,
+      shape: 'object',
+      schema: tagSchema,
+    };
+  },
+};

@@ -1,0 +1,296 @@
+// createHubClient: wires dispatcher, transport (pacing + retries), auth, cache, pagination and the
+// typed operations into one object. Everything stateful lives per instance; nothing is global.
+
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { HubAuth } from './auth.js';
+import { ResponseCache } from './cache.js';
+import { systemClock } from './clock.js';
+import { createHubDispatcher } from './dispatcher.js';
+import {
+  HubAuthError,
+  HubError,
+  HubHttpError,
+  HubNotFoundError,
+  HubPermissionError,
+  HubResponseError,
+  permissionHint,
+  redactSecrets,
+  stripUserinfo,
+} from './errors.js';
+import { createOperations, type HubOperations } from './operations.js';
+import { paginate as paginatePages } from './pagination.js';
+import { RateLimitPacer } from './rate-limit.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { createTransport, type RawResponse } from './transport.js';
+import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, PaginateRequest, Query } from './types.js';
+
+export type {
+  AuthMode,
+  HttpMethod,
+  HubClientOptions,
+  HubPage,
+  HubRequest,
+  HubRequestEvent,
+  HubResponse,
+  HubStats,
+  PageShape,
+  PaginateRequest,
+  Query,
+  RateLimitSnapshot,
+} from './types.js';
+
+export const DEFAULT_BASE_URL = 'https://hub.docker.com';
+export const DEFAULT_USER_AGENT = 'dockerhub-sync (+https://github.com/dockerhub-sync)';
+
+export interface HubCore {
+  request<T = unknown>(req: HubRequest): Promise<HubResponse<T>>;
+  /** Complete pagination, one page per yield. */
+  paginate(req: PaginateRequest): AsyncGenerator<HubPage>;
+  /** A snapshot of the counters; take two and subtract for a per-run figure. */
+  readonly stats: HubStats;
+  readonly baseUrl: string;
+  /** Authenticates now (verifies credentials). Like docker-hub-api's login(); the token is yours to guard. */
+  login(): Promise<{ token: string; refreshAt: Date }>;
+  /** Use a ready bearer token from now on (docker-hub-api's setLoginToken). */
+  setLoginToken(jwt: string): void;
+  /** Turn the GET cache on/off (docker-hub-api's setCacheOptions; time in ms, not seconds). */
+  setCacheOptions(options: { enabled: boolean; ttlMs?: number; maxEntries?: number }): void;
+  /** Aborts waits and in-flight requests; closes the dispatcher if the client created it. */
+  close(): Promise<void>;
+}
+
+export interface HubClient extends HubCore, HubOperations {}
+
+export function createHubClient(options: HubClientOptions = {}): HubClient {
+  const baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
+  const clock = options.clock ?? systemClock;
+  const logger: Logger | undefined = options.logger;
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher: Dispatcher = options.dispatcher ?? createHubDispatcher();
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+  const closing = new AbortController();
+  let closed = false;
+
+  const stats: HubStats = { requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0, rateLimit: {} };
+  const policy: RetryPolicy = {
+    ...defaultRetryPolicy,
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.maxRateLimitRetries !== undefined ? { maxRateLimitRetries: options.maxRateLimitRetries } : {}),
+    ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
+    ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+  };
+  const pacer = new RateLimitPacer(clock, options.rateLimitThreshold !== undefined ? { threshold: options.rateLimitThreshold } : {});
+  const send = createTransport({ dispatcher, clock, logger, pacer, stats, policy, random: options.random ?? Math.random, onRequest: options.onRequest });
+
+  const auth = new HubAuth({
+    credentials: { username: options.username, token: options.token, password: options.password, jwt: options.jwt, otp: options.otp },
+    clock,
+    logger,
+    onLogin: () => {
+      stats.logins += 1;
+    },
+    post: async (path, body, endpoint) => {
+      const raw = await send({
+        method: 'POST',
+        url: buildUrl(baseUrl, path),
+        headers: baseHeaders(userAgent, true),
+        body: JSON.stringify(body),
+        endpoint,
+        // Logging in twice is harmless; losing a login to a reset is not.
+        idempotent: true,
+        signal: closing.signal,
+      });
+      return { status: raw.status, body: parseJsonLoose(raw.text) };
+    },
+  });
+
+  let cache: ResponseCache | undefined = options.cache ? new ResponseCache(options.cache, () => clock.now()) : undefined;
+
+  async function request<T = unknown>(req: HubRequest): Promise<HubResponse<T>> {
+    if (closed) throw new HubError('The Docker Hub client is closed');
+    const method = req.method ?? 'GET';
+    const url = buildUrl(baseUrl, req.path, req.query);
+    const path = url.pathname + url.search;
+    const endpoint = req.endpoint;
+    const authMode = req.auth ?? 'optional';
+    const info = { method, url: url.toString(), endpoint };
+    const label = `${method} ${path}${endpoint ? ` (${endpoint})` : ''}`;
+
+    if (authMode === 'required' && !auth.configured) {
+      throw new HubAuthError(`${label} needs a Docker Hub login: configure a username and a token (PAT, password or OAT).`, 'authentication_required', info);
+    }
+
+    const cacheKey = cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : auth.identity, url.toString()) : undefined;
+    if (cacheKey && cache) {
+      const hit = cache.get(cacheKey);
+      if (hit) {
+        stats.cacheHits += 1;
+        return { status: hit.status, headers: { ...hit.headers }, body: parseBody(hit, info) as T, url: hit.url };
+      }
+    }
+
+    const signal = req.signal ? AbortSignal.any([req.signal, closing.signal]) : closing.signal;
+    let token = authMode === 'none' ? undefined : await auth.token();
+    let refreshed = false;
+    for (;;) {
+      const headers = { ...baseHeaders(userAgent, req.body !== undefined), ...req.headers };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const raw = await send({
+        method,
+        url,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        endpoint,
+        idempotent: req.idempotent,
+        signal,
+      });
+
+      if (raw.status === 401 && token) {
+        if (!refreshed && auth.invalidateAfter401(token)) {
+          refreshed = true;
+          const previous = token;
+          logger?.info({ method, path }, 'hub: token refused (expired?); re-authenticating once');
+          token = await auth.token();
+          if (token && token !== previous) continue;
+        } else if (refreshed) {
+          auth.markRejectedAfterRefresh(token);
+        }
+      }
+
+      if (raw.status >= 200 && raw.status < 300) {
+        const body = parseBody(raw, info) as T;
+        if (cache) {
+          if (cacheKey) cache.set(cacheKey, { status: raw.status, headers: raw.headers, text: raw.text, url: raw.url });
+          else if (method !== 'GET' && method !== 'HEAD') cache.clear(); // a write makes cached reads stale
+        }
+        return { status: raw.status, headers: raw.headers, body, url: raw.url };
+      }
+      throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed });
+    }
+  }
+
+  function errorFor(
+    raw: RawResponse,
+    ctx: { method: string; url: string; endpoint: string | undefined; label: string; path: string; usedToken: boolean; refreshed: boolean },
+  ): HubError {
+    const detail = errorDetail(raw.text, auth.secrets());
+    const said = detail ? `: ${detail}` : '';
+    const info = { status: raw.status, method: ctx.method, url: ctx.url, endpoint: ctx.endpoint, detail };
+    switch (raw.status) {
+      case 401:
+        if (!ctx.usedToken) {
+          return new HubAuthError(`${ctx.label} needs a Docker Hub login (401${said}); configure a username and a token.`, 'authentication_required', info);
+        }
+        return new HubAuthError(
+          auth.credentialKind === 'bearer token (jwt)'
+            ? `Docker Hub refused the configured bearer token (jwt) for ${ctx.label} with 401${said}. It has expired or was revoked: supply a fresh one, or configure username and token so the client can log in.`
+            : `Docker Hub refused the token for ${ctx.label} with 401${said}${ctx.refreshed ? ', even after a fresh login' : ''}. The ${auth.credentialKind} may lack access to this endpoint, or was revoked.`,
+          'token_rejected',
+          info,
+        );
+      case 403: {
+        const needs = permissionHint(ctx.method, ctx.path);
+        const kind = auth.credentialKind;
+        return new HubPermissionError(
+          `Docker Hub denied ${ctx.label} with 403${said}. This needs ${needs}; the client is authenticated with ${kind === 'anonymous' ? 'no credentials' : `a ${kind}`}.`,
+          needs,
+          kind,
+          info,
+        );
+      }
+      case 404:
+        return new HubNotFoundError(`Docker Hub answered 404 Not Found to ${ctx.label}${said}`, info);
+      default:
+        return new HubHttpError(`Docker Hub answered ${raw.status} to ${ctx.label}${said}`, info);
+    }
+  }
+
+  const core: HubCore = {
+    request,
+    paginate: (req) => paginatePages({ request, baseUrl, logger }, req),
+    get stats(): HubStats {
+      return { ...stats, rateLimit: { ...stats.rateLimit } };
+    },
+    baseUrl: stripUserinfo(baseUrl.toString()),
+    async login() {
+      if (!auth.canLogin) {
+        throw new HubAuthError('login() needs a username and a token or password.', 'missing_credentials');
+      }
+      const info = await auth.login();
+      return { token: info.token, refreshAt: new Date(info.refreshAt) };
+    },
+    setLoginToken(jwt) {
+      auth.setStaticToken(jwt);
+    },
+    setCacheOptions({ enabled, ttlMs, maxEntries }) {
+      cache = enabled ? new ResponseCache({ ttlMs: ttlMs ?? 5 * 60_000, ...(maxEntries !== undefined ? { maxEntries } : {}) }, () => clock.now()) : undefined;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      closing.abort(new HubError('The Docker Hub client was closed'));
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+
+  return Object.assign(core, createOperations({ request, paginate: core.paginate, logger }));
+}
+
+export function buildUrl(baseUrl: URL, path: string, query?: Query): URL {
+  const prefix = baseUrl.pathname.replace(/\/+$/, '');
+  const url = new URL(prefix + (path.startsWith('/') ? path : `/${path}`), baseUrl.origin);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue;
+    url.searchParams.set(k, String(v));
+  }
+  return url;
+}
+
+function baseHeaders(userAgent: string, json: boolean): Record<string, string> {
+  return { accept: 'application/json', 'user-agent': userAgent, ...(json ? { 'content-type': 'application/json' } : {}) };
+}
+
+function parseBody(raw: Pick<RawResponse, 'text' | 'headers' | 'status'>, info: { method: string; url: string; endpoint: string | undefined }): unknown {
+  if (raw.text === '') return undefined;
+  const type = raw.headers['content-type'] ?? '';
+  const looksJson = type.includes('json') || /^\s*[[{]/.test(raw.text);
+  if (!looksJson) return raw.text;
+  try {
+    return JSON.parse(raw.text) as unknown;
+  } catch {
+    throw new HubResponseError(`${info.method} ${new URL(info.url).pathname}${info.endpoint ? ` (${info.endpoint})` : ''} answered ${raw.status} with a body that is not valid JSON`, {
+      ...info,
+      status: raw.status,
+    });
+  }
+}
+
+function parseJsonLoose(text: string): unknown {
+  try {
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return text;
+  }
+}
+
+/** The server's own words from any of Hub's error bodies, redacted and kept short. */
+function errorDetail(text: string, secrets: string[]): string | undefined {
+  const body = parseJsonLoose(text);
+  let detail: string | undefined;
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const b = body as Record<string, unknown>;
+    for (const key of ['detail', 'message', 'text', 'error']) {
+      if (typeof b[key] === 'string' && b[key]) {
+        detail = b[key] as string;
+        break;
+      }
+    }
+    if (b.fields && typeof b.fields === 'object') detail = `${detail ?? 'invalid fields'} ${JSON.stringify(b.fields)}`;
+  } else if (typeof body === 'string' && body.trim()) {
+    detail = body.trim();
+  }
+  if (!detail) return undefined;
+  const clean = redactSecrets(detail.replace(/\s+/g, ' '), secrets);
+  return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
+}

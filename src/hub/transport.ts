@@ -1,0 +1,194 @@
+// One HTTP exchange with pacing and retries. Knows nothing about auth or status meanings beyond
+// "retry or not": it returns any final response (the client maps statuses to errors) and throws
+// only when the network failed for good or a rate-limit wait is above the ceiling.
+
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { Clock } from './clock.js';
+import { HubNetworkError, HubRateLimitError } from './errors.js';
+import type { RateLimitPacer } from './rate-limit.js';
+import { decideRetry, errorCode, type RetryPolicy } from './retry.js';
+import type { HttpMethod, HubRequestEvent, HubStats } from './types.js';
+
+export interface RawRequest {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  endpoint?: string | undefined;
+  idempotent?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  url: string;
+}
+
+export interface TransportDeps {
+  dispatcher: Dispatcher;
+  clock: Clock;
+  logger: Logger | undefined;
+  pacer: RateLimitPacer;
+  stats: HubStats;
+  policy: RetryPolicy;
+  random: () => number;
+  onRequest: ((event: HubRequestEvent) => void) | undefined;
+}
+
+export type Send = (req: RawRequest) => Promise<RawResponse>;
+
+export function createTransport(deps: TransportDeps): Send {
+  const { dispatcher, clock, logger, pacer, stats } = deps;
+
+  return async function send(req: RawRequest): Promise<RawResponse> {
+    const path = req.url.pathname + req.url.search;
+    let retries = 0;
+    let rateLimitRetries = 0;
+
+    for (let attempt = 1; ; attempt++) {
+      req.signal?.throwIfAborted();
+      const paced = await pacer.beforeRequest(req.signal);
+      if (paced > 0) {
+        stats.waitedMs += paced;
+        logger?.info({ path, waitMs: paced, rateLimit: { ...pacer.state } }, 'hub: pacing, rate-limit window nearly used');
+      }
+
+      const started = performance.now();
+      let response: RawResponse | undefined;
+      let error: unknown;
+      let bytes = 0;
+      try {
+        const res = await dispatcher.request({
+          origin: req.url.origin,
+          path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body ?? null,
+          signal: req.signal ?? null,
+        });
+        const buf = Buffer.from(await res.body.arrayBuffer());
+        bytes = buf.length;
+        response = { status: res.statusCode, headers: flattenHeaders(res.headers), text: buf.toString('utf8'), url: req.url.toString() };
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        error = err;
+      }
+      const ms = Math.round(performance.now() - started);
+
+      stats.requests += 1;
+      stats.bytes += bytes;
+      if (response) {
+        pacer.update(response.headers);
+        stats.rateLimit = { ...pacer.state };
+        if (response.status === 429) stats.rateLimited += 1;
+      } else {
+        stats.networkErrors += 1;
+      }
+      const code = error === undefined ? undefined : errorCode(error);
+      logger?.debug(
+        { method: req.method, path, status: response?.status, ms, attempt, ...(code ? { errorCode: code } : {}) },
+        'hub request',
+      );
+      try {
+        deps.onRequest?.({ method: req.method, path, endpoint: req.endpoint, status: response?.status, ms, bytes, attempt, errorCode: code });
+      } catch (err) {
+        // A metrics hook must never fail a sync.
+        logger?.warn({ err }, 'hub: onRequest hook threw');
+      }
+
+      const decision = decideRetry({
+        method: req.method,
+        idempotent: req.idempotent,
+        status: response?.status,
+        error,
+        headers: response?.headers,
+        now: clock.now(),
+        retries,
+        rateLimitRetries,
+        policy: deps.policy,
+        random: deps.random,
+      });
+
+      if (decision.retry) {
+        if (response?.status === 429) rateLimitRetries += 1;
+        else retries += 1;
+        stats.retries += 1;
+        logger?.warn(
+          { method: req.method, path, status: response?.status, errorCode: code, reason: decision.reason, waitMs: decision.waitMs, source: decision.source, attempt },
+          'hub: retrying',
+        );
+        await clock.sleep(decision.waitMs, req.signal);
+        stats.waitedMs += decision.waitMs;
+        // The server said when to come back; stale X-RateLimit numbers must not add a second wait.
+        if (response?.status === 429) pacer.forget();
+        continue;
+      }
+
+      if (response) {
+        if (response.status === 429) throw rateLimitError(req, decision.resetAt, decision.reason, rateLimitRetries, deps.policy, clock.now());
+        return response;
+      }
+
+      const what = req.endpoint ? ` (${req.endpoint})` : '';
+      const tries = retries > 0 ? ` after ${retries + 1} attempts` : '';
+      throw new HubNetworkError(
+        `Network error on ${req.method} ${path}${what}${tries}: ${code ?? describe(error)}`,
+        code,
+        { method: req.method, url: req.url.toString(), endpoint: req.endpoint, cause: sanitizeCause(error) },
+      );
+    }
+  };
+}
+
+function rateLimitError(
+  req: RawRequest,
+  resetAt: number | undefined,
+  reason: string,
+  retried: number,
+  policy: RetryPolicy,
+  now: number,
+): HubRateLimitError {
+  const path = req.url.pathname + req.url.search;
+  const what = req.endpoint ? ` (${req.endpoint})` : '';
+  const when =
+    resetAt === undefined ? 'at an unknown time' : `at ${new Date(resetAt).toISOString()} (in ${formatMs(Math.max(0, resetAt - now))})`;
+  const why =
+    reason === 'rate_limit_wait_too_long'
+      ? `which is more than the ${formatMs(policy.maxRetryWaitMs)} this client may wait (maxRetryWaitMs)`
+      : `and ${retried} waits did not clear it`;
+  return new HubRateLimitError(
+    `Docker Hub rate limit on ${req.method} ${path}${what}: the limit resets ${when}, ${why}. Try again after the reset or raise maxRetryWaitMs.`,
+    resetAt === undefined ? undefined : new Date(resetAt),
+    resetAt === undefined ? undefined : Math.max(0, resetAt - now),
+    { status: 429, method: req.method, url: req.url.toString(), endpoint: req.endpoint },
+  );
+}
+
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// undici errors can hold references to sockets and request options; keep only what helps.
+function sanitizeCause(error: unknown): unknown {
+  if (!(error instanceof Error)) return undefined;
+  return { name: error.name, message: error.message, code: errorCode(error) };
+}
+
+export function formatMs(ms: number): string {
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms >= 1000) return `${Math.round(ms / 1000)} s`;
+  return `${ms} ms`;
+}

@@ -1,0 +1,130 @@
+// Types shared by the client's parts (kept apart so client.ts, pagination.ts and operations.ts do
+// not import each other in a circle). client.ts re-exports all of them.
+
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { Clock } from './clock.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+export type AuthMode = 'required' | 'optional' | 'none';
+export type QueryValue = string | number | boolean | undefined | null;
+export type Query = Record<string, QueryValue>;
+
+export interface HubRequest {
+  method?: HttpMethod;
+  /** Path under the base URL, e.g. `/v2/namespaces/docker/repositories`; may carry a query string. */
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** Human name used in errors and logs, e.g. "list repositories". */
+  endpoint?: string;
+  /** Default 'optional': send the token when credentials are configured. */
+  auth?: AuthMode;
+  headers?: Record<string, string>;
+  /** Override whether 5xx/resets may be retried (default: by method). */
+  idempotent?: boolean;
+  /** Per-request opt-out of the response cache. */
+  cache?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface HubResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+  url: string;
+}
+
+export type PageShape = 'results' | 'total' | 'data' | 'logs' | 'array';
+
+export interface HubPage {
+  items: unknown[];
+  /** 1-based. */
+  page: number;
+  url: string;
+  /** `count` (or `total`) when the envelope has it. */
+  count?: number;
+}
+
+export interface PaginateRequest {
+  path: string;
+  query?: Query;
+  shape: PageShape;
+  endpoint?: string;
+  /** Default 100 (Hub's maximum); null sends no page_size. */
+  pageSize?: number | null;
+  /** Default 10 000; more pages than this is treated as a runaway loop. */
+  maxPages?: number;
+  auth?: AuthMode;
+  signal?: AbortSignal;
+}
+
+export interface RateLimitSnapshot {
+  limit?: number | undefined;
+  remaining?: number | undefined;
+  /** Unix seconds. */
+  reset?: number | undefined;
+}
+
+export interface HubStats {
+  /** HTTP attempts sent, retries and logins included; cache hits excluded. */
+  requests: number;
+  retries: number;
+  /** 429 answers received. */
+  rateLimited: number;
+  /** Response body bytes read. */
+  bytes: number;
+  /** Time spent sleeping for pacing, Retry-After and backoff. */
+  waitedMs: number;
+  cacheHits: number;
+  logins: number;
+  /** Attempts that ended without a response (reset, timeout …). */
+  networkErrors: number;
+  rateLimit: RateLimitSnapshot;
+}
+
+/** One per HTTP attempt, for metrics (prom-client histograms and the like). */
+export interface HubRequestEvent {
+  method: string;
+  path: string;
+  endpoint: string | undefined;
+  status: number | undefined;
+  ms: number;
+  bytes: number;
+  attempt: number;
+  errorCode?: string | undefined;
+}
+
+export interface HubClientOptions {
+  /** Default https://hub.docker.com. */
+  baseUrl?: string;
+  username?: string;
+  /** PAT, password or OAT (with an OAT, `username` is the organization). */
+  token?: string;
+  password?: string;
+  /** A ready bearer token (like docker-hub-api's setLoginToken). */
+  jwt?: string;
+  /** TOTP code (or a function returning a fresh one) for the legacy 2FA login. */
+  otp?: string | (() => string | Promise<string>);
+  /** Shared undici dispatcher; when absent the client makes its own and closes it in close(). */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  clock?: Clock;
+  /** Longest wait a 429 may impose before failing fast (default 15 minutes). */
+  maxRetryWaitMs?: number;
+  /** Retries for 5xx and network failures (default 5). */
+  maxRetries?: number;
+  /** Retries for 429s (default 10). */
+  maxRateLimitRetries?: number;
+  /** Backoff base (default 500 ms). */
+  retryBaseDelayMs?: number;
+  /** Pace when X-RateLimit-Remaining is at or below this (default 3). */
+  rateLimitThreshold?: number;
+  /** GET response cache; off by default. */
+  cache?: false | { ttlMs: number; maxEntries?: number };
+  userAgent?: string;
+  /** Called after every HTTP attempt. */
+  onRequest?: (event: HubRequestEvent) => void;
+  /** Jitter source, for tests. */
+  random?: () => number;
+}

@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { HubClient } from '../hub/client.js';
+import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
+
+/** What the caller asked for in this pass. */
+export interface SyncOptions {
+  /** Endpoint names to run (default: all). */
+  only?: readonly string[] | undefined;
+  /** Limit to these namespaces / organizations (default: all configured). */
+  namespaces?: readonly string[] | undefined;
+  /** Ignore cursors, re-read everything, detect deletions. */
+  full?: boolean | undefined;
+  dryRun?: boolean | undefined;
+  /** Audit-log backfill window (ISO timestamps). */
+  backfill?: { from: string; to: string } | undefined;
+  /**
+   * A name shared by every slice run of one scheduled tick. When set, a slice that already has
+   * a run in this group (another replica did it) is skipped, so N replicas run it once.
+   */
+  runGroup?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface SyncDeps {
+  database: Database;
+  client: HubClient;
+  logger: Logger;
+  config: Config;
+  clock?: Clock;
+  progress?: ProgressSink;
+}
+
+/** Receives progress; the CLI draws it on a terminal or logs it. */
+export interface ProgressSink {
+  sliceStart(endpoint: string, slice: string): void;
+  page(endpoint: string, slice: string, totals: { pages: number; rows: number; waitedMs: number }): void;
+  sliceEnd(endpoint: string, slice: string, outcome: SliceOutcome): void;
+  done?(): void;
+}
+
+/** Who and what a pass covers, resolved once before any endpoint runs. */
+export interface SyncPlan {
+  /** Namespaces whose repositories and audit logs are read. */
+  namespaces: string[];
+  /** Organizations whose members, teams, settings, tokens and invites are read. */
+  orgs: string[];
+  /** The authenticated Docker ID (owner of the personal access tokens), when it is a user. */
+  user: string | undefined;
+  full: boolean;
+  dryRun: boolean;
+  backfill: { from: string; to: string } | undefined;
+  /** Repositories found new or changed by the list in this pass (chained endpoints read them too). */
+  changedRepositories: Map<string, { namespace: string; name: string; reasons: Set<'details' | 'tags'> }>;
+}
+
+export interface Slice {
+  /** Stable key: used in sync_state, sync_runs, locks and logs. */
+  key: string;
+  params: Record<string, string>;
+}
+
+export interface SliceCounters {
+  requests: number;
+  pages: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  invalid: number;
+  waitedMs: number;
+}
+
+export interface SliceOutcome extends SliceCounters {
+  status: 'succeeded' | 'failed' | 'skipped';
+  error?: string | undefined;
+  durationMs: number;
+}
+
+/** Everything an endpoint needs while running one slice. */
+export interface SliceRun {
+  readonly endpoint: string;
+  readonly slice: Slice;
+  readonly deps: SyncDeps;
+  readonly plan: SyncPlan;
+  readonly logger: Logger;
+  readonly counters: SliceCounters;
+  /** ISO timestamp of "now" from the injected clock. */
+  now(): string;
+  /**
+   * Run `fn` in one database transaction: rows and the cursor that covers them commit together.
+   * In a dry run the transaction is rolled back (counts stay exact, nothing is written).
+   */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  upsert(tx: Executor, spec: EntitySpec, rows: Row[]): Promise<UpsertResult>;
+  markMissing(tx: Executor, spec: EntitySpec, scope: Record<string, unknown>, keyColumn: string, seen: Iterable<unknown>): Promise<number>;
+  /**
+   * Validate a page's items. Valid ones come back as their original payloads (what is stored in
+   * `raw`); invalid ones are written to sync_errors inside `tx` and logged.
+   */
+  validate<S extends z.ZodType>(
+    tx: Executor,
+    schema: S,
+    items: unknown[],
+    url: string,
+  ): Promise<{ valid: { raw: Record<string, unknown>; parsed: z.output<S> }[]; invalid: number }>;
+  /** Count one fetched page (progress and sync_runs). */
+  pageFetched(): void;
+  getCursor<T = unknown>(sliceKey?: string): Promise<T | undefined>;
+  setCursor(tx: Executor, cursor: unknown, options?: { complete?: boolean; sliceKey?: string }): Promise<void>;
+}
+
+export type { Executor, EntitySpec, Row };

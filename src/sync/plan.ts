@@ -1,0 +1,83 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/migrate.js';
+import { HubNotFoundError } from '../hub/errors.js';
+import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
+
+export class PlanError extends Error {}
+
+const KIND_ENDPOINT = '_namespace_kind';
+
+/**
+ * Is each namespace an organization? Asked once per namespace (a one-item member listing: 404
+ * means a user account) and remembered in sync_state, so later passes cost nothing.
+ */
+async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOptions): Promise<string[]> {
+  const { database, client, logger } = deps;
+  const known = new Map<string, string>();
+  const result = await database.db.execute(
+    sql`SELECT slice_key, cursor->>'kind' AS kind FROM dockerhub.sync_state WHERE endpoint = ${KIND_ENDPOINT}`,
+  );
+  for (const row of rowsOf<{ slice_key: string; kind: string }>(result)) known.set(row.slice_key, row.kind);
+  const orgs: string[] = [];
+  for (const namespace of namespaces) {
+    let kind = options.full ? undefined : known.get(namespace);
+    if (!kind) {
+      try {
+        await client.request({
+          path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
+          query: { page_size: 1 },
+          endpoint: `organization check for ${namespace}`,
+        });
+        kind = 'org';
+      } catch (error) {
+        if (error instanceof HubNotFoundError) kind = 'user';
+        else {
+          // Forbidden or anything else: it exists as an organization we may not fully read;
+          // its endpoints will report the precise permission problem.
+          logger.debug({ namespace, err: error }, 'organization check inconclusive; treating as organization');
+          kind = 'org';
+        }
+      }
+      if (!options.dryRun) {
+        await database.db.execute(sql`
+          INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, updated_at)
+          VALUES (${KIND_ENDPOINT}, ${namespace}, ${JSON.stringify({ kind })}::jsonb, now())
+          ON CONFLICT (endpoint, slice_key) DO UPDATE SET cursor = excluded.cursor, updated_at = now()`);
+      }
+    }
+    if (kind === 'org') orgs.push(namespace);
+  }
+  return orgs;
+}
+
+/** Resolve who and what this pass covers from config, flags and (once) the API. */
+export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<SyncPlan> {
+  const { config } = deps;
+  const username = config.hub.username;
+  const authenticated = Boolean(config.hub.token || config.hub.password || config.hub.jwt);
+  let namespaces = config.namespaces.length > 0 ? [...config.namespaces] : username ? [username] : [];
+  if (options.namespaces && options.namespaces.length > 0) namespaces = [...new Set(options.namespaces)];
+  if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0)) {
+    throw new PlanError(
+      'Nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
+    );
+  }
+  let orgs: string[];
+  if (config.orgs) {
+    orgs = [...config.orgs];
+    if (options.namespaces && options.namespaces.length > 0) orgs = orgs.filter((org) => options.namespaces!.includes(org));
+  } else {
+    // Organization endpoints need credentials; anonymous passes read public repositories only.
+    orgs = authenticated ? await detectOrgs(deps, namespaces, options) : [];
+  }
+  const user = authenticated && username && !orgs.includes(username) ? username : undefined;
+  return {
+    namespaces,
+    orgs,
+    user,
+    full: Boolean(options.full),
+    dryRun: Boolean(options.dryRun),
+    backfill: options.backfill,
+    changedRepositories: new Map(),
+  };
+}

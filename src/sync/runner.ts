@@ -1,0 +1,311 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { rowsOf } from '../db/migrate.js';
+import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
+import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
+import { formatIssues } from '../hub/schemas.js';
+import { scrubSecrets } from '../logger.js';
+import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
+import { buildPlan } from './plan.js';
+import { markMissing, upsertEntities } from './upsert.js';
+
+export interface SliceReport extends SliceOutcome {
+  endpoint: string;
+  slice: string;
+}
+
+export interface SyncSummary {
+  plan: SyncPlan;
+  slices: SliceReport[];
+  durationMs: number;
+  requests: number;
+  failed: number;
+  skipped: number;
+}
+
+class DryRunRollback extends Error {}
+
+/** Endpoint names from --only, checked against the registry. */
+export function selectEndpoints(only: readonly string[] | undefined, backfill: boolean): EndpointDefinition[] {
+  if (!only || only.length === 0) {
+    return backfill ? endpoints.filter((e) => e.name === 'audit_logs') : [...endpoints];
+  }
+  const unknown = only.filter((name) => !endpoints.some((e) => e.name === name));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `Unknown endpoint${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} in --only. Endpoints: ${endpoints.map((e) => e.name).join(', ')}.`,
+    );
+  }
+  return endpoints.filter((e) => only.includes(e.name));
+}
+
+function secretsOf(deps: SyncDeps): string[] {
+  const { hub } = deps.config;
+  return [hub.token, hub.password, hub.jwt].filter((s): s is string => Boolean(s));
+}
+
+/** One pass: every selected endpoint, every slice, each under its advisory lock. */
+export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
+  const started = Date.now();
+  const requestsBefore = deps.client.stats.requests;
+  const selected = selectEndpoints(options.only, Boolean(options.backfill));
+  const plan = await buildPlan(deps, options);
+  deps.logger.info(
+    { namespaces: plan.namespaces, orgs: plan.orgs, endpoints: selected.map((e) => e.name), full: plan.full, dryRun: plan.dryRun },
+    'sync pass starting',
+  );
+  const reports: SliceReport[] = [];
+  for (const endpoint of selected) {
+    if (options.signal?.aborted) break;
+    let slices: Slice[];
+    try {
+      slices = await endpoint.slices(plan, deps);
+    } catch (error) {
+      reports.push({ ...emptyCounters(), endpoint: endpoint.name, slice: '*', status: 'failed', error: describeError(error, deps), durationMs: 0 });
+      deps.logger.error({ endpoint: endpoint.name, err: error }, 'could not work out the slices of an endpoint');
+      continue;
+    }
+    for (const slice of slices) {
+      if (options.signal?.aborted) break;
+      reports.push(await runSlice(deps, endpoint, slice, plan, options));
+    }
+  }
+  deps.progress?.done?.();
+  return {
+    plan,
+    slices: reports,
+    durationMs: Date.now() - started,
+    requests: deps.client.stats.requests - requestsBefore,
+    failed: reports.filter((r) => r.status === 'failed').length,
+    skipped: reports.filter((r) => r.status === 'skipped').length,
+  };
+}
+
+function emptyCounters(): SliceCounters {
+  return { requests: 0, pages: 0, inserted: 0, updated: 0, deleted: 0, invalid: 0, waitedMs: 0 };
+}
+
+function describeError(error: unknown, deps: SyncDeps): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return scrubSecrets(message, secretsOf(deps));
+}
+
+/** Run one slice of one endpoint under its advisory lock, recorded in sync_runs. */
+export async function runSlice(
+  deps: SyncDeps,
+  endpoint: EndpointDefinition,
+  slice: Slice,
+  plan: SyncPlan,
+  options: SyncOptions,
+): Promise<SliceReport> {
+  const { database, logger } = deps;
+  const lockKey = `dockerhub-sync:${endpoint.name}:${slice.key}`;
+  const locked = await database.withAdvisoryLock(lockKey, () => runLocked(deps, endpoint, slice, plan, options));
+  if (!locked.acquired) {
+    logger.info({ endpoint: endpoint.name, slice: slice.key }, 'slice is being run by another process; skipped');
+    return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, error: 'locked by another process' };
+  }
+  return locked.value;
+}
+
+async function runLocked(
+  deps: SyncDeps,
+  endpoint: EndpointDefinition,
+  slice: Slice,
+  plan: SyncPlan,
+  options: SyncOptions,
+): Promise<SliceReport> {
+  const { database, client } = deps;
+  const { db } = database;
+  const clock = deps.clock ?? { now: () => new Date() };
+  const logger = deps.logger.child({ endpoint: endpoint.name, slice: slice.key });
+  const started = Date.now();
+
+  if (options.runGroup && !plan.dryRun) {
+    // Another replica already ran this slice for this tick.
+    const done = await db
+      .select({ id: syncRuns.id })
+      .from(syncRuns)
+      .where(and(eq(syncRuns.endpoint, endpoint.name), eq(syncRuns.slice_key, slice.key), eq(syncRuns.run_group, options.runGroup)))
+      .limit(1);
+    if (done.length > 0) {
+      return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, error: 'already run for this tick' };
+    }
+  }
+
+  let runId: number | null = null;
+  if (!plan.dryRun) {
+    const inserted = await db
+      .insert(syncRuns)
+      .values({
+        run_group: options.runGroup ?? null,
+        endpoint: endpoint.name,
+        slice_key: slice.key,
+        mode: plan.backfill ? 'backfill' : plan.full ? 'full' : 'incremental',
+        status: 'running',
+        started_at: clock.now().toISOString(),
+      })
+      .returning({ id: syncRuns.id });
+    runId = inserted[0]?.id ?? null;
+  }
+
+  const counters = emptyCounters();
+  const requestsAtStart = client.stats.requests;
+  const waitedAtStart = client.stats.waitedMs;
+  const upsertOptions = () => ({
+    runId,
+    now: clock.now().toISOString(),
+    lastSeenGranularityMs: deps.config.sync.lastSeenGranularity,
+  });
+
+  const sliceRun: SliceRun = {
+    endpoint: endpoint.name,
+    slice,
+    deps,
+    plan,
+    logger,
+    counters,
+    now: () => clock.now().toISOString(),
+    async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+      if (!plan.dryRun) return db.transaction((tx) => fn(tx as unknown as Executor));
+      let value: T | undefined;
+      try {
+        await db.transaction(async (tx) => {
+          value = await fn(tx as unknown as Executor);
+          throw new DryRunRollback();
+        });
+      } catch (error) {
+        if (!(error instanceof DryRunRollback)) throw error;
+      }
+      return value as T;
+    },
+    async upsert(tx, spec, rows) {
+      const result = await upsertEntities(tx, spec, rows, upsertOptions());
+      counters.inserted += result.inserted;
+      counters.updated += result.updated + result.restored;
+      return result;
+    },
+    async markMissing(tx, spec, scope, keyColumn, seen) {
+      const deleted = await markMissing(tx, spec, scope, keyColumn, seen, upsertOptions());
+      counters.deleted += deleted.length;
+      return deleted.length;
+    },
+    async validate<S extends z.ZodType>(tx: Executor, schema: S, items: unknown[], url: string) {
+      const valid: { raw: Record<string, unknown>; parsed: z.output<S> }[] = [];
+      const invalid: { raw: unknown; message: string; issues: unknown }[] = [];
+      for (const item of items) {
+        const parsed = schema.safeParse(item);
+        if (parsed.success && item !== null && typeof item === 'object' && !Array.isArray(item)) {
+          valid.push({ raw: item as Record<string, unknown>, parsed: parsed.data });
+        } else {
+          const issues = parsed.success ? [] : parsed.error.issues;
+          invalid.push({ raw: item, issues, message: parsed.success ? 'not an object' : formatIssues(parsed.error.issues) });
+        }
+      }
+      if (invalid.length > 0) {
+        counters.invalid += invalid.length;
+        logger.warn({ url, invalid: invalid.length, first: invalid[0]?.message }, 'items failed validation; kept in sync_errors, the rest of the page is stored');
+        await tx.insert(syncErrors).values(
+          invalid.map((item) => ({
+            run_id: runId,
+            endpoint: endpoint.name,
+            slice_key: slice.key,
+            kind: 'invalid_item',
+            url,
+            payload: item.raw ?? null,
+            issues: item.issues,
+            message: item.message,
+          })),
+        );
+      }
+      return { valid, invalid: invalid.length };
+    },
+    pageFetched() {
+      counters.pages++;
+      counters.requests = client.stats.requests - requestsAtStart;
+      counters.waitedMs = client.stats.waitedMs - waitedAtStart;
+      deps.progress?.page(endpoint.name, slice.key, {
+        pages: counters.pages,
+        rows: counters.inserted + counters.updated + counters.deleted,
+        waitedMs: counters.waitedMs,
+      });
+    },
+    async getCursor<T>(sliceKey?: string) {
+      const result = await db.execute(
+        sql`SELECT cursor FROM dockerhub.sync_state WHERE endpoint = ${endpoint.name} AND slice_key = ${sliceKey ?? slice.key}`,
+      );
+      const row = rowsOf<{ cursor: unknown }>(result)[0];
+      if (!row || row.cursor === null) return undefined;
+      return (typeof row.cursor === 'string' ? JSON.parse(row.cursor) : row.cursor) as T;
+    },
+    async setCursor(tx, cursor, cursorOptions = {}) {
+      const now = clock.now().toISOString();
+      await tx
+        .insert(syncState)
+        .values({
+          endpoint: endpoint.name,
+          slice_key: cursorOptions.sliceKey ?? slice.key,
+          cursor: cursor ?? null,
+          updated_at: now,
+          last_complete_at: cursorOptions.complete ? now : null,
+        })
+        .onConflictDoUpdate({
+          target: [syncState.endpoint, syncState.slice_key],
+          set: {
+            cursor: sql`excluded.cursor`,
+            updated_at: sql`excluded.updated_at`,
+            last_complete_at: cursorOptions.complete ? sql`excluded.last_complete_at` : sql`${syncState.last_complete_at}`,
+          },
+        });
+    },
+  };
+
+  deps.progress?.sliceStart(endpoint.name, slice.key);
+  let status: SliceOutcome['status'] = 'succeeded';
+  let error: string | undefined;
+  try {
+    await endpoint.run(sliceRun);
+  } catch (caught) {
+    status = 'failed';
+    error = describeError(caught, deps);
+    logger.error({ err: caught }, `${endpoint.name} ${slice.key} failed: ${error}`);
+  }
+  counters.requests = client.stats.requests - requestsAtStart;
+  counters.waitedMs = client.stats.waitedMs - waitedAtStart;
+  const durationMs = Date.now() - started;
+  if (runId !== null) {
+    await db
+      .update(syncRuns)
+      .set({
+        status,
+        finished_at: clock.now().toISOString(),
+        requests: counters.requests,
+        pages: counters.pages,
+        rows_inserted: counters.inserted,
+        rows_updated: counters.updated,
+        rows_deleted: counters.deleted,
+        rows_invalid: counters.invalid,
+        rate_limit_wait_ms: counters.waitedMs,
+        error: error ?? null,
+      })
+      .where(eq(syncRuns.id, runId));
+  }
+  const outcome: SliceReport = { ...counters, endpoint: endpoint.name, slice: slice.key, status, error, durationMs };
+  logger.info(
+    {
+      status,
+      requests: counters.requests,
+      pages: counters.pages,
+      inserted: counters.inserted,
+      updated: counters.updated,
+      deleted: counters.deleted,
+      invalid: counters.invalid,
+      waitedMs: counters.waitedMs,
+      durationMs,
+      ...(error ? { error } : {}),
+    },
+    'slice finished',
+  );
+  deps.progress?.sliceEnd(endpoint.name, slice.key, outcome);
+  return outcome;
+}
