@@ -77,7 +77,7 @@ export interface SliceCounters {
 }
 
 export interface SliceOutcome extends SliceCounters {
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped' | 'aborted';
   error?: string | undefined;
   durationMs: number;
 }

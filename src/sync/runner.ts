@@ -25,6 +25,14 @@ export interface SyncSummary {
 
 class DryRunRollback extends Error {}
 
+/** Thrown between pages when the pass is asked to stop (SIGTERM): the last page's transaction has committed. */
+export class SyncAbortedError extends Error {
+  constructor() {
+    super('interrupted: the process is shutting down; the next pass resumes from the stored cursors');
+    this.name = 'SyncAbortedError';
+  }
+}
+
 /** Endpoint names from --only, checked against the registry. */
 export function selectEndpoints(only: readonly string[] | undefined, backfill: boolean): EndpointDefinition[] {
   if (!only || only.length === 0) {
@@ -221,6 +229,7 @@ async function runLocked(
       return { valid, invalid: invalid.length };
     },
     pageFetched() {
+      if (options.signal?.aborted) throw new SyncAbortedError();
       counters.pages++;
       counters.requests = client.stats.requests - requestsAtStart;
       counters.waitedMs = client.stats.waitedMs - waitedAtStart;
@@ -266,9 +275,14 @@ async function runLocked(
   try {
     await endpoint.run(sliceRun);
   } catch (caught) {
-    status = 'failed';
     error = describeError(caught, deps);
-    logger.error({ err: caught }, `${endpoint.name} ${slice.key} failed: ${error}`);
+    if (caught instanceof SyncAbortedError) {
+      status = 'aborted';
+      logger.warn(`${endpoint.name} ${slice.key} stopped: ${error}`);
+    } else {
+      status = 'failed';
+      logger.error({ err: caught }, `${endpoint.name} ${slice.key} failed: ${error}`);
+    }
   }
   counters.requests = client.stats.requests - requestsAtStart;
   counters.waitedMs = client.stats.waitedMs - waitedAtStart;
