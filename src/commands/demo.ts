@@ -1,6 +1,102 @@
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { migrateDatabase, rowsOf } from '../db/migrate.js';
+import { tableCounts } from '../db/status.js';
+import { renderTable } from '../format.js';
+import { runSync } from '../sync/runner.js';
+import { terminalProgress } from '../sync/progress.js';
 import type { CommandContext } from './context.js';
+import { emulatorOptionsFromFlags } from './emulator.js';
+import { hubClientFromConfig } from './hub.js';
+import { renderSummary } from './sync.js';
 
-export async function demoCommand(ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('dockerhub-sync demo: not built yet in this version.\n');
-  return 1;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Questions the demo answers from the freshly synced tables. */
+export const DEMO_QUERIES: { title: string; sql: string }[] = [
+  {
+    title: 'Most pulled repositories',
+    sql: `SELECT namespace || '/' || name AS repository, pull_count, is_private
+FROM dockerhub.repositories WHERE deleted_at IS NULL
+ORDER BY pull_count DESC NULLS LAST LIMIT 5`,
+  },
+  {
+    title: 'Tags nobody pulled in 90 days, per namespace',
+    sql: `SELECT namespace, count(*) AS stale_tags, pg_size_pretty(sum(full_size)) AS size
+FROM dockerhub.tags
+WHERE deleted_at IS NULL AND (tag_last_pulled IS NULL OR tag_last_pulled < now() - interval '90 days')
+GROUP BY namespace ORDER BY stale_tags DESC`,
+  },
+  {
+    title: 'Who did what in the audit log (top actors and actions)',
+    sql: `SELECT account, actor, action, count(*) AS events, max(timestamp) AS last_seen
+FROM dockerhub.audit_logs GROUP BY account, actor, action
+ORDER BY events DESC LIMIT 5`,
+  },
+];
+
+export async function demoCommand(ctx: CommandContext, values: Values): Promise<number> {
+  const started = Date.now();
+  const emulatorOptions = { ...emulatorOptionsFromFlags(values), port: 0, rateLimitPerMinute: null };
+  const { startEmulator } = await import('../emulator/index.js');
+  const emulator = await startEmulator({ ...emulatorOptions, logger: ctx.logger.child({ component: 'emulator' }) });
+  const { credentials } = emulator;
+  const namespaces = [credentials.username, ...credentials.oat.map((o) => o.org)];
+  // The demo talks to the in-process emulator only; a real account's settings are ignored.
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      databaseUrl: ctx.config.databaseUrl,
+      dataDir: ctx.config.databaseUrl ? undefined : path.join(ctx.config.dataDir, 'demo'),
+      logLevel: ctx.config.logLevel,
+      'hub.apiUrl': emulator.url,
+      'hub.username': credentials.username,
+      'hub.password': credentials.password,
+      namespaces,
+    },
+  });
+  ctx.stdout.write(`Docker Hub emulator on ${emulator.url}: user ${credentials.username}, organizations ${credentials.oat.map((o) => o.org).join(', ')}\n`);
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger: ctx.logger });
+  const client = hubClientFromConfig(config, ctx.logger);
+  try {
+    await migrateDatabase(database, ctx.logger);
+    ctx.stdout.write(`Database: ${database.location}\n\nSyncing every endpoint...\n`);
+    const tty = Boolean((process.stderr as NodeJS.WriteStream).isTTY);
+    const summary = await runSync({
+      database,
+      client,
+      logger: ctx.logger,
+      config,
+      ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
+    });
+    ctx.stdout.write(`\n${renderSummary(summary)}\n\nRows per table:\n`);
+    const counts = await tableCounts(database);
+    ctx.stdout.write(`${renderTable(['table', 'rows', 'deleted'], counts.map((c) => [c.table, c.rows, c.deleted]))}\n`);
+    for (const query of DEMO_QUERIES) {
+      const result = rowsOf<Record<string, unknown>>(await database.db.execute(sql.raw(query.sql)));
+      const headers = result[0] ? Object.keys(result[0]) : ['(no rows)'];
+      ctx.stdout.write(
+        `\n-- ${query.title}\n${query.sql};\n\n${renderTable(headers, result.map((row) => headers.map((h) => formatCell(row[h]))))}\n`,
+      );
+    }
+    ctx.stdout.write(
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.requests} requests to the emulator, ` +
+        `${summary.failed} failed slice(s). Query the tables yourself: ${
+          database.kind === 'pglite' ? `the embedded database lives in ${config.dataDir}` : database.location
+        } (schema "dockerhub").\n`,
+    );
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    await client.close();
+    await database.close();
+    await emulator.close();
+  }
+}
+
+function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

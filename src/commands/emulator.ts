@@ -1,6 +1,69 @@
+import { UsageError } from '../cli-errors.js';
 import type { CommandContext } from './context.js';
 
-export async function emulatorCommand(ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('dockerhub-sync emulator: not built yet in this version.\n');
-  return 1;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function numberFlag(values: Values, flag: string, check: (n: number) => boolean, hint: string): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} "${String(raw)}" ${hint}.`);
+  return n;
+}
+
+/** Flags → emulator options, every mistake named. */
+export function emulatorOptionsFromFlags(values: Values) {
+  const rate = (flag: string) => numberFlag(values, flag, (n) => n >= 0 && n <= 1, 'must be a number between 0 and 1');
+  const port = numberFlag(values, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be a port number 0-65535');
+  const scale = numberFlag(values, 'scale', (n) => n > 0, 'must be a positive number');
+  const rateLimit = numberFlag(values, 'rate-limit', (n) => Number.isInteger(n) && n >= 0, 'must be requests per minute (0 = never 429)');
+  const ttl = numberFlag(values, 'token-ttl', (n) => Number.isInteger(n) && n > 0, 'must be seconds (> 0)');
+  const latency = numberFlag(values, 'latency', (n) => n >= 0, 'must be milliseconds (>= 0)');
+  const errorRate = rate('error-rate');
+  const dropRate = rate('drop-rate');
+  const malformedRate = rate('malformed-rate');
+  return {
+    port: port ?? 8080,
+    host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+    seed: typeof values.seed === 'string' ? (/^\d+$/.test(values.seed) ? Number(values.seed) : values.seed) : 1,
+    ...(scale !== undefined ? { scale } : {}),
+    // Like Hub by default: 180 requests a minute.
+    rateLimitPerMinute: rateLimit === undefined ? 180 : rateLimit === 0 ? null : rateLimit,
+    ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
+    ...(latency !== undefined ? { latencyMs: latency } : {}),
+    ...(errorRate !== undefined ? { errorRate } : {}),
+    ...(dropRate !== undefined ? { dropRate } : {}),
+    ...(malformedRate !== undefined ? { malformedRate } : {}),
+    extraField: values['extra-field'] === true,
+  };
+}
+
+export async function emulatorCommand(ctx: CommandContext, values: Values): Promise<number> {
+  const options = emulatorOptionsFromFlags(values);
+  const { startEmulator } = await import('../emulator/index.js');
+  const emulator = await startEmulator({ ...options, logger: ctx.logger });
+  const { credentials } = emulator;
+  ctx.stdout.write(
+    [
+      `Docker Hub emulator listening on ${emulator.url} (seed ${String(options.seed)}, scale ${options.scale ?? 1}, ` +
+        `${options.rateLimitPerMinute ? `${options.rateLimitPerMinute} requests/minute` : 'no rate limit'})`,
+      '',
+      'Sync it with:',
+      `  DOCKERHUB_API_URL=${emulator.url} DOCKERHUB_USERNAME=${credentials.username} DOCKERHUB_PASSWORD=${credentials.password} \\`,
+      `  DOCKERHUB_NAMESPACES=${[credentials.username, ...credentials.oat.map((o) => o.org)].join(',')} dockerhub-sync sync`,
+      '',
+      `Personal access token of ${credentials.username}: ${credentials.pat} (emulator only)`,
+      ...credentials.oat.map((o) => `Organization access token of ${o.org}: ${o.token} (emulator only)`),
+      `Admin: ${emulator.url}/_emulator/requests, ${emulator.url}/_emulator/snapshot`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await emulator.close();
+  return 0;
 }

@@ -1,0 +1,43 @@
+/** Requests the emulator answered (admin routes excluded), by route name and by status. */
+export class RequestLog {
+  private readonly byRoute = new Map<string, number>();
+  private readonly byStatus = new Map<number, number>();
+  private count = 0;
+
+  record(route: string): void {
+    this.count++;
+    this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + 1);
+  }
+
+  recordStatus(status: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+  }
+
+  get total(): number {
+    return this.count;
+  }
+
+  /** Requests per route name, e.g. `{ 'repositories.list': 3, 'tags.list': 40 }`. */
+  get counts(): Record<string, number> {
+    return Object.fromEntries([...this.byRoute].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Responses per HTTP status (dropped connections have none). */
+  get statuses(): Record<string, number> {
+    return Object.fromEntries([...this.byStatus].sort(([a], [b]) => a - b).map(([status, n]) => [String(status), n]));
+  }
+
+  get(route: string): number {
+    return this.byRoute.get(route) ?? 0;
+  }
+
+  reset(): void {
+    this.byRoute.clear();
+    this.byStatus.clear();
+    this.count = 0;
+  }
+
+  toJSON(): { total: number; routes: Record<string, number>; statuses: Record<string, number> } {
+    return { total: this.total, routes: this.counts, statuses: this.statuses };
+  }
+}

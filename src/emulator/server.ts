@@ -1,0 +1,179 @@
+// The request pipeline: admin routes bypass everything; API requests are counted, rate limited,
+// exposed to faults, authenticated, routed, and their list items optionally corrupted.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Authenticator } from './auth.js';
+import type { Clock } from './clock.js';
+import { errorReply, type Faults } from './faults.js';
+import { errorBody, HttpError, KIND_STATUS, type RouteContext, type RouteResult, type Router } from './http.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { RequestLog } from './request-log.js';
+import { StateError } from './state/errors.js';
+import type { EmulatorState } from './state/state.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+export const ADMIN_PREFIX = '/_emulator/';
+
+export interface PipelineDeps {
+  state: EmulatorState;
+  auth: Authenticator;
+  api: Router;
+  admin: Router;
+  limiter: RateLimiter;
+  faults: Faults;
+  requests: RequestLog;
+  clock: Clock;
+  logger?: Logger | undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, { detail: 'Request body too large', message: 'payload_too_large' }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function parseBody(req: IncomingMessage): Promise<unknown> {
+  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
+  const text = await readBody(req);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, { detail: 'JSON parse error - request body is not valid JSON', message: 'bad_request' });
+  }
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, payload: string | undefined, contentType: string, head: boolean): void {
+  if (res.destroyed) return;
+  const out: Record<string, string> = { ...headers };
+  if (payload !== undefined) {
+    out['content-type'] = contentType;
+    out['content-length'] = String(Buffer.byteLength(payload));
+  } else {
+    out['content-length'] = '0';
+  }
+  res.writeHead(status, out);
+  res.end(head ? undefined : payload);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { state, auth, api, admin, limiter, faults, requests, clock, logger } = deps;
+
+  async function answer(req: IncomingMessage, res: ServerResponse, router: Router, isAdmin: boolean): Promise<void> {
+    const method = req.method ?? 'GET';
+    const head = method === 'HEAD';
+    const host = req.headers.host ?? 'localhost';
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const match = router.match(method, url.pathname);
+    let headers: Record<string, string> = {};
+
+    if (!isAdmin) {
+      requests.record(match.kind === 'found' ? match.route.name : match.kind);
+      const rate = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      headers = rate.headers;
+      if (rate.limited) {
+        requests.recordStatus(429);
+        send(res, 429, headers, JSON.stringify({ detail: 'Rate limit exceeded', error: false }), 'application/json', head);
+        return;
+      }
+      const fault = faults.decide();
+      if (fault.drop) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.errorStatus !== null) {
+        const reply = errorReply(fault.errorStatus);
+        requests.recordStatus(reply.status);
+        send(res, reply.status, headers, reply.body, reply.contentType, head);
+        return;
+      }
+    }
+
+    const errors = match.kind === 'found' ? match.route.errors : 'error';
+    let result: RouteResult;
+    try {
+      if (match.kind === 'not_found') throw new HttpError(404, errorBody('error', 404, `no route for ${url.pathname}`));
+      if (match.kind === 'method_not_allowed') {
+        throw new HttpError(405, { detail: `Method "${method}" not allowed.`, message: 'method_not_allowed' }, { allow: match.allowed.join(', ') });
+      }
+      const principal = isAdmin ? ({ kind: 'anonymous' } as const) : auth.principal(req.headers.authorization);
+      if ('ok' in principal) {
+        throw new HttpError(401, errorBody(errors, 401, principal.reason === 'expired' ? 'Token has expired' : 'Invalid authentication token'));
+      }
+      if (match.route.auth === 'required' && principal.kind === 'anonymous') {
+        throw new HttpError(401, errorBody(errors, 401, 'Authentication credentials were not provided.'));
+      }
+      const ctx: RouteContext = {
+        req,
+        url,
+        params: match.params,
+        query: url.searchParams,
+        principal,
+        body: await parseBody(req),
+        host,
+        state,
+        auth,
+        clock,
+        errors,
+      };
+      result = await match.route.handler(ctx);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        result = { status: error.status, body: error.body, headers: error.headers };
+      } else if (error instanceof StateError) {
+        const status = KIND_STATUS[error.kind];
+        result = { status, body: status === 400 && error.fields ? { fields: error.fields, text: error.message } : errorBody(errors, status, error.message) };
+      } else {
+        logger?.error({ err: error, path: url.pathname }, 'emulator route failed');
+        result = { status: 500, body: errorBody(errors, 500, 'Internal server error') };
+      }
+    }
+
+    if (!isAdmin) requests.recordStatus(result.status);
+    let body = result.body;
+    if (!isAdmin && faults.active) {
+      if (result.items) {
+        const changed = faults.items(result.items.list, result.items.kind);
+        body = Array.isArray(body) ? changed : { ...(body as Record<string, unknown>), ...replaceList(body, result.items.list, changed) };
+      } else if (result.single) {
+        body = faults.single(body);
+      }
+    }
+    const allHeaders = { ...headers, ...result.headers };
+    if (result.text) send(res, result.status, allHeaders, result.text.body, result.text.contentType, head);
+    else send(res, result.status, allHeaders, body === undefined ? undefined : JSON.stringify(body), 'application/json', head);
+  }
+
+  return (req, res) => {
+    const isAdmin = (req.url ?? '').startsWith(ADMIN_PREFIX);
+    answer(req, res, isAdmin ? admin : api, isAdmin).catch((error: unknown) => {
+      logger?.error({ err: error }, 'emulator request failed');
+      if (!res.headersSent) send(res, 500, {}, JSON.stringify({ detail: 'Internal server error' }), 'application/json', false);
+      else res.destroy();
+    });
+  };
+}
+
+/** The envelope key holding `list` (results, logs, data), with the changed items in its place. */
+function replaceList(body: unknown, list: unknown[], changed: unknown[]): Record<string, unknown> {
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (value === list) return { [key]: changed };
+  }
+  return {};
+}
