@@ -109,7 +109,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   emulator: {
     summary: 'serve the Docker Hub emulator',
     usage:
-      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field]',
+      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--epoch now|<date>]',
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -122,13 +122,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'drop-rate': { type: 'string' },
       'malformed-rate': { type: 'string' },
       'extra-field': { type: 'boolean' },
+      epoch: { type: 'string' },
     },
     run: lazy(() => import('./commands/emulator.js'), 'emulatorCommand'),
   },
   demo: {
     summary: 'offline end to end: emulator + embedded database + one sync + a short report',
-    usage: 'dockerhub-sync demo [--seed 1] [--scale 1]',
-    options: { seed: { type: 'string' }, scale: { type: 'string' } },
+    usage: 'dockerhub-sync demo [--seed 1] [--scale 1] [--epoch now|<date>]',
+    options: { seed: { type: 'string' }, scale: { type: 'string' }, epoch: { type: 'string' } },
     run: lazy(() => import('./commands/demo.js'), 'demoCommand'),
   },
 };

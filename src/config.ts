@@ -81,7 +81,7 @@ export const configSchema = z
         /** Audit-log windows start this far before the stored cursor. */
         auditOverlap: duration.default(10 * 60_000),
         /** Length of one audit-log window (backfills are cut into such windows). */
-        auditWindow: duration.default(24 * 3_600_000),
+        auditWindow: duration.default(7 * 86_400_000),
         /** How far back the first audit-log read goes when nothing is stored yet. */
         auditInitialLookback: duration.default(90 * 86_400_000),
         /** Unchanged rows get `last_seen_at` refreshed at most this often (bounded write amplification). */

@@ -39,7 +39,9 @@ ORDER BY events DESC LIMIT 5`,
 
 export async function demoCommand(ctx: CommandContext, values: Values): Promise<number> {
   const started = Date.now();
-  const emulatorOptions = { ...emulatorOptionsFromFlags(values), port: 0, rateLimitPerMinute: null };
+  // Data anchored to today, so "not pulled in 90 days" and the audit look-back mean what they say.
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const emulatorOptions = { epochMs: today, ...emulatorOptionsFromFlags(values), port: 0, rateLimitPerMinute: null };
   const { startEmulator } = await import('../emulator/index.js');
   const emulator = await startEmulator({ ...emulatorOptions, logger: ctx.logger.child({ component: 'emulator' }) });
   const { credentials } = emulator;

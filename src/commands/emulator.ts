@@ -22,7 +22,13 @@ export function emulatorOptionsFromFlags(values: Values) {
   const errorRate = rate('error-rate');
   const dropRate = rate('drop-rate');
   const malformedRate = rate('malformed-rate');
+  let epochMs: number | undefined;
+  if (typeof values.epoch === 'string') {
+    epochMs = values.epoch === 'now' ? Date.now() : Date.parse(values.epoch);
+    if (Number.isNaN(epochMs)) throw new UsageError(`--epoch "${values.epoch}" must be "now" or a date such as 2025-06-01.`);
+  }
   return {
+    ...(epochMs !== undefined ? { epochMs } : {}),
     port: port ?? 8080,
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     seed: typeof values.seed === 'string' ? (/^\d+$/.test(values.seed) ? Number(values.seed) : values.seed) : 1,

@@ -58,7 +58,7 @@ export interface RunningEmulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
   const clock = options.clock ?? systemClock;
-  const world = generateWorld(resolved.seed, resolved.scale);
+  const world = generateWorld(resolved.seed, resolved.scale, options.epochMs);
   const state = new EmulatorState(world, clock);
   const auth = new Authenticator(state, clock, {
     tokenTtlSeconds: resolved.tokenTtlSeconds,

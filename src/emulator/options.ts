@@ -29,6 +29,8 @@ export interface EmulatorOptions {
   extraField?: boolean;
   /** --token-ttl; lifetime of issued JWTs in seconds. Default 600 (Hub: about ten minutes). */
   tokenTtlSeconds?: number;
+  /** --epoch; the "now" of the generated data (unix ms). Default: fixed by the seed. */
+  epochMs?: number;
 
   logger?: Logger;
   /** Time source (tests: expire tokens, roll rate-limit windows). Generated data never depends on it. */
