@@ -45,11 +45,16 @@ export interface BackfillCursor {
   doneUntil: string;
 }
 
-/** Resume a backfill of the same range; a different range starts over. */
+/**
+ * Resume a backfill that starts at the same `from` where it stopped (its `to` may have moved on,
+ * as "now" does between runs); a different `from` starts over.
+ */
 export function backfillStart(cursor: BackfillCursor | undefined, from: string, to: string): number {
   const fromMs = Date.parse(from);
-  if (cursor && Date.parse(cursor.from) === fromMs && Date.parse(cursor.to) === Date.parse(to)) {
-    return Math.max(fromMs, Date.parse(cursor.doneUntil));
+  const toMs = Date.parse(to);
+  if (cursor && Date.parse(cursor.from) === fromMs) {
+    const done = Date.parse(cursor.doneUntil);
+    if (!Number.isNaN(done)) return Math.min(Math.max(fromMs, done), toMs);
   }
   return fromMs;
 }

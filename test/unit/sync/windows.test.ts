@@ -43,6 +43,10 @@ describe('backfillStart', () => {
   it('starts at --from without a cursor', () => expect(backfillStart(undefined, from, to)).toBe(Date.parse(from)));
   it('resumes the same range where it stopped', () =>
     expect(backfillStart({ from, to, doneUntil: '2024-02-01T00:00:00.000Z' }, from, to)).toBe(Date.parse('2024-02-01T00:00:00Z')));
-  it('starts over for a different range', () =>
+  it('resumes when only the end moved on (a later "now")', () =>
+    expect(backfillStart({ from, to, doneUntil: to }, from, '2024-04-01T00:00:00Z')).toBe(Date.parse(to)));
+  it('never starts past the end', () =>
+    expect(backfillStart({ from, to, doneUntil: to }, from, '2024-02-01T00:00:00Z')).toBe(Date.parse('2024-02-01T00:00:00Z')));
+  it('starts over for a different start', () =>
     expect(backfillStart({ from, to, doneUntil: '2024-02-01T00:00:00.000Z' }, '2023-12-01T00:00:00Z', to)).toBe(Date.parse('2023-12-01T00:00:00Z')));
 });

@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/migrate.js';
+import { ROOT, runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+
+async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
+  const database = await target.open();
+  try {
+    return rowsOf<T>(await database.db.execute(sql.raw(text)));
+  } finally {
+    await database.close();
+  }
+}
+
+const ENTITY_TABLES: Record<string, string> = {
+  repositories: 'namespace, name',
+  tags: 'namespace, repository, name',
+  tag_images: 'namespace, repository, tag, digest',
+  audit_logs: 'account, event_hash',
+  audit_log_actions: 'account, name',
+  org_members: 'org, id',
+  teams: 'org, id',
+  team_members: 'org, team, id',
+  org_settings: 'org',
+  access_tokens: 'uuid',
+  org_access_tokens: 'org, id',
+  org_invites: 'org, id',
+};
+
+/** Content of every entity table (key, hash of content, deletion flag), in key order. */
+async function contentOf(target: TestDatabase): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [table, key] of Object.entries(ENTITY_TABLES)) {
+    const rows = await query<{ k: string }>(
+      target,
+      `SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`,
+    );
+    out[table] = rows.map((r) => r.k);
+  }
+  const stats = await query<{ k: string }>(target, 'SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
+  out.repository_stats = stats.map((r) => r.k);
+  return out;
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const target = await createTestDatabase();
+  cleanups.push(() => target.destroy());
+  return target;
+}
+
+async function emulatorFor(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<RunningEmulator> {
+  const emulator = await startTestEmulator(options);
+  cleanups.push(() => emulator.close());
+  return emulator;
+}
+
+describe('sync resilience', () => {
+  it('a sync killed with SIGKILL at a random page, then run again, ends like an uninterrupted one', async () => {
+    const emulator = await emulatorFor({ latencyMs: 3 });
+    const reference = await freshDatabase();
+    const interrupted = await freshDatabase();
+
+    emulator.requests.reset();
+    const clean = await runCli(['sync'], { env: syncEnv(emulator, reference.env) });
+    expect(clean.code, clean.stderr).toBe(0);
+    const total = emulator.requests.total;
+
+    // Kill somewhere between the first pages and the last ones.
+    const killAt = 5 + Math.floor(Math.random() * (total - 10));
+    emulator.requests.reset();
+    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs'), path.join(ROOT, 'src/cli.ts'), 'sync'], {
+      cwd: ROOT,
+      env: syncEnv(emulator, interrupted.env),
+      stdio: 'ignore',
+    });
+    const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => {
+      const timer = setInterval(() => {
+        if (emulator.requests.total >= killAt) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, 1);
+      child.on('exit', (code, signal) => {
+        clearInterval(timer);
+        resolve(signal ?? code);
+      });
+    });
+    expect(exit, `killed after ${killAt} of ${total} requests`).toBe('SIGKILL');
+
+    const again = await runCli(['sync'], { env: syncEnv(emulator, interrupted.env) });
+    expect(again.code, again.stderr).toBe(0);
+    // A run cut off mid-way is left as it was; the next pass does not depend on it.
+    expect(await contentOf(interrupted), `killed after ${killAt} of ${total} requests`).toEqual(await contentOf(reference));
+    const duplicates = await query<{ n: number }>(interrupted, 'SELECT count(*)::int - count(DISTINCT (account, timestamp, action, actor, name, data::text))::int AS n FROM dockerhub.audit_logs');
+    expect(duplicates[0]!.n).toBe(0);
+  });
+
+  it('--backfill loads older audit events once, and a repeated backfill finds nothing left to do', async () => {
+    // Data anchored to now so part of the audit log falls inside a short initial look-back.
+    const emulator = await emulatorFor({ epochMs: Date.now() });
+    const target = await freshDatabase();
+    const snapshot = emulator.snapshot({ tags: false });
+    const allEvents = Object.values(snapshot.auditLogs).flat();
+    const oldest = allEvents.reduce((min, e) => Math.min(min, Date.parse(String(e.timestamp))), Date.now());
+    const recentCutoff = Date.now() - 30 * 86_400_000;
+
+    const first = await runCli(['sync', '--only', 'audit_logs'], { env: syncEnv(emulator, target.env, { AUDIT_INITIAL_LOOKBACK: '30d' }) });
+    expect(first.code, first.stderr).toBe(0);
+    const [{ n: recent }] = (await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.audit_logs')) as [{ n: number }];
+    const expectedRecent = allEvents.filter((e) => Date.parse(String(e.timestamp)) >= recentCutoff - 60_000).length;
+    expect(recent).toBeGreaterThan(0);
+    expect(recent).toBeLessThan(allEvents.length);
+    expect(Math.abs(recent - expectedRecent), `stored ${recent}, expected ${expectedRecent} of ${allEvents.length}`).toBeLessThanOrEqual(2);
+
+    const from = new Date(oldest - 86_400_000).toISOString().slice(0, 10);
+    const backfill = await runCli(['sync', '--backfill', '--from', from], { env: syncEnv(emulator, target.env) });
+    expect(backfill.code, backfill.stderr).toBe(0);
+    const counts = await query<{ n: number; distinct: number }>(target, 'SELECT count(*)::int AS n, count(DISTINCT event_hash)::int AS distinct FROM dockerhub.audit_logs');
+    expect(counts[0]).toEqual({ n: allEvents.length, distinct: allEvents.length });
+    const inserts = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.changes WHERE entity = 'audit_logs' AND op = 'insert'`);
+    expect(inserts[0]!.n).toBe(allEvents.length);
+
+    // The same backfill again resumes at its end: no audit request, nothing written.
+    emulator.requests.reset();
+    const repeat = await runCli(['sync', '--backfill', '--from', from], { env: syncEnv(emulator, target.env) });
+    expect(repeat.code, repeat.stderr).toBe(0);
+    expect(emulator.requests.get('auditlogs.list')).toBeLessThanOrEqual(snapshot.orgs.length);
+    const after = await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.audit_logs');
+    expect(after[0]!.n).toBe(allEvents.length);
+  });
+
+  it('keeps invalid items in sync_errors, stores the rest, and decides no deletions from such a listing', async () => {
+    const emulator = await emulatorFor();
+    const target = await freshDatabase();
+    const first = await runCli(['sync'], { env: syncEnv(emulator, target.env) });
+    expect(first.code, first.stderr).toBe(0);
+    const [{ n: before }] = (await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.tags WHERE deleted_at IS NULL')) as [{ n: number }];
+
+    emulator.configure({ malformedRate: 0.2 });
+    const second = await runCli(['sync', '--full'], { env: syncEnv(emulator, target.env) });
+    expect(second.code, second.stderr).toBe(0);
+    const errors = await query<{ endpoint: string; payload: unknown; issues: unknown[]; message: string }>(
+      target,
+      'SELECT endpoint, payload, issues, message FROM dockerhub.sync_errors',
+    );
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) {
+      expect(error.payload).not.toBeNull();
+      expect(Array.isArray(error.issues) && error.issues.length > 0).toBe(true);
+      expect(error.message.length).toBeGreaterThan(0);
+    }
+    // Invalid items were not taken for deletions.
+    const [{ n: after }] = (await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.tags WHERE deleted_at IS NULL')) as [{ n: number }];
+    expect(after).toBe(before);
+    const runs = await query<{ invalid: number }>(target, 'SELECT coalesce(sum(rows_invalid), 0)::int AS invalid FROM dockerhub.sync_runs');
+    expect(runs[0]!.invalid).toBe(errors.length);
+  });
+
+  it('records a slice that fails (no permission) with a clear reason and runs the others', async () => {
+    const emulator = await emulatorFor();
+    const target = await freshDatabase();
+    const { member } = emulator.credentials;
+    const result = await runCli(['sync'], {
+      env: syncEnv(emulator, target.env, {
+        DOCKERHUB_USERNAME: member.username,
+        DOCKERHUB_PASSWORD: member.password,
+        DOCKERHUB_NAMESPACES: member.org,
+        DOCKERHUB_ORGS: member.org,
+      }),
+    });
+    expect(result.code).toBe(1);
+    const runs = await query<{ endpoint: string; status: string; error: string | null }>(
+      target,
+      'SELECT endpoint, status, error FROM dockerhub.sync_runs ORDER BY id',
+    );
+    const failed = runs.filter((r) => r.status === 'failed');
+    const succeeded = runs.filter((r) => r.status === 'succeeded');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(succeeded.map((r) => r.endpoint)).toContain('repositories');
+    for (const run of failed) expect(run.error).toMatch(/403|permission|forbidden|owner/i);
+    expect(result.stdout).toContain('Failures:');
+    expect(result.stdout + result.stderr).not.toContain(member.password);
+  });
+});
