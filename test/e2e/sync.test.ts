@@ -262,4 +262,26 @@ describe('sync against the emulator', () => {
     const row = await query<{ deleted_at: unknown }>(target, `SELECT deleted_at FROM dockerhub.repositories WHERE name = 'comes-and-goes'`);
     expect(row).toEqual([{ deleted_at: null }]);
   });
+
+  it('reads configured watched tags with the get-tag call, and marks one that disappeared', async () => {
+    const snapshot = emulator.snapshot();
+    const [key, list] = Object.entries(snapshot.tags).find(([, tags]) => tags.length >= 2)!;
+    const [first, second] = [list[0]!, list[1]!];
+    const watched = `${key}:${first.name},${key}:${second.name}`;
+    emulator.requests.reset();
+    await sync(emulator, target, ['--only', 'watched_tags'], { DOCKERHUB_WATCHED_TAGS: watched });
+    expect(emulator.requests.get('tags.get')).toBe(2);
+    expect(emulator.requests.get('tags.list')).toBe(0);
+    const [namespace, repository] = key.split('/') as [string, string];
+    emulator.state.deleteTag(namespace, repository, second.name);
+    await sync(emulator, target, ['--only', 'watched_tags'], { DOCKERHUB_WATCHED_TAGS: watched });
+    const rows = await query<{ name: string; deleted: boolean }>(
+      target,
+      `SELECT name, deleted_at IS NOT NULL AS deleted FROM dockerhub.tags WHERE namespace = '${namespace}' AND repository = '${repository}' AND name IN ('${first.name}', '${second.name}') ORDER BY name = '${first.name}' DESC`,
+    );
+    expect(rows).toEqual([
+      { name: first.name, deleted: false },
+      { name: second.name, deleted: true },
+    ]);
+  });
 });
