@@ -1,6 +1,138 @@
+import { UsageError } from '../cli-errors.js';
+import { endpoints, findEndpoint } from '../endpoints/index.js';
+import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
+import { extractPage } from '../hub/pagination.js';
+import { formatIssues } from '../hub/schemas.js';
+import type { HubClient } from '../hub/client.js';
+import type { Slice, SyncPlan } from '../sync/context.js';
 import type { CommandContext } from './context.js';
+import { hubClientFromConfig } from './hub.js';
 
-export async function testEndpointCommand(ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('dockerhub-sync test-endpoint: not built yet in this version.\n');
-  return 1;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/**
+ * JSONPath-style paths to every array of objects in a body, with how many items each holds:
+ * where the records of an unfamiliar response live.
+ */
+export function suggestDataPaths(body: unknown, base = '$', depth = 0): { path: string; items: number; fields: string[] }[] {
+  const out: { path: string; items: number; fields: string[] }[] = [];
+  if (depth > 4 || body === null || typeof body !== 'object') return out;
+  if (Array.isArray(body)) {
+    const objects = body.filter((item) => item !== null && typeof item === 'object' && !Array.isArray(item)) as Record<string, unknown>[];
+    if (objects.length > 0) {
+      const fields = [...new Set(objects.flatMap((item) => Object.keys(item)))];
+      out.push({ path: `${base}[*]`, items: body.length, fields });
+      out.push(...suggestDataPaths(objects[0], `${base}[*]`, depth + 1));
+    }
+    return out;
+  }
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    const path = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${base}.${key}` : `${base}['${key}']`;
+    out.push(...suggestDataPaths(value, path, depth + 1));
+  }
+  return out;
+}
+
+/** A slice to try without a database: the first namespace/org, or the first item of the parent listing. */
+async function sampleSlice(
+  endpoint: EndpointDefinition,
+  plan: SyncPlan,
+  client: HubClient,
+  watchedTags: string[],
+): Promise<Slice> {
+  const namespace = plan.namespaces[0];
+  const org = plan.orgs[0] ?? namespace;
+  if (endpoint.name === 'watched_tags') {
+    const value = watchedTags[0];
+    if (!value) throw new UsageError('watched_tags needs DOCKERHUB_WATCHED_TAGS (namespace/repository:tag).');
+    const [path = '', tag = ''] = value.split(':');
+    const [ns = '', repository = ''] = path.split('/');
+    return { key: value, params: { namespace: ns, repository, tag } };
+  }
+  if (endpoint.parent === 'repositories') {
+    if (!namespace) throw new UsageError(`${endpoint.name} needs a namespace: --namespace x or DOCKERHUB_NAMESPACES.`);
+    const first = await client.request<{ results?: { name: string }[] }>({
+      path: `/v2/namespaces/${encodeURIComponent(namespace)}/repositories`,
+      query: { page_size: 1, ordering: 'name' },
+      endpoint: `list repositories of ${namespace}`,
+    });
+    const repository = first.body.results?.[0]?.name;
+    if (!repository) throw new UsageError(`${namespace} has no repository to try ${endpoint.name} on.`);
+    return { key: `${namespace}/${repository}`, params: { namespace, repository } };
+  }
+  if (endpoint.parent === 'teams') {
+    if (!org) throw new UsageError(`${endpoint.name} needs an organization: --namespace x or DOCKERHUB_ORGS.`);
+    const first = await client.request<{ results?: { name: string }[] }>({
+      path: `/v2/orgs/${encodeURIComponent(org)}/groups`,
+      query: { page_size: 1 },
+      endpoint: `teams of ${org}`,
+    });
+    const team = first.body.results?.[0]?.name;
+    if (!team) throw new UsageError(`${org} has no team to try ${endpoint.name} on.`);
+    return { key: `${org}/${team}`, params: { org, team } };
+  }
+  const value = ['audit_logs', 'audit_log_actions'].includes(endpoint.name) ? org : endpoint.name === 'repositories' ? namespace : org;
+  if (endpoint.name === 'access_tokens') return { key: plan.user ?? 'me', params: { account: plan.user ?? 'me' } };
+  if (!value) throw new UsageError(`${endpoint.name} needs a namespace or organization: --namespace x, DOCKERHUB_NAMESPACES or DOCKERHUB_ORGS.`);
+  return { key: value, params: { namespace: value, org: value, account: value } };
+}
+
+export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
+  const name = positionals[0]!;
+  const endpoint = findEndpoint(name);
+  if (!endpoint) {
+    throw new UsageError(`Unknown endpoint "${name}". Endpoints: ${endpoints.map((e) => e.name).join(', ')}.`);
+  }
+  const limit = values.limit === undefined ? 3 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" must be a positive whole number.`);
+  const { config } = ctx;
+  const flagged = Array.isArray(values.namespace) ? values.namespace.map(String) : [];
+  const namespaces = flagged.length > 0 ? flagged : config.namespaces.length > 0 ? config.namespaces : config.hub.username ? [config.hub.username] : [];
+  const plan: SyncPlan = {
+    namespaces,
+    orgs: flagged.length > 0 ? flagged : (config.orgs ?? namespaces),
+    user: config.hub.username,
+    full: false,
+    dryRun: true,
+    backfill: undefined,
+    changedRepositories: new Map(),
+  };
+  // Like the npm library: reads are cached for a few minutes, so trying again is free.
+  const client = hubClientFromConfig(config, ctx.logger, { cache: { ttlMs: 5 * 60_000 } });
+  try {
+    const slice = await sampleSlice(endpoint, plan, client, config.sync.watchedTags);
+    const request: EndpointRequest = endpoint.request(slice, plan);
+    const query = { ...request.query, ...(request.shape === 'object' || request.shape === 'data' ? {} : { page_size: 100 }) };
+    const response = await client.request<unknown>({ path: request.path, query, endpoint: `${endpoint.name} (${slice.key})` });
+    const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
+    const items = page?.items ?? [];
+    let valid = 0;
+    const problems: string[] = [];
+    for (const [index, item] of items.entries()) {
+      const parsed = request.schema.safeParse(item);
+      if (parsed.success) valid++;
+      else problems.push(`  item ${index}: ${formatIssues(parsed.error.issues)}`);
+    }
+    const out: string[] = [
+      `${endpoint.name}: ${endpoint.title}`,
+      `GET ${response.url} → ${response.status}`,
+      `Reference: ${endpoint.reference}`,
+      `Tables: ${endpoint.tables.join(', ')}`,
+      '',
+      `${items.length} record(s) on this page${page && 'count' in page && page.count !== undefined ? ` of ${page.count}` : ''}; ${valid} valid, ${items.length - valid} invalid.`,
+      ...problems.slice(0, 10),
+      '',
+      'Data paths in the response:',
+      ...suggestDataPaths(response.body).map((p) => `  ${p.path}  (${p.items} item(s); fields: ${p.fields.slice(0, 12).join(', ')}${p.fields.length > 12 ? ', …' : ''})`),
+      '',
+      `Sample record(s) (first ${Math.min(limit, items.length)}):`,
+      JSON.stringify(items.slice(0, limit), null, 2),
+      '',
+      'Nothing was written.',
+    ];
+    ctx.stdout.write(`${out.join('\n')}\n`);
+    return problems.length > 0 ? 1 : 0;
+  } finally {
+    await client.close();
+  }
 }
