@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createHubClient, type HubClient, type HubClientOptions } from '../hub/client.js';
 import { createHubDispatcher } from '../hub/dispatcher.js';
+import { attributeRequest } from '../sync/attribution.js';
 
 /** A Docker Hub client configured from the parsed config; closing it closes its dispatcher. */
 export function hubClientFromConfig(
@@ -19,6 +20,11 @@ export function hubClientFromConfig(
     maxRetries: hub.maxRetries,
     ...extra,
     dispatcher,
+    // Per-slice request counts in sync_runs, plus whatever the caller observes (metrics).
+    onRequest: (event) => {
+      attributeRequest(event);
+      extra.onRequest?.(event);
+    },
   };
   if (hub.username) options.username = hub.username;
   if (hub.token) options.token = hub.token;

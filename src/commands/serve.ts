@@ -1,6 +1,195 @@
-import type { CommandContext } from './context.js';
+import { createRequire } from 'node:module';
+import { UsageError } from '../cli-errors.js';
+import { ConfigError } from '../config.js';
+import { migrationJournal } from '../db/migrate.js';
+import { endpoints } from '../endpoints/index.js';
+import { planJobs } from '../scheduler/jobs.js';
+import { abortInterruptedRuns, findMissedTicks, lastSuccessByEndpoint } from '../scheduler/runs.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { createTickRunner } from '../scheduler/tick.js';
+import { createStatusServer } from '../server/http.js';
+import { createMetrics } from '../server/metrics.js';
+import { createReadinessProbe } from '../server/probe.js';
+import { renderStatusPage } from '../server/status-page.js';
+import { openMigratedDatabase, type CommandContext } from './context.js';
+import { hubClientFromConfig } from './hub.js';
 
-export async function serveCommand(ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('dockerhub-sync serve: not built yet in this version.\n');
-  return 1;
+/**
+ * `serve`: the long-running service. Cron jobs per endpoint group, HTTP health and metrics, and
+ * a graceful stop on SIGTERM/SIGINT: no new ticks, the running pass stops after its current page
+ * (whose transaction commits), then the client, the database pool and the HTTP server close and
+ * the process exits 0. A second signal exits at once with 130.
+ */
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Seams for running the service inside a test process. */
+export interface ServeHooks {
+  /** Default: process.exit. Used for the second signal and a stuck shutdown. */
+  exit?: (code: number) => void;
+  /** Default: process. Where SIGTERM and SIGINT come from. */
+  signals?: NodeJS.EventEmitter;
+  /** Called once the HTTP server listens. */
+  onListening?: (port: number) => void;
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function serveCommand(ctx: CommandContext, _values: Values = {}, _positionals: string[] = [], hooks: ServeHooks = {}): Promise<number> {
+  const { config, logger } = ctx;
+  const exit = hooks.exit ?? ((code: number) => process.exit(code));
+  const signals = hooks.signals ?? process;
+
+  // Everything that can be checked without a network call fails here, before anything starts.
+  const plan = planJobs(endpoints, config.schedules);
+  if (plan.problems.length > 0) throw new ConfigError(plan.problems);
+  if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0)) {
+    throw new UsageError(
+      'nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
+    );
+  }
+
+  const database = await openMigratedDatabase(ctx);
+  const metrics = createMetrics();
+  const client = hubClientFromConfig(config, logger, { onRequest: (event) => metrics.observeHubRequest(event) });
+  let shuttingDown = false;
+
+  const repaired = await abortInterruptedRuns(database, new Date());
+  if (repaired > 0) logger.warn({ runs: repaired }, 'runs left running by a previous process were marked aborted');
+  for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
+
+  const scheduler = createScheduler({
+    jobs: plan.jobs,
+    logger,
+    runTick: createTickRunner({ database, client, logger, config }, metrics.observer),
+    onMissedTick: (job) => metrics.missedTick(job.name),
+  });
+  metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
+
+  const version = packageVersion();
+  const server = createStatusServer(
+    {
+      readiness: createReadinessProbe({
+        database,
+        scheduler,
+        expectedMigrations: migrationJournal().entries.length,
+        shuttingDown: () => shuttingDown,
+      }),
+      metrics: () => metrics.render(),
+      statusPage: async () =>
+        renderStatusPage({
+          version,
+          startedAt: scheduler.startedAt,
+          database: database.location,
+          jobs: scheduler.states(),
+          nextRun: (job) => scheduler.nextRun(job),
+          now: new Date(),
+        }),
+    },
+    logger,
+  );
+
+  let port: number;
+  try {
+    port = (await server.listen(config.port)).port;
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `port ${config.port} is already in use; set PORT (or --port) to a free one`
+        : `cannot listen on port ${config.port}: ${(error as Error).message}`,
+    );
+  }
+  hooks.onListening?.(port);
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
+  const shutdown = async (signal: string): Promise<number> => {
+    logger.info(
+      { signal, timeoutMs: config.shutdownTimeout, running: scheduler.states().filter((s) => s.running).map((s) => s.job.name) },
+      'shutting down: no new ticks; a running pass stops after its current page',
+    );
+    const stopped = await scheduler.stop(config.shutdownTimeout);
+    if (!stopped.drained) {
+      logger.error(
+        { stillRunning: stopped.stillRunning, timeoutMs: config.shutdownTimeout },
+        'shutdown timeout: jobs still running are abandoned; their runs are marked aborted at the next start',
+      );
+    }
+    await client.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
+    // A stuck query would keep the pool from ending; do not wait for it forever.
+    await Promise.race([
+      database.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database failed')),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
+    await server.close();
+    logger.info({ drained: stopped.drained }, 'stopped');
+    return stopped.drained ? 0 : 1;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      logger.flush?.();
+      exit(130);
+      return;
+    }
+    shuttingDown = true;
+    void shutdown(signal).then(
+      (code) => finish(code),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        finish(1);
+      },
+    );
+  };
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+
+  scheduler.start();
+  logger.info(
+    {
+      port,
+      database: database.location,
+      jobs: plan.jobs.map((job) => ({
+        name: job.name,
+        schedule: job.schedule,
+        from: job.scheduleSource,
+        endpoints: job.endpoints,
+        next: scheduler.nextRun(job.name)?.toISOString() ?? null,
+      })),
+    },
+    `serving on port ${port}: /healthz /readyz /metrics`,
+  );
+
+  // A job whose last scheduled time passed without a run (first start, or down through a tick)
+  // runs now, in that tick's run group, instead of waiting a whole period.
+  void findMissedTicks(database, plan.jobs, new Date()).then(
+    (missed) => {
+      for (const { job, scheduledAt } of missed) {
+        if (shuttingDown) break;
+        logger.info({ job, scheduledAt: scheduledAt.toISOString() }, 'catching up a missed tick');
+        void scheduler.runNow(job, scheduledAt, 'catch-up');
+      }
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not check for missed ticks; waiting for the schedule'),
+  );
+
+  const code = await finished;
+  signals.off('SIGTERM', onSignal);
+  signals.off('SIGINT', onSignal);
+  // Everything is closed; if a stuck tick still holds the event loop, do not hang around.
+  setTimeout(() => exit(code), 5_000).unref();
+  return code;
 }

@@ -1,32 +1,60 @@
 import { readStatus } from '../db/status.js';
-import { endpointNames } from '../endpoints/index.js';
+import { endpointNames, endpoints } from '../endpoints/index.js';
 import { relativeTime, renderTable } from '../format.js';
+import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 
+/** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
+export function untilTime(date: Date | null, now = Date.now()): string {
+  if (!date) return 'never';
+  const seconds = Math.max(0, Math.round((date.getTime() - now) / 1000));
+  if (seconds < 90) return `in ${seconds}s`;
+  if (seconds < 5400) return `in ${Math.round(seconds / 60)}m`;
+  if (seconds < 129600) return `in ${Math.round(seconds / 3600)}h`;
+  return `in ${Math.round(seconds / 86400)}d`;
+}
+
 export async function statusCommand(ctx: CommandContext, flags: { json?: boolean | undefined }): Promise<number> {
+  // Next runs come from the same schedules `serve` would use; nothing is started.
+  const now = new Date();
+  const plan = planJobs(endpoints, ctx.config.schedules, undefined, now);
+  const schedules = endpointSchedules(plan, now);
   const database = await openMigratedDatabase(ctx);
   try {
-    const rows = await readStatus(database, endpointNames);
+    const rows = (await readStatus(database, endpointNames)).map((row) => {
+      const schedule = schedules.get(row.endpoint);
+      return {
+        ...row,
+        job: schedule?.job ?? null,
+        schedule: schedule?.schedule ?? null,
+        next_run_at: schedule?.nextRun?.toISOString() ?? null,
+      };
+    });
     if (flags.json) {
       ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      return 0;
+    } else {
+      const never = rows.every((row) => row.last_run_at === null);
+      ctx.stdout.write(
+        `${renderTable(
+          ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'next run', 'cursor'],
+          rows.map((row) => [
+            row.endpoint,
+            row.slice_key || '-',
+            row.last_run_at ? relativeTime(row.last_run_at) : 'never synced',
+            row.last_status ?? '-',
+            row.rows_written ?? '-',
+            row.last_success_at ? relativeTime(row.last_success_at) : '-',
+            row.schedule ? `${untilTime(row.next_run_at ? new Date(row.next_run_at) : null, now.getTime())} (${row.job})` : '-',
+            summarizeCursor(row.cursor),
+          ]),
+        )}\n`,
+      );
+      if (never) ctx.stdout.write(`\nNothing has been synced into ${database.location} yet. Run \`dockerhub-sync sync\`, or \`dockerhub-sync serve\`.\n`);
+      ctx.stdout.write(`\nNext runs are for \`serve\`: ${plan.jobs.map((job) => `${job.name} "${job.schedule}"`).join(', ')} (UTC).\n`);
     }
-    const never = rows.every((row) => row.last_run_at === null);
-    ctx.stdout.write(
-      `${renderTable(
-        ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'cursor'],
-        rows.map((row) => [
-          row.endpoint,
-          row.slice_key || '-',
-          row.last_run_at ? relativeTime(row.last_run_at) : 'never synced',
-          row.last_status ?? '-',
-          row.rows_written ?? '-',
-          row.last_success_at ? relativeTime(row.last_success_at) : '-',
-          summarizeCursor(row.cursor),
-        ]),
-      )}\n`,
-    );
-    if (never) ctx.stdout.write(`\nNothing has been synced into ${database.location} yet. Run \`dockerhub-sync sync\`.\n`);
+    if (plan.problems.length > 0) {
+      ctx.stderr.write(`Warning: \`serve\` would refuse these schedules:\n${plan.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    }
     return 0;
   } finally {
     await database.close();

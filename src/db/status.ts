@@ -41,7 +41,9 @@ export async function readStatus(database: Database, endpointNames: readonly str
     LEFT JOIN success s USING (endpoint, slice_key)
     LEFT JOIN dockerhub.sync_state st USING (endpoint, slice_key)
     ORDER BY k.endpoint, k.slice_key`);
-  const rows = rowsOf<SliceStatus>(result).map((row) => ({
+  // Endpoints named with a leading underscore are internal bookkeeping (e.g. which namespaces
+  // are organizations), not something an operator syncs.
+  const rows = rowsOf<SliceStatus>(result).filter((row) => !row.endpoint.startsWith('_')).map((row) => ({
     ...row,
     last_run_at: toIso(row.last_run_at),
     last_success_at: toIso(row.last_success_at),

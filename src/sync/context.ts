@@ -22,6 +22,12 @@ export interface SyncOptions {
    */
   runGroup?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * When this pass began. A slice that another process completed after this instant is not run
+   * again (two replicas whose ticks overlap share the chained work instead of repeating it).
+   * Defaults to the start of runSync.
+   */
+  passStartedAt?: string | undefined;
 }
 
 export interface Clock {

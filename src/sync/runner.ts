@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { rowsOf } from '../db/migrate.js';
 import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
@@ -6,7 +6,9 @@ import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
 import { formatIssues } from '../hub/schemas.js';
 import { scrubSecrets } from '../logger.js';
 import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
+import { withRequestTally, type RequestTally } from './attribution.js';
 import { buildPlan } from './plan.js';
+import type { HubClient } from '../hub/client.js';
 import { markMissing, upsertEntities } from './upsert.js';
 
 export interface SliceReport extends SliceOutcome {
@@ -55,6 +57,7 @@ function secretsOf(deps: SyncDeps): string[] {
 /** One pass: every selected endpoint, every slice, each under its advisory lock. */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const started = Date.now();
+  options = { ...options, passStartedAt: options.passStartedAt ?? (deps.clock?.now() ?? new Date()).toISOString() };
   const requestsBefore = deps.client.stats.requests;
   const selected = selectEndpoints(options.only, Boolean(options.backfill));
   const plan = await buildPlan(deps, options);
@@ -129,15 +132,20 @@ async function runLocked(
   const logger = deps.logger.child({ endpoint: endpoint.name, slice: slice.key });
   const started = Date.now();
 
-  if (options.runGroup && !plan.dryRun) {
-    // Another replica already ran this slice for this tick.
-    const done = await db
-      .select({ id: syncRuns.id })
-      .from(syncRuns)
-      .where(and(eq(syncRuns.endpoint, endpoint.name), eq(syncRuns.slice_key, slice.key), eq(syncRuns.run_group, options.runGroup)))
-      .limit(1);
-    if (done.length > 0) {
-      return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, error: 'already run for this tick' };
+  if (!plan.dryRun) {
+    // Another process already did this slice: in this tick (a replica of the same schedule), or
+    // completely since this pass began (an overlapping pass). An aborted run is done again.
+    const conditions = [];
+    if (options.runGroup) conditions.push(sql`(run_group = ${options.runGroup} AND status IN ('succeeded', 'failed'))`);
+    if (options.passStartedAt) conditions.push(sql`(status = 'succeeded' AND started_at >= ${options.passStartedAt}::timestamptz)`);
+    if (conditions.length > 0) {
+      const done = await db.execute(sql`
+        SELECT 1 FROM dockerhub.sync_runs
+        WHERE endpoint = ${endpoint.name} AND slice_key = ${slice.key} AND (${sql.join(conditions, sql` OR `)})
+        LIMIT 1`);
+      if (rowsOf(done).length > 0) {
+        return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, error: 'already done by another process' };
+      }
     }
   }
 
@@ -158,8 +166,9 @@ async function runLocked(
   }
 
   const counters = emptyCounters();
-  const requestsAtStart = client.stats.requests;
+  const tally: RequestTally = { requests: 0, bytes: 0 };
   const waitedAtStart = client.stats.waitedMs;
+  const sliceDeps: SyncDeps = options.signal ? { ...deps, client: withSignal(client, options.signal) } : deps;
   const upsertOptions = () => ({
     runId,
     now: clock.now().toISOString(),
@@ -169,7 +178,7 @@ async function runLocked(
   const sliceRun: SliceRun = {
     endpoint: endpoint.name,
     slice,
-    deps,
+    deps: sliceDeps,
     plan,
     logger,
     counters,
@@ -231,7 +240,7 @@ async function runLocked(
     pageFetched() {
       if (options.signal?.aborted) throw new SyncAbortedError();
       counters.pages++;
-      counters.requests = client.stats.requests - requestsAtStart;
+      counters.requests = tally.requests;
       counters.waitedMs = client.stats.waitedMs - waitedAtStart;
       deps.progress?.page(endpoint.name, slice.key, {
         pages: counters.pages,
@@ -273,10 +282,11 @@ async function runLocked(
   let status: SliceOutcome['status'] = 'succeeded';
   let error: string | undefined;
   try {
-    await endpoint.run(sliceRun);
+    await withRequestTally(tally, () => endpoint.run(sliceRun));
   } catch (caught) {
     error = describeError(caught, deps);
-    if (caught instanceof SyncAbortedError) {
+    // After a shutdown request, whatever stopped the slice (often the aborted request) is the abort.
+    if (caught instanceof SyncAbortedError || options.signal?.aborted) {
       status = 'aborted';
       logger.warn(`${endpoint.name} ${slice.key} stopped: ${error}`);
     } else {
@@ -284,7 +294,8 @@ async function runLocked(
       logger.error({ err: caught }, `${endpoint.name} ${slice.key} failed: ${error}`);
     }
   }
-  counters.requests = client.stats.requests - requestsAtStart;
+  counters.requests = tally.requests;
+  // Waits are counted on the shared client: under concurrent jobs this includes theirs.
   counters.waitedMs = client.stats.waitedMs - waitedAtStart;
   const durationMs = Date.now() - started;
   if (runId !== null) {
@@ -323,3 +334,20 @@ async function runLocked(
   deps.progress?.sliceEnd(endpoint.name, slice.key, outcome);
   return outcome;
 }
+
+/** The same client, with the pass's AbortSignal on every request (so a long rate-limit wait ends at shutdown). */
+function withSignal(client: HubClient, signal: AbortSignal): HubClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'request') {
+        return (req: Parameters<HubClient['request']>[0]) => target.request({ signal, ...req });
+      }
+      if (property === 'paginate') {
+        return (req: Parameters<HubClient['paginate']>[0]) => target.paginate({ signal, ...req });
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+

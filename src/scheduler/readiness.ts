@@ -1,0 +1,106 @@
+/**
+ * Is the service ready? A pure decision over what the server observed, so every rule is a row
+ * in a table test. Ready means: not shutting down, the database answers, every migration in
+ * the journal is applied, and no job has gone longer without finishing a tick than its schedule
+ * allows (twice its longest gap plus a grace period). A job that is running right now is never
+ * stale: a first pass over a large account legitimately takes hours.
+ */
+
+export interface JobHealthInput {
+  name: string;
+  schedule: string;
+  /** Longest gap between two ticks of the schedule; null when it will not fire again. */
+  intervalMs: number | null;
+  /** When this process last finished a tick of the job (any outcome). */
+  lastCompletedAt: Date | null;
+  runningSince: Date | null;
+  lastOutcome?: string | undefined;
+}
+
+export interface ReadinessInput {
+  now: Date;
+  /** When the scheduler started: a job that never ran is measured from here. */
+  startedAt: Date;
+  graceMs: number;
+  shuttingDown: boolean;
+  database: { ok: true } | { ok: false; error: string };
+  /** null when the database could not be asked. */
+  migrations: { applied: number; expected: number } | null;
+  jobs: JobHealthInput[];
+}
+
+export type JobReadiness = 'ok' | 'running' | 'pending' | 'stale';
+
+export interface JobReport {
+  name: string;
+  schedule: string;
+  status: JobReadiness;
+  lastCompletedAt: string | null;
+  lastOutcome: string | null;
+  runningSince: string | null;
+  /** After this instant without a finished tick the job counts as stale. */
+  staleAfter: string | null;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  /** One sentence per problem; empty when ready. */
+  problems: string[];
+  database: 'ok' | 'unreachable';
+  migrations: { applied: number; expected: number } | null;
+  jobs: JobReport[];
+}
+
+function describeMs(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)}m`;
+  if (ms < 172_800_000) return `${Math.round(ms / 3_600_000)}h`;
+  return `${Math.round(ms / 86_400_000)}d`;
+}
+
+export function decideReadiness(input: ReadinessInput): ReadinessReport {
+  const problems: string[] = [];
+  if (input.shuttingDown) problems.push('shutting down');
+  if (!input.database.ok) problems.push(`database unreachable: ${input.database.error}`);
+  if (input.migrations && input.migrations.applied < input.migrations.expected) {
+    problems.push(
+      `database schema is behind: ${input.migrations.applied} of ${input.migrations.expected} migrations applied (run \`dockerhub-sync migrate\`)`,
+    );
+  } else if (input.migrations && input.migrations.applied > input.migrations.expected) {
+    problems.push(
+      `database schema is newer than this version: ${input.migrations.applied} migrations applied, this build knows ${input.migrations.expected}`,
+    );
+  }
+
+  const jobs = input.jobs.map((job): JobReport => {
+    const base = {
+      name: job.name,
+      schedule: job.schedule,
+      lastCompletedAt: job.lastCompletedAt?.toISOString() ?? null,
+      lastOutcome: job.lastOutcome ?? null,
+      runningSince: job.runningSince?.toISOString() ?? null,
+    };
+    if (job.intervalMs === null) return { ...base, status: job.lastCompletedAt ? 'ok' : 'pending', staleAfter: null };
+    const since = job.lastCompletedAt ?? input.startedAt;
+    const allowedMs = 2 * job.intervalMs + input.graceMs;
+    const staleAfter = new Date(since.getTime() + allowedMs);
+    const report = { ...base, staleAfter: staleAfter.toISOString() };
+    if (job.runningSince) return { ...report, status: 'running' };
+    if (input.now.getTime() <= staleAfter.getTime()) return { ...report, status: job.lastCompletedAt ? 'ok' : 'pending' };
+    const age = describeMs(input.now.getTime() - since.getTime());
+    problems.push(
+      job.lastCompletedAt
+        ? `job ${job.name} (${job.schedule}) last finished a tick ${age} ago; it may go at most ${describeMs(allowedMs)}`
+        : `job ${job.name} (${job.schedule}) has not finished a tick in the ${age} since start; it may go at most ${describeMs(allowedMs)}`,
+    );
+    return { ...report, status: 'stale' };
+  });
+
+  return {
+    ready: problems.length === 0,
+    problems,
+    database: input.database.ok ? 'ok' : 'unreachable',
+    migrations: input.migrations,
+    jobs,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * A low-cardinality label for a Docker Hub request path: the metrics must not grow a series per
+ * repository or tag. Names follow the endpoints (`repositories`, `tags`, `org_members` …);
+ * a path nobody expected is `other`.
+ */
+
+const ROUTES: readonly [RegExp, string][] = [
+  [/^\/v2\/(users\/login|users\/2fa-login|auth\/token)\/?$/, 'auth'],
+  [/^\/v2\/namespaces\/[^/]+\/repositories\/?$/, 'repositories'],
+  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/tags\/?$/, 'tags'],
+  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/tags\/[^/]+\/?$/, 'tag'],
+  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/?$/, 'repository_details'],
+  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/.+$/, 'repository_settings'],
+  [/^\/v2\/repositories\/.+$/, 'repository_admin'],
+  [/^\/v2\/auditlogs\/[^/]+\/actions\/?$/, 'audit_log_actions'],
+  [/^\/v2\/auditlogs\/[^/]+\/?$/, 'audit_logs'],
+  [/^\/v2\/orgs\/[^/]+\/members(\/export)?\/?$/, 'org_members'],
+  [/^\/v2\/orgs\/[^/]+\/members\/[^/]+\/?$/, 'org_member'],
+  [/^\/v2\/orgs\/[^/]+\/groups\/?$/, 'teams'],
+  [/^\/v2\/orgs\/[^/]+\/groups\/[^/]+\/members(\/[^/]+)?\/?$/, 'team_members'],
+  [/^\/v2\/orgs\/[^/]+\/groups\/[^/]+\/?$/, 'team'],
+  [/^\/v2\/orgs\/[^/]+\/settings(\/.*)?$/, 'org_settings'],
+  [/^\/v2\/access-tokens(\/[^/]+)?\/?$/, 'access_tokens'],
+  [/^\/v2\/orgs\/[^/]+\/access-tokens(\/[^/]+)?\/?$/, 'org_access_tokens'],
+  [/^\/v2\/orgs\/[^/]+\/invites\/?$/, 'org_invites'],
+  [/^\/v2\/invites(\/.*)?$/, 'org_invites'],
+];
+
+export function hubRouteLabel(pathWithQuery: string): string {
+  let path = pathWithQuery.split(/[?#]/, 1)[0] ?? '';
+  // An absolute URL (a followed `next`) counts by its path.
+  if (/^https?:\/\//i.test(path)) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      return 'other';
+    }
+  }
+  for (const [pattern, label] of ROUTES) if (pattern.test(path)) return label;
+  return 'other';
+}
+
+/** 2xx, 4xx …, or `error` when no response came (reset, timeout). */
+export function statusClass(status: number | undefined): string {
+  if (status === undefined || !Number.isFinite(status)) return 'error';
+  return `${Math.floor(status / 100)}xx`;
+}

@@ -1,0 +1,212 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HubRequestEvent, HubStats } from '../hub/types.js';
+import type { JobState } from '../scheduler/scheduler.js';
+import type { TickObserver } from '../scheduler/tick.js';
+import type { SliceReport } from '../sync/runner.js';
+import { hubRouteLabel, statusClass } from './hub-routes.js';
+
+/**
+ * Prometheus metrics on a Registry of our own (never prom-client's global one, so two services
+ * in one process, or tests, never share counters). Hub traffic comes from the client's
+ * `onRequest` hook, slice and tick numbers from the tick runner, gauges that mirror state
+ * (rate-limit headroom, running jobs, next ticks) are read at scrape time.
+ */
+
+export interface MetricsSources {
+  hubStats?: () => HubStats;
+  jobStates?: () => JobState[];
+  nextRun?: (job: string) => Date | null;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly observer: TickObserver;
+  observeHubRequest(event: HubRequestEvent): void;
+  missedTick(job: string): void;
+  /** Seed "last success" from the database at start. */
+  setLastSuccess(endpoint: string, at: Date): void;
+  bind(sources: MetricsSources): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+const PREFIX = 'dockerhub_sync_';
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  let sources: MetricsSources = {};
+  const registers = [registry];
+
+  const hubRequests = new Counter({
+    name: `${PREFIX}hub_requests_total`,
+    help: 'HTTP attempts sent to Docker Hub, by route and status class (retries included).',
+    labelNames: ['endpoint', 'status_class'] as const,
+    registers,
+  });
+  const hubRequestDuration = new Histogram({
+    name: `${PREFIX}hub_request_duration_seconds`,
+    help: 'Docker Hub response time per attempt.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const hubRateLimited = new Counter({
+    name: `${PREFIX}hub_rate_limited_total`,
+    help: 'Docker Hub answers with 429 Too Many Requests.',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+  const hubRetries = new Counter({
+    name: `${PREFIX}hub_retries_total`,
+    help: 'Attempts that repeated a request (after a 429, a 5xx or a network error).',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+  new Gauge({
+    name: `${PREFIX}hub_rate_limit_remaining`,
+    help: 'X-RateLimit-Remaining from the latest Docker Hub response (NaN before the first).',
+    registers,
+    collect() {
+      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
+      this.set(sources.hubStats?.().rateLimit.remaining ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}hub_rate_limit_limit`,
+    help: 'X-RateLimit-Limit from the latest Docker Hub response.',
+    registers,
+    collect() {
+      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
+      this.set(sources.hubStats?.().rateLimit.limit ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}hub_rate_limit_reset_timestamp_seconds`,
+    help: 'When the current Docker Hub rate-limit window resets (unix seconds).',
+    registers,
+    collect() {
+      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
+      this.set(sources.hubStats?.().rateLimit.reset ?? Number.NaN);
+    },
+  });
+  const runs = new Counter({
+    name: `${PREFIX}runs_total`,
+    help: 'Slice runs by endpoint and result (skipped: another replica ran it, or holds its lock).',
+    labelNames: ['endpoint', 'status'] as const,
+    registers,
+  });
+  const rows = new Counter({
+    name: `${PREFIX}rows_written_total`,
+    help: 'Rows written by endpoint and operation (invalid: items kept in sync_errors).',
+    labelNames: ['endpoint', 'op'] as const,
+    registers,
+  });
+  const runDuration = new Histogram({
+    name: `${PREFIX}run_duration_seconds`,
+    help: 'Duration of one slice run (one sync_runs row), by endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400],
+    registers,
+  });
+  const lastSuccess = new Gauge({
+    name: `${PREFIX}last_success_timestamp_seconds`,
+    help: 'When a run of the endpoint last succeeded (unix seconds; seeded from sync_runs at start).',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+  const ticks = new Counter({
+    name: `${PREFIX}job_ticks_total`,
+    help: 'Scheduled ticks by job and outcome (succeeded, failed, aborted, error).',
+    labelNames: ['job', 'outcome'] as const,
+    registers,
+  });
+  const tickDuration = new Histogram({
+    name: `${PREFIX}job_tick_duration_seconds`,
+    help: 'Duration of one tick of a job (all its endpoints and slices).',
+    labelNames: ['job'] as const,
+    buckets: [0.5, 1, 5, 15, 60, 300, 900, 3600, 14400],
+    registers,
+  });
+  const missed = new Counter({
+    name: `${PREFIX}job_missed_ticks_total`,
+    help: 'Ticks skipped because the previous tick of the job was still running.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  new Gauge({
+    name: `${PREFIX}job_running`,
+    help: '1 while a tick of the job runs.',
+    labelNames: ['job'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const state of sources.jobStates?.() ?? []) this.set({ job: state.job.name }, state.running ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}job_last_tick_timestamp_seconds`,
+    help: 'When this process last finished a tick of the job (unix seconds).',
+    labelNames: ['job'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const state of sources.jobStates?.() ?? []) {
+        if (state.lastCompleted) this.set({ job: state.job.name }, state.lastCompleted.at.getTime() / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}job_next_tick_timestamp_seconds`,
+    help: 'When the job ticks next (unix seconds).',
+    labelNames: ['job'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const state of sources.jobStates?.() ?? []) {
+        const next = sources.nextRun?.(state.job.name);
+        if (next) this.set({ job: state.job.name }, next.getTime() / 1000);
+      }
+    },
+  });
+
+  const sliceFinished = (report: SliceReport) => {
+    const endpoint = report.endpoint;
+    runs.inc({ endpoint, status: report.status });
+    if (report.status === 'skipped') return;
+    for (const op of ['inserted', 'updated', 'deleted', 'invalid'] as const) {
+      if (report[op] > 0) rows.inc({ endpoint, op }, report[op]);
+    }
+    runDuration.observe({ endpoint }, report.durationMs / 1000);
+    if (report.status === 'succeeded') lastSuccess.set({ endpoint }, Date.now() / 1000);
+  };
+
+  return {
+    registry,
+    observer: {
+      sliceFinished,
+      tickFinished(tick, outcome, _totals, durationMs) {
+        ticks.inc({ job: tick.job.name, outcome });
+        tickDuration.observe({ job: tick.job.name }, durationMs / 1000);
+      },
+    },
+    observeHubRequest(event) {
+      const endpoint = hubRouteLabel(event.path);
+      hubRequests.inc({ endpoint, status_class: statusClass(event.status) });
+      hubRequestDuration.observe({ endpoint }, event.ms / 1000);
+      if (event.status === 429) hubRateLimited.inc({ endpoint });
+      if (event.attempt > 1) hubRetries.inc({ endpoint });
+    },
+    missedTick(job) {
+      missed.inc({ job });
+    },
+    setLastSuccess(endpoint, at) {
+      lastSuccess.set({ endpoint }, at.getTime() / 1000);
+    },
+    bind(next) {
+      sources = { ...sources, ...next };
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
