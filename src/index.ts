@@ -1,4 +1,5 @@
 /** Library surface: the Docker Hub client, the database layer and the config loader. */
+export * from './hub/index.js';
 export { loadConfig, ConfigError, type Config } from './config.js';
 export { createLogger, scrubSecrets } from './logger.js';
 export { openDatabase, type Database, type Db } from './db/client.js';
