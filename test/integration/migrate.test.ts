@@ -15,9 +15,11 @@ const DESIGN_TABLES = [
 
 async function catalog(database: Database) {
   const result = await database.db.execute(sql`
-    SELECT table_name, column_name, data_type, is_nullable
-    FROM information_schema.columns WHERE table_schema = 'dockerhub'
-    ORDER BY table_name, ordinal_position`);
+    SELECT c.table_name, c.column_name, c.data_type, c.is_nullable
+    FROM information_schema.columns c
+    JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+    WHERE c.table_schema = 'dockerhub' AND t.table_type = 'BASE TABLE'
+    ORDER BY c.table_name, c.ordinal_position`);
   return rowsOf<Record<string, string>>(result);
 }
 

@@ -6,3 +6,7 @@ export { accessTokens, orgAccessTokens } from './tokens.js';
 export { syncState, syncRuns, syncErrors, changes } from './sync.js';
 export { customRecords } from './custom.js';
 export { writebackResults } from './writeback.js';
+export {
+  staleTags, imagesPerArchitecture, repositoryVisibility, repositoryVisibilityChanges, tokenUsage, memberActivity,
+  pendingInvites, repositoryPullGrowth, auditActivityDaily, deletions,
+} from '../views.js';

@@ -1,0 +1,249 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { ENV_MAP, loadConfig } from '../../src/config.js';
+
+/**
+ * No Docker engine runs where the tests run, so the deploy files are checked statically: they
+ * parse, everything they reference exists, every variable is provided, and the image follows
+ * the rules (current LTS, non-root, healthcheck with node, migrations copied). Whether every
+ * dashboard query runs is checked against a database in test/integration/dashboards.test.ts.
+ */
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+type Json = Record<string, any>;
+const compose = parseYaml(read('docker-compose.yml')) as Json;
+const services = compose.services as Record<string, Json>;
+const envExample = parseEnv(read('.env.example')) as Record<string, string>;
+
+/** `${NAME}`, `${NAME:-default}`, `${NAME:?error}` and `$NAME` references in a text ($$ is a literal $). */
+function variables(text: string): { name: string; hasDefault: boolean }[] {
+  const out: { name: string; hasDefault: boolean }[] = [];
+  const cleaned = text.replaceAll('$$', '');
+  for (const match of cleaned.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    out.push({ name: (match[1] ?? match[3])!, hasDefault: match[2] === ':-' || match[2] === '-' });
+  }
+  return out;
+}
+
+/** Host-path → container-path pairs of a service's bind mounts (short syntax). */
+function bindMounts(service: Json): { source: string; target: string }[] {
+  return ((service.volumes ?? []) as string[])
+    .map((spec) => spec.split(':'))
+    .filter(([source]) => source!.startsWith('.') || source!.startsWith('/'))
+    .map(([source, target]) => ({ source: source!, target: target! }));
+}
+
+describe('docker-compose.yml', () => {
+  it('has Postgres, the service and Grafana, and every reference points at something that exists', () => {
+    expect(Object.keys(services).sort()).toEqual(['dockerhub-sync', 'grafana', 'postgres']);
+    for (const [name, service] of Object.entries(services)) {
+      const dependsOn = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
+      for (const other of dependsOn) expect(Object.keys(services), `${name} depends on ${other}`).toContain(other);
+      for (const spec of (service.volumes ?? []) as string[]) {
+        const [source] = spec.split(':');
+        if (source!.startsWith('.') || source!.startsWith('/')) {
+          expect(existsSync(path.join(ROOT, source!)), `${name} mounts ${source}`).toBe(true);
+        } else {
+          expect(Object.keys(compose.volumes ?? {}), `${name} uses volume ${source}`).toContain(source);
+        }
+      }
+    }
+    const used = Object.values(services).flatMap((s) => ((s.volumes ?? []) as string[]).map((v) => v.split(':')[0]));
+    for (const declared of Object.keys(compose.volumes ?? {})) expect(used, `volume ${declared} is used`).toContain(declared);
+  });
+
+  it('keeps Postgres data in a named volume and waits for it to be healthy', () => {
+    expect(services.postgres!.volumes).toContain('pgdata:/var/lib/postgresql/data');
+    expect(services.postgres!.healthcheck?.test).toBeDefined();
+    for (const name of ['dockerhub-sync', 'grafana']) {
+      expect(services[name]!.depends_on?.postgres?.condition, name).toBe('service_healthy');
+    }
+  });
+
+  it('builds the service from this Dockerfile, reads .env and reaches Postgres by service name', () => {
+    const app = services['dockerhub-sync']!;
+    expect(app.build).toBe('.');
+    expect(app.env_file).toBe('.env');
+    expect(String(app.environment.DATABASE_URL)).toMatch(/^postgres:\/\/.+@postgres:5432\//);
+    expect(existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
+  });
+
+  it('can run several replicas: a replica count, and no fixed host port for them to fight over', () => {
+    const app = services['dockerhub-sync']!;
+    expect(String(app.deploy?.replicas)).toMatch(/^\$\{DOCKERHUB_SYNC_REPLICAS:-1\}$|^\d+$/);
+    expect(app.container_name).toBeUndefined();
+    for (const port of (app.ports ?? []) as string[]) {
+      const host = port.split(':').slice(0, -1).join(':');
+      expect(host, `port ${port} must be a range so replicas get one each`).toMatch(/\d+-\d+$/);
+    }
+  });
+
+  it('gets every variable it uses from .env.example or a default, and .env.example ships no secrets', () => {
+    for (const { name, hasDefault } of variables(read('docker-compose.yml'))) {
+      if (!hasDefault) expect(Object.keys(envExample), `${name} is used by docker-compose.yml`).toContain(name);
+    }
+    const composeNames = new Set(variables(read('docker-compose.yml')).map((v) => v.name));
+    for (const [name, value] of Object.entries(envExample)) {
+      expect(name in ENV_MAP || composeNames.has(name), `${name} in .env.example is read by the service or by compose`).toBe(true);
+      if (/TOKEN|PASSWORD|SECRET|JWT|OTP/.test(name)) expect(value, `${name} must be empty in .env.example`).toBe('');
+    }
+    // The service accepts the example as it is (empty values count as unset).
+    expect(() => loadConfig({ env: envExample })).not.toThrow();
+  });
+
+  it('passes Grafana exactly the variables its provisioning files use, and Postgres those of its init script', () => {
+    const grafanaEnv = Object.keys(services.grafana!.environment);
+    const provisioning = path.join(ROOT, 'deploy/grafana/provisioning');
+    for (const dir of readdirSync(provisioning)) {
+      for (const file of readdirSync(path.join(provisioning, dir))) {
+        for (const { name } of variables(readFileSync(path.join(provisioning, dir, file), 'utf8'))) {
+          expect(grafanaEnv, `${dir}/${file} uses ${name}`).toContain(name);
+        }
+      }
+    }
+    const postgresEnv = Object.keys(services.postgres!.environment);
+    const init = read('deploy/postgres/initdb/10-grafana-reader.sh');
+    for (const name of ['POSTGRES_USER', 'POSTGRES_DB', 'GRAFANA_DB_USER', 'GRAFANA_DB_PASSWORD']) {
+      expect(init).toContain(name);
+      expect(postgresEnv).toContain(name);
+    }
+    expect(init).toContain('IN ROLE dockerhub_reader');
+  });
+});
+
+describe('Grafana provisioning', () => {
+  const grafana = services.grafana!;
+  const mountTarget = (source: string) => bindMounts(grafana).find((m) => path.normalize(m.source) === path.normalize(source))?.target;
+  const datasourceFiles = readdirSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources')).filter((f) => /\.ya?ml$/.test(f));
+  const datasources = datasourceFiles.flatMap((f) => (parseYaml(read(`deploy/grafana/provisioning/datasources/${f}`)) as Json).datasources as Json[]);
+  const dashboardFiles = readdirSync(path.join(ROOT, 'deploy/grafana/dashboards')).filter((f) => f.endsWith('.json'));
+
+  it('mounts the provisioning folder where Grafana reads it', () => {
+    expect(mountTarget('./deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(statSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources')).isDirectory()).toBe(true);
+    expect(statSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards')).isDirectory()).toBe(true);
+  });
+
+  it('provisions a Postgres data source that logs in as the read-only login, not the owner', () => {
+    expect(datasources).toHaveLength(1);
+    const [source] = datasources as [Json];
+    expect(source.type).toBe('grafana-postgresql-datasource');
+    expect(source.url).toBe('postgres:5432');
+    expect(source.user).toBe('${GRAFANA_DB_USER}');
+    expect(source.secureJsonData.password).toBe('${GRAFANA_DB_PASSWORD}');
+    expect(source.jsonData.database).toBe('${POSTGRES_DB}');
+    expect(source.user).not.toContain('POSTGRES_USER');
+  });
+
+  it('points the dashboard provider at the folder the dashboards are mounted in', () => {
+    const files = readdirSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards')).filter((f) => /\.ya?ml$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    const mounted = mountTarget('./deploy/grafana/dashboards');
+    expect(mounted).toBeDefined();
+    for (const file of files) {
+      for (const provider of (parseYaml(read(`deploy/grafana/provisioning/dashboards/${file}`)) as Json).providers as Json[]) {
+        expect(provider.type).toBe('file');
+        expect(provider.options.path).toBe(mounted);
+      }
+    }
+    expect(dashboardFiles.length).toBeGreaterThan(0);
+    const home = String(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH);
+    expect(home.startsWith(`${mounted}/`)).toBe(true);
+    expect(dashboardFiles).toContain(path.basename(home));
+  });
+
+  it.each(dashboardFiles)('%s: valid dashboard JSON, every panel queries the provisioned data source in SQL', (file) => {
+    const dashboard = JSON.parse(read(`deploy/grafana/dashboards/${file}`)) as Json;
+    expect(dashboard.uid).toMatch(/^[a-z0-9-]{1,40}$/);
+    expect(dashboard.title).toBeTruthy();
+    const uids = new Set(datasources.map((d) => d.uid));
+    const variableNames = new Set((dashboard.templating?.list ?? []).map((v: Json) => v.name));
+    const panels = (dashboard.panels as Json[]).filter((p) => p.type !== 'row');
+    expect(panels.length).toBeGreaterThanOrEqual(8);
+    const ids = (dashboard.panels as Json[]).map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const panel of panels) {
+      expect(uids.has(panel.datasource?.uid), `${panel.title}: data source`).toBe(true);
+      expect(panel.gridPos.x + panel.gridPos.w, `${panel.title}: fits 24 columns`).toBeLessThanOrEqual(24);
+      expect(panel.targets?.length, `${panel.title}: has a query`).toBeGreaterThan(0);
+      for (const target of panel.targets as Json[]) {
+        expect(uids.has(target.datasource?.uid)).toBe(true);
+        expect(target.rawQuery).toBe(true);
+        expect(['table', 'time_series']).toContain(target.format);
+        expect(String(target.rawSql)).toMatch(/\bdockerhub\./);
+        for (const match of String(target.rawSql).matchAll(/\$(?!__)\{?([A-Za-z_]\w*)/g)) {
+          expect(variableNames.has(match[1]), `${panel.title}: $${match[1]} is a dashboard variable`).toBe(true);
+        }
+      }
+    }
+    // The four areas the dashboard promises.
+    const titles = panels.map((p) => String(p.title).toLowerCase()).join(' | ');
+    for (const topic of ['pull', 'tag', 'audit', 'member', 'token']) expect(titles).toContain(topic);
+  });
+});
+
+describe('Dockerfile and .dockerignore', () => {
+  const lines = read('Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const instructions = lines.map((l) => {
+    const [keyword, ...rest] = l.split(/\s+/);
+    return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
+  });
+  const stages = instructions.map((ins, i) => ({ ...ins, i })).filter((ins) => ins.keyword === 'FROM');
+  const runtime = instructions.slice(stages.at(-1)!.i);
+  const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(lines.join('\n'))?.[1] ?? '';
+
+  it('is multi-stage on the current Node LTS', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(nodeImage).toMatch(/^node:24-(alpine|slim)/);
+    for (const stage of stages) expect(stage.args).toMatch(/^\$\{NODE_IMAGE\}|^node:24-/);
+  });
+
+  it('installs with npm ci, builds, drops dev dependencies and ships the migrations', () => {
+    const runs = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    expect(runs).toMatch(/npm ci\b/);
+    expect(runs).toMatch(/npm run build\b/);
+    expect(runs).toMatch(/--omit=dev/);
+    const copies = runtime.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    for (const needed of ['migrations', 'bin', 'package.json', 'dist', 'node_modules']) {
+      expect(copies.some((c) => c.includes(needed)), `runtime copies ${needed}`).toBe(true);
+    }
+  });
+
+  it('runs as a non-root user, checks /healthz with node itself, and serves', () => {
+    const user = runtime.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+    const health = runtime.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? '';
+    expect(health).toMatch(/CMD \["node", "-e"/);
+    expect(health).toContain('/healthz');
+    expect(health).not.toMatch(/curl|wget/);
+    expect(runtime.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "bin/dockerhub-sync.js", "serve"]');
+    expect(existsSync(path.join(ROOT, 'bin/dockerhub-sync.js'))).toBe(true);
+  });
+
+  it('sends only what the build needs: every COPY source exists and is allowed, local secrets and data are not', () => {
+    const ignore = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+    const isAllowed = (file: string) => allowed.some((a) => file === a || file.startsWith(`${a}/`));
+    const sources = instructions
+      .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      expect(existsSync(path.join(ROOT, source)), `${source} exists`).toBe(true);
+      expect(isAllowed(source), `${source} is in .dockerignore's allow-list`).toBe(true);
+    }
+    for (const secret of ['.env', 'node_modules', 'data', 'dist', '.git', 'test']) expect(isAllowed(secret), secret).toBe(false);
+  });
+});
