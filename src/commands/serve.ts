@@ -67,7 +67,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   const scheduler = createScheduler({
     jobs: plan.jobs,
     logger,
-    runTick: createTickRunner({ database, client, logger, config }, metrics.observer),
+    runTick: createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer),
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
   metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });

@@ -41,6 +41,11 @@ export interface SyncDeps {
   config: Config;
   clock?: Clock;
   progress?: ProgressSink;
+  /**
+   * Organization-or-user answers shared by the passes of one process (serve runs several jobs
+   * at once; without it each would ask Docker Hub the first time).
+   */
+  namespaceKinds?: Map<string, Promise<'org' | 'user'>>;
 }
 
 /** Receives progress; the CLI draws it on a terminal or logs it. */

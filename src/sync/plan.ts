@@ -18,33 +18,47 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
     sql`SELECT slice_key, cursor->>'kind' AS kind FROM dockerhub.sync_state WHERE endpoint = ${KIND_ENDPOINT}`,
   );
   for (const row of rowsOf<{ slice_key: string; kind: string }>(result)) known.set(row.slice_key, row.kind);
-  const orgs: string[] = [];
-  for (const namespace of namespaces) {
-    let kind = options.full ? undefined : known.get(namespace);
-    if (!kind) {
-      try {
-        await client.request({
-          path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
-          query: { page_size: 1 },
-          endpoint: `organization check for ${namespace}`,
-        });
+  const probe = async (namespace: string): Promise<'org' | 'user'> => {
+    let kind: 'org' | 'user';
+    try {
+      await client.request({
+        path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
+        query: { page_size: 1 },
+        endpoint: `organization check for ${namespace}`,
+      });
+      kind = 'org';
+    } catch (error) {
+      if (error instanceof HubNotFoundError) kind = 'user';
+      else {
+        // Forbidden or anything else: it exists as an organization we may not fully read;
+        // its endpoints will report the precise permission problem.
+        logger.debug({ namespace, err: error }, 'organization check inconclusive; treating as organization');
         kind = 'org';
-      } catch (error) {
-        if (error instanceof HubNotFoundError) kind = 'user';
-        else {
-          // Forbidden or anything else: it exists as an organization we may not fully read;
-          // its endpoints will report the precise permission problem.
-          logger.debug({ namespace, err: error }, 'organization check inconclusive; treating as organization');
-          kind = 'org';
-        }
-      }
-      if (!options.dryRun) {
-        await database.db.execute(sql`
-          INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, updated_at)
-          VALUES (${KIND_ENDPOINT}, ${namespace}, ${JSON.stringify({ kind })}::jsonb, now())
-          ON CONFLICT (endpoint, slice_key) DO UPDATE SET cursor = excluded.cursor, updated_at = now()`);
       }
     }
+    if (!options.dryRun) {
+      await database.db.execute(sql`
+        INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, updated_at)
+        VALUES (${KIND_ENDPOINT}, ${namespace}, ${JSON.stringify({ kind })}::jsonb, now())
+        ON CONFLICT (endpoint, slice_key) DO UPDATE SET cursor = excluded.cursor, updated_at = now()`);
+    }
+    return kind;
+  };
+  const shared = deps.namespaceKinds;
+  const orgs: string[] = [];
+  for (const namespace of namespaces) {
+    const stored = options.full ? undefined : known.get(namespace);
+    let kind: string;
+    if (stored) kind = stored;
+    else if (shared && !options.full) {
+      let pending = shared.get(namespace);
+      if (!pending) {
+        pending = probe(namespace);
+        shared.set(namespace, pending);
+        pending.catch(() => shared.delete(namespace));
+      }
+      kind = await pending;
+    } else kind = await probe(namespace);
     if (kind === 'org') orgs.push(namespace);
   }
   return orgs;
