@@ -2,8 +2,8 @@ import { inviteSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { str, ts } from './map.js';
-import { syncSnapshotList } from './snapshot.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { orgSnapshotEndpoint } from './snapshot.js';
+import { enc } from './types.js';
 
 export function inviteRow(org: string, raw: Record<string, unknown>): Row {
   return {
@@ -18,30 +18,18 @@ export function inviteRow(org: string, raw: Record<string, unknown>): Row {
   };
 }
 
-export const orgInvitesEndpoint: EndpointDefinition = {
+export const orgInvitesEndpoint = orgSnapshotEndpoint({
   name: 'org_invites',
   title: 'Pending invites of an organization',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/invites',
-  tables: ['org_invites'],
+  table: 'org_invites',
   schedule: '25 * * * *',
-  async slices(plan) {
-    return plan.orgs.map((org) => ({ key: org, params: { org } }));
-  },
-  run: (run) => {
-    const org = run.slice.params.org!;
-    return syncSnapshotList(run, {
-      path: `/v2/orgs/${enc(org)}/invites`,
-      shape: 'data',
-      pageSize: null,
-      schema: inviteSchema,
-      spec: entities.orgInvites,
-      scope: { org },
-      keyColumn: 'id',
-      toRow: (raw) => inviteRow(org, raw),
-      endpointLabel: `invites of ${org}`,
-    });
-  },
-  request(slice) {
-    return { path: `/v2/orgs/${enc(slice.params.org!)}/invites`, shape: 'data', schema: inviteSchema };
-  },
-};
+  path: (org) => `/v2/orgs/${enc(org)}/invites`,
+  shape: 'data',
+  pageSize: null,
+  schema: inviteSchema,
+  spec: entities.orgInvites,
+  keyColumn: 'id',
+  toRow: inviteRow,
+  label: (org) => `invites of ${org}`,
+});

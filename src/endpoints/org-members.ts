@@ -2,8 +2,8 @@ import { orgMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { bool, json, str, ts } from './map.js';
-import { syncSnapshotList } from './snapshot.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { orgSnapshotEndpoint } from './snapshot.js';
+import { enc } from './types.js';
 
 export function orgMemberRow(org: string, raw: Record<string, unknown>): Row {
   return {
@@ -26,29 +26,17 @@ export function orgMemberRow(org: string, raw: Record<string, unknown>): Row {
   };
 }
 
-export const orgMembersEndpoint: EndpointDefinition = {
+export const orgMembersEndpoint = orgSnapshotEndpoint({
   name: 'org_members',
   title: 'Organization members',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members',
-  tables: ['org_members'],
+  table: 'org_members',
   schedule: '15 * * * *',
-  async slices(plan) {
-    return plan.orgs.map((org) => ({ key: org, params: { org } }));
-  },
-  run: (run) => {
-    const org = run.slice.params.org!;
-    return syncSnapshotList(run, {
-      path: `/v2/orgs/${enc(org)}/members`,
-      shape: 'results',
-      schema: orgMemberSchema,
-      spec: entities.orgMembers,
-      scope: { org },
-      keyColumn: 'id',
-      toRow: (raw) => orgMemberRow(org, raw),
-      endpointLabel: `members of ${org}`,
-    });
-  },
-  request(slice) {
-    return { path: `/v2/orgs/${enc(slice.params.org!)}/members`, shape: 'results', schema: orgMemberSchema };
-  },
-};
+  path: (org) => `/v2/orgs/${enc(org)}/members`,
+  shape: 'results',
+  schema: orgMemberSchema,
+  spec: entities.orgMembers,
+  keyColumn: 'id',
+  toRow: orgMemberRow,
+  label: (org) => `members of ${org}`,
+});

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { PageShape, Query } from '../hub/types.js';
 import type { EntitySpec, Row, SliceRun } from '../sync/context.js';
+import type { EndpointDefinition } from './types.js';
 import { withLast } from '../sync/lookahead.js';
 
 export interface SnapshotListOptions<S extends z.ZodType> {
@@ -54,4 +55,51 @@ export async function syncSnapshotList<S extends z.ZodType>(run: SliceRun, optio
       }
     });
   }
+}
+
+export interface OrgSnapshotEndpoint<S extends z.ZodType> {
+  name: string;
+  title: string;
+  reference: string;
+  table: string;
+  schedule: string;
+  path(org: string): string;
+  shape: PageShape;
+  pageSize?: number | null;
+  schema: S;
+  spec: EntitySpec;
+  keyColumn: string;
+  toRow(org: string, raw: Record<string, unknown>): Row;
+  label(org: string): string;
+}
+
+/** An endpoint that is one full snapshot listing per organization. */
+export function orgSnapshotEndpoint<S extends z.ZodType>(def: OrgSnapshotEndpoint<S>): EndpointDefinition {
+  return {
+    name: def.name,
+    title: def.title,
+    reference: def.reference,
+    tables: [def.table],
+    schedule: def.schedule,
+    async slices(plan) {
+      return plan.orgs.map((org) => ({ key: org, params: { org } }));
+    },
+    run: (run) => {
+      const org = run.slice.params.org!;
+      return syncSnapshotList(run, {
+        path: def.path(org),
+        shape: def.shape,
+        ...(def.pageSize !== undefined ? { pageSize: def.pageSize } : {}),
+        schema: def.schema,
+        spec: def.spec,
+        scope: { org },
+        keyColumn: def.keyColumn,
+        toRow: (raw) => def.toRow(org, raw),
+        endpointLabel: def.label(org),
+      });
+    },
+    request(slice) {
+      return { path: def.path(slice.params.org!), shape: def.shape, schema: def.schema };
+    },
+  };
 }

@@ -22,31 +22,21 @@ export interface TestDatabase {
 
 let counter = 0;
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const backend = inject('dbBackend');
-  if (backend === 'pglite') {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-pglite-'));
-    const first = await openDatabase({ dataDir: dir });
-    await migrateDatabase(first);
-    await first.close();
-    return {
-      backend,
-      env: { DATA_DIR: dir },
-      open: () => openDatabase({ dataDir: dir }),
-      destroy: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
+/** A new database on the server (cloned from the migrated template, or empty). */
+async function serverDatabase(backend: TestDatabase['backend'], template: string | undefined): Promise<TestDatabase> {
   const serverUrl = inject('dbServerUrl');
-  const template = inject('dbTemplate');
-  const name = `dhs_t_${process.ppid}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const name = `dhs_t_${process.ppid}_${process.pid}_${Date.now().toString(36)}_${counter++}${template ? '' : '_empty'}`;
   const { default: pg } = await import('pg');
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-  } finally {
-    await admin.end();
-  }
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`);
   const parsed = new URL(serverUrl);
   parsed.pathname = `/${name}`;
   const url = parsed.toString();
@@ -55,47 +45,33 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     env: { DATABASE_URL: url },
     open: () => openDatabase({ url, poolSize: 4 }),
-    destroy: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
-      await client.end();
-    },
+    destroy: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined),
   };
+}
+
+/** A folder for embedded PGlite, optionally with the migrations applied. */
+async function pgliteDatabase(migrated: boolean): Promise<TestDatabase> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), migrated ? 'dhs-pglite-' : 'dhs-pglite-empty-'));
+  if (migrated) {
+    const first = await openDatabase({ dataDir: dir });
+    await migrateDatabase(first);
+    await first.close();
+  }
+  return {
+    backend: 'pglite',
+    env: { DATA_DIR: dir },
+    open: () => openDatabase({ dataDir: dir }),
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const backend = inject('dbBackend');
+  return backend === 'pglite' ? pgliteDatabase(true) : serverDatabase(backend, inject('dbTemplate'));
 }
 
 /** An empty, unmigrated database (for testing `migrate` itself). */
 export async function createEmptyDatabase(): Promise<TestDatabase> {
   const backend = inject('dbBackend');
-  if (backend === 'pglite') {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-pglite-empty-'));
-    return {
-      backend,
-      env: { DATA_DIR: dir },
-      open: () => openDatabase({ dataDir: dir }),
-      destroy: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const serverUrl = inject('dbServerUrl');
-  const name = `dhs_t_${process.ppid}_${process.pid}_${Date.now().toString(36)}_${counter++}_empty`;
-  const { default: pg } = await import('pg');
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const parsed = new URL(serverUrl);
-  parsed.pathname = `/${name}`;
-  const url = parsed.toString();
-  return {
-    backend,
-    url,
-    env: { DATABASE_URL: url },
-    open: () => openDatabase({ url, poolSize: 4 }),
-    destroy: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
-      await client.end();
-    },
-  };
+  return backend === 'pglite' ? pgliteDatabase(false) : serverDatabase(backend, undefined);
 }
