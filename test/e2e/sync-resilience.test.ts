@@ -190,4 +190,25 @@ describe('sync resilience', () => {
     expect(result.stdout).toContain('Failures:');
     expect(result.stdout + result.stderr).not.toContain(member.password);
   });
+
+  it('survives 5xx answers, dropped connections and expiring tokens with the same result as a clean run', async () => {
+    const clean = await emulatorFor();
+    const reference = await freshDatabase();
+    const cleanRun = await runCli(['sync'], { env: syncEnv(clean, reference.env) });
+    expect(cleanRun.code, cleanRun.stderr).toBe(0);
+
+    // Same seed, so the same data; this one fails 10% of requests, drops 3% of connections and
+    // issues tokens that expire after two seconds.
+    const flaky = await emulatorFor({ errorRate: 0.1, dropRate: 0.03, tokenTtlSeconds: 2, latencyMs: 2 });
+    const target = await freshDatabase();
+    const flakyRun = await runCli(['sync'], { env: syncEnv(flaky, target.env, { DOCKERHUB_MAX_RETRIES: '8' }) });
+    expect(flakyRun.code, flakyRun.stdout + flakyRun.stderr).toBe(0);
+    const statuses = flaky.requests.statuses;
+    expect(Object.keys(statuses).some((status) => status.startsWith('5'))).toBe(true);
+    // Logged in again after the token expired, without a storm of logins.
+    const logins = flaky.requests.get('auth.token');
+    expect(logins).toBeGreaterThan(1);
+    expect(logins).toBeLessThan(flaky.requests.total / 5);
+    expect(await contentOf(target)).toEqual(await contentOf(reference));
+  });
 });
