@@ -4,6 +4,7 @@ import { tagSchema } from '../hub/schemas.js';
 import { rowsOf } from '../db/migrate.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
+import { recordChanges } from '../sync/upsert.js';
 import { withLast } from '../sync/lookahead.js';
 import { bool, json, num, obj, str, ts } from './map.js';
 import { repositoriesNeeding } from './repository-details.js';
@@ -63,7 +64,10 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
   return [...rows.values()];
 }
 
-/** Write a page of tags and, for every tag that is new or changed, its images. */
+/**
+ * Write a page of tags and, for every tag that is new or changed, its images: one batch for the
+ * images of the whole page, and one statement that marks the images those tags no longer have.
+ */
 export async function writeTags(
   run: SliceRun,
   tx: Executor,
@@ -74,16 +78,29 @@ export async function writeTags(
   const rows = tags.map((raw) => tagRow(namespace, repository, raw));
   const result = await run.upsert(tx, entities.tags, rows);
   const changedNames = new Set(result.changed.map((change) => String(change.row.name)));
-  for (const raw of tags) {
-    if (!run.plan.full && !changedNames.has(String(raw.name))) continue;
-    const images = tagImageRows(namespace, repository, raw);
-    await run.upsert(tx, entities.tagImages, images);
-    await run.markMissing(
+  const touched = tags.filter((raw) => run.plan.full || changedNames.has(String(raw.name)));
+  if (touched.length === 0) return;
+  const images = touched.flatMap((raw) => tagImageRows(namespace, repository, raw));
+  await run.upsert(tx, entities.tagImages, images);
+  const listed = JSON.stringify(touched.map((raw) => String(raw.name)));
+  const kept = JSON.stringify(images.map((image) => ({ tag: image.tag, digest: image.digest })));
+  const gone = rowsOf<{ tag: string; digest: string }>(
+    await tx.execute(sql`
+      UPDATE dockerhub.tag_images i SET deleted_at = ${run.now()}::timestamptz
+      WHERE i.namespace = ${namespace} AND i.repository = ${repository} AND i.deleted_at IS NULL
+        AND i.tag IN (SELECT jsonb_array_elements_text(${listed}::jsonb))
+        AND NOT EXISTS (
+          SELECT 1 FROM jsonb_to_recordset(${kept}::jsonb) AS k(tag text, digest text)
+          WHERE k.tag = i.tag AND k.digest = i.digest)
+      RETURNING i.tag, i.digest`),
+  );
+  if (gone.length > 0) {
+    run.counters.deleted += gone.length;
+    await recordChanges(
       tx,
-      entities.tagImages,
-      { namespace, repository, tag: String(raw.name) },
-      'digest',
-      images.map((image) => image.digest),
+      entities.tagImages.entity,
+      gone.map(({ tag, digest }) => ({ key: { namespace, repository, tag, digest }, op: 'delete', fields: null })),
+      { runId: run.runId, now: run.now() },
     );
   }
 }

@@ -101,6 +101,8 @@ export interface SliceRun {
   readonly plan: SyncPlan;
   readonly logger: Logger;
   readonly counters: SliceCounters;
+  /** This slice's sync_runs id (null in a dry run). */
+  readonly runId: number | null;
   /** ISO timestamp of "now" from the injected clock. */
   now(): string;
   /**

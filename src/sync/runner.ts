@@ -182,6 +182,7 @@ async function runLocked(
     plan,
     logger,
     counters,
+    runId,
     now: () => clock.now().toISOString(),
     async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
       if (!plan.dryRun) return db.transaction((tx) => fn(tx as unknown as Executor));
