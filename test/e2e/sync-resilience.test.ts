@@ -211,4 +211,22 @@ describe('sync resilience', () => {
     expect(logins).toBeLessThan(flaky.requests.total / 5);
     expect(await contentOf(target)).toEqual(await contentOf(reference));
   });
+
+  it('--dry-run fetches and validates everything, reports what it would write, and writes nothing', async () => {
+    const emulator = await emulatorFor();
+    const target = await freshDatabase();
+    const result = await runCli(['sync', '--dry-run'], { env: syncEnv(emulator, target.env) });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Dry run: nothing was written.');
+    // The chained endpoints ran on what the list found in this pass.
+    expect(emulator.requests.get('tags.list')).toBeGreaterThan(0);
+    const insertedTags = /^tags\s+\d+\s+0\s+\d+\s+\d+\s+(\d+)/m.exec(result.stdout);
+    expect(Number(insertedTags?.[1])).toBeGreaterThan(0);
+    const counts = await query<{ n: number }>(
+      target,
+      `SELECT (SELECT count(*) FROM dockerhub.repositories) + (SELECT count(*) FROM dockerhub.tags) + (SELECT count(*) FROM dockerhub.changes)
+        + (SELECT count(*) FROM dockerhub.sync_runs) + (SELECT count(*) FROM dockerhub.sync_state) + (SELECT count(*) FROM dockerhub.audit_logs) AS n`,
+    );
+    expect(Number(counts[0]!.n)).toBe(0);
+  });
 });
