@@ -284,4 +284,29 @@ describe('sync against the emulator', () => {
       { name: second.name, deleted: true },
     ]);
   });
+
+  it('replaces the images of a re-pushed tag: new ones in, old ones marked deleted', async () => {
+    const snapshot = emulator.snapshot();
+    const [key, tag] = Object.entries(snapshot.tags)
+      .flatMap(([k, list]) => list.map((t) => [k, t] as const))
+      .find(([, t]) => (t.images ?? []).filter((i) => i.digest).length >= 2)!;
+    const [namespace, repository] = key.split('/') as [string, string];
+    const pushed = emulator.state.addTag(namespace, repository, { name: tag.name, platforms: ['linux/riscv64'] });
+    await sync(emulator, target);
+    const images = await query<{ digest: string; architecture: string; live: boolean }>(
+      target,
+      `SELECT digest, architecture, deleted_at IS NULL AS live FROM dockerhub.tag_images
+       WHERE namespace = '${namespace}' AND repository = '${repository}' AND tag = '${tag.name}'`,
+    );
+    const live = images.filter((i) => i.live);
+    expect(live.map((i) => i.digest).sort()).toEqual((pushed.images ?? []).map((i) => i.digest).sort());
+    expect(live.every((i) => i.architecture === 'riscv64')).toBe(true);
+    const oldDigests = (tag.images ?? []).map((i) => i.digest).filter((d): d is string => Boolean(d));
+    for (const digest of oldDigests) expect(images.find((i) => i.digest === digest)?.live, digest).toBe(false);
+    const deletes = await query<{ n: number }>(
+      target,
+      `SELECT count(*)::int AS n FROM dockerhub.changes WHERE entity = 'tag_images' AND op = 'delete' AND entity_key->>'tag' = '${tag.name}' AND entity_key->>'repository' = '${repository}'`,
+    );
+    expect(deletes[0]!.n).toBe(new Set(oldDigests).size);
+  });
 });
