@@ -119,6 +119,7 @@ export const ENV_MAP: Record<string, string> = {
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',
+  SCHEDULES: 'schedules',
 };
 
 const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp', 'databaseUrl']);
@@ -176,10 +177,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ? readConfigFile(path.resolve(options.configFile))
     : {};
   const sourceOf = new Map<string, string>();
+  const envProblems: string[] = [];
   for (const [name, dotted] of Object.entries(ENV_MAP)) {
     const value = env[name];
     if (value !== undefined && value !== '') {
-      setPath(input, dotted, value);
+      setPath(input, dotted, dotted === 'schedules' ? parseSchedules(value, name, envProblems) : value);
       sourceOf.set(dotted, name);
     }
   }
@@ -191,7 +193,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const result = configSchema.safeParse(input);
   // Cross-field rules run on the raw input so they are reported together with field errors.
-  const crossProblems = crossFieldProblems(input, sourceOf);
+  const crossProblems = [...envProblems, ...crossFieldProblems(input, sourceOf)];
   if (result.success && crossProblems.length === 0) return result.data;
 
   const issues = result.success ? [] : result.error.issues;
@@ -214,6 +216,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return `${where}: ${issue.message}${received}`;
   });
   throw new ConfigError([...problems, ...crossProblems]);
+}
+
+// SCHEDULES="job=cron; job=cron": the environment's form of `schedules`.
+function parseSchedules(text: string, variable: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) problems.push(`${variable}: "${part}" is not job=cron (entries are separated by ";")`);
+    else out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
 }
 
 function crossFieldProblems(input: Record<string, unknown>, sourceOf: Map<string, string>): string[] {

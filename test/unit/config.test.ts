@@ -67,6 +67,15 @@ describe('loadConfig', () => {
     expect(text).toContain('"loud"');
   });
 
+  it('reads schedules from the environment as job=cron pairs', () => {
+    expect(loadConfig({ env: { SCHEDULES: 'repositories=0 */2 * * *; audit_logs = */10 * * * *' } }).schedules).toEqual({
+      repositories: '0 */2 * * *',
+      audit_logs: '*/10 * * * *',
+    });
+    const problems = problemsOf(() => loadConfig({ env: { SCHEDULES: 'repositories 0 * * * *' } }));
+    expect(problems[0]).toMatch(/SCHEDULES: .*not job=cron/);
+  });
+
   it('reads a YAML file, with the environment winning', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-config-'));
     const file = path.join(dir, 'config.yaml');
