@@ -76,6 +76,11 @@ export const configSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     sync: z
       .object({
+        /**
+         * Between complete repository listings, passes read the list newest first and stop at the
+         * first unchanged repository. 0 (the default): every pass reads the complete list.
+         */
+        repositoryListInterval: duration.default(0),
         /** How often tags of unchanged repositories are re-read for pull recency. */
         tagRefreshInterval: duration.default(24 * 3_600_000),
         /** Audit-log windows start this far before the stored cursor. */
@@ -112,6 +117,7 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_ORGS: 'orgs',
   DOCKERHUB_WATCHED_TAGS: 'sync.watchedTags',
   TAG_REFRESH_INTERVAL: 'sync.tagRefreshInterval',
+  REPOSITORY_LIST_INTERVAL: 'sync.repositoryListInterval',
   AUDIT_OVERLAP: 'sync.auditOverlap',
   AUDIT_WINDOW: 'sync.auditWindow',
   AUDIT_INITIAL_LOOKBACK: 'sync.auditInitialLookback',

@@ -97,9 +97,51 @@ function noteChanged(plan: SyncPlan, namespace: string, name: string, reason: 'd
   plan.changedRepositories.set(key, entry);
 }
 
-async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
-  const { plan } = run;
+/** When the last complete listing of a namespace finished (null: never). */
+async function lastCompleteListing(run: SliceRun, namespace: string): Promise<number | null> {
+  const rows = rowsOf<{ at: string | null }>(
+    await run.deps.database.db.execute(sql`
+      SELECT to_char(last_complete_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+      FROM dockerhub.sync_state WHERE endpoint = 'repositories' AND slice_key = ${namespace}`),
+  );
+  const at = rows[0]?.at;
+  return at ? Date.parse(at) : null;
+}
+
+/** Write a page of list entries (merged with stored detail fields), pull history, and chaining marks. */
+async function writeListPage(run: SliceRun, tx: Executor, namespace: string, items: Record<string, unknown>[], stored: Map<string, StoredRepository>) {
+  const rows = items.map((raw) => repositoryRow(namespace, { ...(stored.get(String(raw.name))?.raw ?? {}), ...raw }));
+  const result = await run.upsert(tx, entities.repositories, rows);
+  const now = run.now();
+  const stats = result.changed
+    .filter((change) => change.op === 'insert' || change.op === 'restore' || change.fields?.pull_count || change.fields?.star_count)
+    .map((change) => ({
+      namespace,
+      name: String(change.row.name),
+      observed_at: now,
+      pull_count: num(change.row.pull_count),
+      star_count: num(change.row.star_count),
+    }));
+  if (stats.length > 0) await tx.insert(repositoryStats).values(stats).onConflictDoNothing();
+  // Lookup chaining: which repositories need their detail and tags read in this pass.
+  for (const row of rows) {
+    const name = String(row.name);
+    const old = stored.get(name);
+    const changedMarker = (row.last_modified ?? row.last_updated) as string | null;
+    if (run.plan.full || !old || !old.detail_synced_at || !sameInstant(old.detail_synced_for, changedMarker)) {
+      noteChanged(run.plan, namespace, name, 'details');
+    }
+    if (run.plan.full || !old || !old.tags_synced_at || !sameInstant(old.tags_synced_for, row.last_updated as string | null)) {
+      noteChanged(run.plan, namespace, name, 'tags');
+    }
+  }
+}
+
+/**
+ * The complete listing: every page, in name order. It alone decides deletions and sees
+ * pull-count changes of repositories nobody pushed to.
+ */
+async function completeListing(run: SliceRun, namespace: string): Promise<void> {
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
@@ -114,38 +156,8 @@ async function run(run: SliceRun): Promise<void> {
       const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
       invalid += checked.invalid;
       const stored = await readStoredRepositories(tx, namespace, checked.valid.map((item) => String(item.raw.name)));
-      const rows = checked.valid.map(({ raw }) => {
-        // Keep the detail-only fields from the last detail call; the list refreshes the rest.
-        const merged = { ...(stored.get(String(raw.name))?.raw ?? {}), ...raw };
-        return repositoryRow(namespace, merged);
-      });
-      const result = await run.upsert(tx, entities.repositories, rows);
-      const now = run.now();
-      const stats = result.changed
-        .filter((change) => change.op === 'insert' || change.op === 'restore' || change.fields?.pull_count || change.fields?.star_count)
-        .map((change) => ({
-          namespace,
-          name: String(change.row.name),
-          observed_at: now,
-          pull_count: num(change.row.pull_count),
-          star_count: num(change.row.star_count),
-        }));
-      if (stats.length > 0) await tx.insert(repositoryStats).values(stats).onConflictDoNothing();
-
-      // Lookup chaining: which repositories need their detail and tags read in this pass.
-      for (const row of rows) {
-        const name = String(row.name);
-        seen.add(name);
-        const old = stored.get(name);
-        const changedMarker = (row.last_modified ?? row.last_updated) as string | null;
-        if (plan.full || !old || !old.detail_synced_at || !sameInstant(old.detail_synced_for, changedMarker)) {
-          noteChanged(plan, namespace, name, 'details');
-        }
-        if (plan.full || !old || !old.tags_synced_at || !sameInstant(old.tags_synced_for, row.last_updated as string | null)) {
-          noteChanged(plan, namespace, name, 'tags');
-        }
-      }
-
+      await writeListPage(run, tx, namespace, checked.valid.map((item) => item.raw), stored);
+      for (const item of checked.valid) seen.add(String(item.raw.name));
       if (last) {
         if (invalid === 0) {
           const gone = await run.markMissing(tx, entities.repositories, { namespace }, 'name', seen);
@@ -153,10 +165,62 @@ async function run(run: SliceRun): Promise<void> {
         } else {
           run.logger.warn({ invalid }, 'repository list had invalid items; deletions are not decided from it');
         }
-        await run.setCursor(tx, { repositories: seen.size, invalid }, { complete: invalid === 0 });
+        await run.setCursor(tx, { mode: 'complete', repositories: seen.size, invalid }, { complete: invalid === 0 });
       }
     });
   }
+}
+
+/**
+ * Between complete listings: newest first, stopping at the first repository whose
+ * `last_updated` and `last_modified` are what is stored (one request when nothing changed).
+ */
+async function recentListing(run: SliceRun, namespace: string): Promise<void> {
+  const pages = run.deps.client.paginate({
+    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    query: { ordering: '-last_updated' },
+    shape: 'results',
+    endpoint: `list recently updated repositories of ${namespace}`,
+  });
+  let changed = 0;
+  for await (const page of pages) {
+    run.pageFetched();
+    const reachedUnchanged = await run.transaction(async (tx) => {
+      const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
+      const stored = await readStoredRepositories(tx, namespace, checked.valid.map((item) => String(item.raw.name)));
+      const fresh: Record<string, unknown>[] = [];
+      let stop = false;
+      for (const { raw } of checked.valid) {
+        const old = stored.get(String(raw.name));
+        const unchanged =
+          old && sameInstant(old.last_updated, raw.last_updated as string | null) && sameInstant(old.last_modified, raw.last_modified as string | null);
+        // Repositories never pushed to have no last_updated and sort unpredictably: never stop at one.
+        if (unchanged && raw.last_updated) {
+          stop = true;
+          break;
+        }
+        if (!unchanged) fresh.push(raw);
+      }
+      await writeListPage(run, tx, namespace, fresh, stored);
+      changed += fresh.length;
+      await run.setCursor(tx, { mode: 'recent', changed }, { complete: false });
+      return stop;
+    });
+    if (reachedUnchanged) break;
+  }
+}
+
+async function run(run: SliceRun): Promise<void> {
+  const namespace = run.slice.params.namespace!;
+  const interval = run.deps.config.sync.repositoryListInterval;
+  if (interval > 0 && !run.plan.full) {
+    const last = await lastCompleteListing(run, namespace);
+    if (last !== null && Date.parse(run.now()) - last < interval) {
+      await recentListing(run, namespace);
+      return;
+    }
+  }
+  await completeListing(run, namespace);
 }
 
 /** Tags and images of a repository that disappeared disappear with it. */

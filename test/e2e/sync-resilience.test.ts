@@ -229,4 +229,43 @@ describe('sync resilience', () => {
     );
     expect(Number(counts[0]!.n)).toBe(0);
   });
+
+  it('between complete listings, reads the list newest first and stops at the first unchanged repository', async () => {
+    const emulator = await emulatorFor();
+    const target = await freshDatabase();
+    const env = (extra: Record<string, string> = {}) => syncEnv(emulator, target.env, { REPOSITORY_LIST_INTERVAL: '1h', ...extra });
+    const first = await runCli(['sync'], { env: env() });
+    expect(first.code, first.stderr).toBe(0);
+
+    const snapshot = emulator.snapshot({ tags: false });
+    const org = snapshot.orgs[0]!;
+    const [pushed, gone, pulled] = snapshot.repositories[org]!.slice(0, 3).map((r) => r.name) as [string, string, string];
+    emulator.state.addTag(org, pushed, 'fresh');
+    emulator.state.deleteRepository(org, gone);
+    const pulls = emulator.state.bumpPulls(org, pulled, 77);
+
+    emulator.requests.reset();
+    const recent = await runCli(['sync'], { env: env() });
+    expect(recent.code, recent.stderr).toBe(0);
+    // One list request per namespace, the pushed repository's tags, nothing else of repositories.
+    expect(emulator.requests.get('repositories.list')).toBe(snapshot.namespaces.length);
+    expect(emulator.requests.get('tags.list')).toBe(1);
+    const state = async () =>
+      query<{ name: string; deleted: boolean; pull_count: number }>(
+        target,
+        `SELECT name, deleted_at IS NOT NULL AS deleted, pull_count FROM dockerhub.repositories WHERE namespace = '${org}' AND name IN ('${gone}', '${pulled}') ORDER BY name = '${gone}' DESC`,
+      );
+    const fresh = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.tags WHERE namespace = '${org}' AND repository = '${pushed}' AND name = 'fresh'`);
+    expect(fresh[0]!.n).toBe(1);
+    // Deletions and pull-only changes wait for the complete listing.
+    const before = await state();
+    expect(before[0]!.deleted).toBe(false);
+    expect(Number(before[1]!.pull_count)).not.toBe(pulls);
+
+    const complete = await runCli(['sync'], { env: env({ REPOSITORY_LIST_INTERVAL: '0s' }) });
+    expect(complete.code, complete.stderr).toBe(0);
+    const after = await state();
+    expect(after[0]!.deleted).toBe(true);
+    expect(Number(after[1]!.pull_count)).toBe(pulls);
+  });
 });
