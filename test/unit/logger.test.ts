@@ -15,7 +15,7 @@ function capture() {
 }
 
 describe('logger redaction', () => {
-  const token = 'dckr_pat_Zx9secretSECRETsecret';
+  const token = 'dckr_pat_FAKE_logger_test_only';
   const password = 'hunter2-very-secret';
 
   it('never prints a secret passed in config, whatever path it travels', () => {

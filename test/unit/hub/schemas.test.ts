@@ -321,7 +321,7 @@ describe('tokens', () => {
   it('organization access tokens: total page, and the create answer with resources and secret', () => {
     const oat = { id: 'a7a5ef25-8889-43a0-8cc7-f2a94268e861', label: 'My organization token', created_by: 'johndoe', is_active: true, created_at: '2022-05-20T00:54:18Z', expires_at: null, last_used_at: null };
     expect(totalPageSchema(orgAccessTokenSchema).parse({ total: 1, next: null, previous: null, results: [oat] }).total).toBe(1);
-    const created = orgAccessTokenSchema.parse({ ...oat, token: 'dckr_oat_7awgM4jG5SQvxcvmNzhKj8PQjxo', resources: [{ type: 'TYPE_REPO', path: 'myorg/myrepo', scopes: ['repo-pull'] }] });
+    const created = orgAccessTokenSchema.parse({ ...oat, token: 'dckr_oat_FAKE_for_tests', resources: [{ type: 'TYPE_REPO', path: 'myorg/myrepo', scopes: ['repo-pull'] }] });
     expect(created.resources?.[0]?.path).toBe('myorg/myrepo');
   });
 });
