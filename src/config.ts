@@ -258,8 +258,3 @@ function describeReceived(input: Record<string, unknown>, pathParts: PropertyKey
   const text = typeof node === 'string' ? node : JSON.stringify(node);
   return ` (got "${text.length > 80 ? `${text.slice(0, 77)}...` : text}")`;
 }
-
-/** Organizations to read org endpoints for: DOCKERHUB_ORGS, or (unset) decided later from the API. */
-export function configuredOrgs(config: Config): string[] | undefined {
-  return config.orgs;
-}

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/client.js';
-import { migrateDatabase, rowsOf } from '../db/migrate.js';
+import { openDatabase, rowsOf } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
 import { tableCounts } from '../db/status.js';
 import { renderTable } from '../format.js';
 import { runSync } from '../sync/runner.js';

@@ -3,7 +3,8 @@ import { renderTable } from '../format.js';
 import type { SyncOptions } from '../sync/context.js';
 import { PlanError } from '../sync/plan.js';
 import { terminalProgress } from '../sync/progress.js';
-import { runSync, type SyncSummary } from '../sync/runner.js';
+import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
+import { sliceTotals } from '../sync/totals.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientFromConfig } from './hub.js';
 
@@ -40,23 +41,14 @@ export function syncOptionsFromFlags(values: Values, now = new Date()): SyncOpti
 }
 
 export function renderSummary(summary: SyncSummary): string {
-  const byEndpoint = new Map<string, { slices: number; failed: number; skipped: number; requests: number; pages: number; inserted: number; updated: number; deleted: number; invalid: number }>();
-  for (const report of summary.slices) {
-    const entry = byEndpoint.get(report.endpoint) ?? { slices: 0, failed: 0, skipped: 0, requests: 0, pages: 0, inserted: 0, updated: 0, deleted: 0, invalid: 0 };
-    entry.slices++;
-    if (report.status === 'failed') entry.failed++;
-    if (report.status === 'skipped') entry.skipped++;
-    entry.requests += report.requests;
-    entry.pages += report.pages;
-    entry.inserted += report.inserted;
-    entry.updated += report.updated;
-    entry.deleted += report.deleted;
-    entry.invalid += report.invalid;
-    byEndpoint.set(report.endpoint, entry);
-  }
+  const byEndpoint = new Map<string, SliceReport[]>();
+  for (const report of summary.slices) byEndpoint.set(report.endpoint, [...(byEndpoint.get(report.endpoint) ?? []), report]);
   const table = renderTable(
     ['endpoint', 'slices', 'failed', 'requests', 'pages', 'inserted', 'updated', 'deleted', 'invalid'],
-    [...byEndpoint.entries()].map(([name, e]) => [name, e.slices, e.failed, e.requests, e.pages, e.inserted, e.updated, e.deleted, e.invalid]),
+    [...byEndpoint.entries()].map(([name, reports]) => {
+      const e = sliceTotals(reports);
+      return [name, e.slices, e.failed, e.requests, e.pages, e.inserted, e.updated, e.deleted, e.invalid];
+    }),
   );
   const failures = summary.slices
     .filter((r) => r.status === 'failed')
@@ -70,13 +62,7 @@ export function renderSummary(summary: SyncSummary): string {
 }
 
 export async function syncCommand(ctx: CommandContext, values: Values): Promise<number> {
-  let options: SyncOptions;
-  try {
-    options = syncOptionsFromFlags(values);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw error;
-  }
+  const options = syncOptionsFromFlags(values);
   const database = await openMigratedDatabase(ctx);
   const client = hubClientFromConfig(ctx.config, ctx.logger);
   const controller = new AbortController();

@@ -71,8 +71,9 @@ async function sampleSlice(
     if (!team) throw new UsageError(`${org} has no team to try ${endpoint.name} on.`);
     return { key: `${org}/${team}`, params: { org, team } };
   }
-  const value = ['audit_logs', 'audit_log_actions'].includes(endpoint.name) ? org : endpoint.name === 'repositories' ? namespace : org;
   if (endpoint.name === 'access_tokens') return { key: plan.user ?? 'me', params: { account: plan.user ?? 'me' } };
+  // Repositories are per namespace; everything else is per organization (audit logs included).
+  const value = endpoint.name === 'repositories' ? namespace : org;
   if (!value) throw new UsageError(`${endpoint.name} needs a namespace or organization: --namespace x, DOCKERHUB_NAMESPACES or DOCKERHUB_ORGS.`);
   return { key: value, params: { namespace: value, org: value, account: value } };
 }

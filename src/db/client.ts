@@ -187,3 +187,9 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
 export async function ping(database: Database): Promise<void> {
   await database.db.execute(sql`SELECT 1`);
 }
+
+/** Rows of a `db.execute` result, whichever driver produced it (their result types differ). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

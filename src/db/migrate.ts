@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Database } from './client.js';
+import { rowsOf, type Database } from './client.js';
 
 /** Committed SQL migrations; the same folder serves `src/` (tsx) and `dist/` (built). */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -30,11 +30,6 @@ export async function appliedMigrationCount(database: Database): Promise<number>
   return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
 }
 
-/** node-postgres returns `{ rows }`, PGlite returns `{ rows }` too, drizzle types differ: normalise. */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
 
 export interface MigrateResult {
   before: number;

@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from './client.js';
-import { rowsOf } from './migrate.js';
+import { is, sql } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import * as schema from './schema/index.js';
+import { rowsOf, type Database } from './client.js';
 
 export interface SliceStatus {
   endpoint: string;
@@ -79,25 +80,24 @@ function toIso(value: unknown): string | null {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
 
-/** Row counts of every entity table (live rows and soft-deleted ones). */
+/** Every table of the data model, in schema order, and whether it soft-deletes rows. */
+const TABLES = (Object.values(schema) as unknown[])
+  .filter((value): value is PgTable => is(value, PgTable))
+  .map((table) => {
+    const config = getTableConfig(table);
+    return { name: config.name, softDeletes: config.columns.some((column) => column.name === 'deleted_at') };
+  });
+
+/** Row counts of every table (live rows and soft-deleted ones). */
 export async function tableCounts(database: Database): Promise<{ table: string; rows: number; deleted: number }[]> {
-  const tables = [
-    'repositories', 'repository_stats', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions',
-    'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens',
-    'org_invites', 'changes', 'sync_runs', 'sync_errors', 'custom_records', 'writeback_results',
-  ];
-  const withDeleted = new Set([
-    'repositories', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions', 'org_members', 'teams',
-    'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites', 'custom_records',
-  ]);
   const out: { table: string; rows: number; deleted: number }[] = [];
-  for (const table of tables) {
-    const deletedExpr = withDeleted.has(table) ? 'count(*) FILTER (WHERE deleted_at IS NOT NULL)' : '0';
+  for (const { name, softDeletes } of TABLES) {
+    const deletedExpr = softDeletes ? 'count(*) FILTER (WHERE deleted_at IS NOT NULL)' : '0';
     const result = await database.db.execute(
-      sql.raw(`SELECT count(*)::int AS n, (${deletedExpr})::int AS d FROM dockerhub."${table}"`),
+      sql.raw(`SELECT count(*)::int AS n, (${deletedExpr})::int AS d FROM dockerhub."${name}"`),
     );
     const row = rowsOf<{ n: number; d: number }>(result)[0];
-    out.push({ table, rows: Number(row?.n ?? 0), deleted: Number(row?.d ?? 0) });
+    out.push({ table: name, rows: Number(row?.n ?? 0), deleted: Number(row?.d ?? 0) });
   }
   return out;
 }

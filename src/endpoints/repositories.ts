@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import { repositoryListEntrySchema } from '../hub/schemas.js';
-import { rowsOf } from '../db/migrate.js';
 import { repositoryStats } from '../db/schema/index.js';
 import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
@@ -161,7 +161,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
       if (last) {
         if (invalid === 0) {
           const gone = await run.markMissing(tx, entities.repositories, { namespace }, 'name', seen);
-          if (gone > 0) await cascadeDeletedRepositories(run, tx, namespace);
+          if (gone.length > 0) await cascadeDeletedRepositories(run, tx, namespace, gone.map((key) => String(key.name)));
         } else {
           run.logger.warn({ invalid }, 'repository list had invalid items; deletions are not decided from it');
         }
@@ -223,16 +223,10 @@ async function run(run: SliceRun): Promise<void> {
   await completeListing(run, namespace);
 }
 
-/** Tags and images of a repository that disappeared disappear with it. */
-async function cascadeDeletedRepositories(run: SliceRun, tx: Executor, namespace: string): Promise<void> {
-  const result = await tx.execute(sql`
-    SELECT name FROM dockerhub.repositories
-    WHERE namespace = ${namespace} AND deleted_at IS NOT NULL
-      AND EXISTS (SELECT 1 FROM dockerhub.tags t WHERE t.namespace = ${namespace} AND t.repository = repositories.name AND t.deleted_at IS NULL)`);
-  for (const { name } of rowsOf<{ name: string }>(result)) {
-    await run.markMissing(tx, entities.tags, { namespace, repository: name }, 'name', []);
-    await run.markMissing(tx, entities.tagImages, { namespace, repository: name }, 'digest', []);
-  }
+/** Tags and images of repositories that disappeared disappear with them. */
+async function cascadeDeletedRepositories(run: SliceRun, tx: Executor, namespace: string, names: string[]): Promise<void> {
+  await run.markMissing(tx, entities.tags, { namespace, repository: names }, 'name', []);
+  await run.markMissing(tx, entities.tagImages, { namespace, repository: names }, 'digest', []);
 }
 
 export const repositoriesEndpoint: EndpointDefinition = {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { repositoryInfoSchema } from '../hub/schemas.js';
-import { rowsOf } from '../db/migrate.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';

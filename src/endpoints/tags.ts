@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { tagSchema } from '../hub/schemas.js';
-import { rowsOf } from '../db/migrate.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
-import { recordChanges } from '../sync/upsert.js';
 import { withLast } from '../sync/lookahead.js';
 import { bool, json, num, obj, str, ts } from './map.js';
 import { repositoriesNeeding } from './repository-details.js';
@@ -82,27 +81,13 @@ export async function writeTags(
   if (touched.length === 0) return;
   const images = touched.flatMap((raw) => tagImageRows(namespace, repository, raw));
   await run.upsert(tx, entities.tagImages, images);
-  const listed = JSON.stringify(touched.map((raw) => String(raw.name)));
-  const kept = JSON.stringify(images.map((image) => ({ tag: image.tag, digest: image.digest })));
-  const gone = rowsOf<{ tag: string; digest: string }>(
-    await tx.execute(sql`
-      UPDATE dockerhub.tag_images i SET deleted_at = ${run.now()}::timestamptz
-      WHERE i.namespace = ${namespace} AND i.repository = ${repository} AND i.deleted_at IS NULL
-        AND i.tag IN (SELECT jsonb_array_elements_text(${listed}::jsonb))
-        AND NOT EXISTS (
-          SELECT 1 FROM jsonb_to_recordset(${kept}::jsonb) AS k(tag text, digest text)
-          WHERE k.tag = i.tag AND k.digest = i.digest)
-      RETURNING i.tag, i.digest`),
+  await run.markMissing(
+    tx,
+    entities.tagImages,
+    { namespace, repository, tag: touched.map((raw) => String(raw.name)) },
+    ['tag', 'digest'],
+    images.map((image) => [image.tag, image.digest]),
   );
-  if (gone.length > 0) {
-    run.counters.deleted += gone.length;
-    await recordChanges(
-      tx,
-      entities.tagImages.entity,
-      gone.map(({ tag, digest }) => ({ key: { namespace, repository, tag, digest }, op: 'delete', fields: null })),
-      { runId: run.runId, now: run.now() },
-    );
-  }
 }
 
 async function run(run: SliceRun): Promise<void> {
@@ -133,13 +118,11 @@ async function run(run: SliceRun): Promise<void> {
         await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
         if (last) {
           if (invalid === 0) {
-            await run.markMissing(tx, entities.tags, { namespace, repository }, 'name', seen);
+            const goneTags = await run.markMissing(tx, entities.tags, { namespace, repository }, 'name', seen);
             // Images of tags that are gone go with them.
-            await tx.execute(sql`
-              UPDATE dockerhub.tag_images i SET deleted_at = ${run.now()}::timestamptz
-              FROM dockerhub.tags t
-              WHERE t.namespace = ${namespace} AND t.repository = ${repository} AND t.deleted_at IS NOT NULL
-                AND i.namespace = t.namespace AND i.repository = t.repository AND i.tag = t.name AND i.deleted_at IS NULL`);
+            if (goneTags.length > 0) {
+              await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: goneTags.map((key) => key.name) }, 'digest', []);
+            }
             await tx.execute(sql`
               UPDATE dockerhub.repositories
               SET tags_synced_at = ${run.now()}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz

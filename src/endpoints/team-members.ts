@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf } from '../db/migrate.js';
+import { rowsOf } from '../db/client.js';
 import { groupMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { entities } from '../sync/entities.js';

@@ -32,7 +32,7 @@ async function run(run: SliceRun): Promise<void> {
       const key = tagRow(namespace, repository, { name: tag });
       const all = await run.markMissing(tx, entities.tags, { namespace, repository, name: key.name }, 'name', []);
       await run.markMissing(tx, entities.tagImages, { namespace, repository, tag }, 'digest', []);
-      run.logger.info({ tag: run.slice.key, deleted: all }, 'watched tag no longer exists');
+      run.logger.info({ tag: run.slice.key, deleted: all.length }, 'watched tag no longer exists');
       await run.setCursor(tx, { missing: true }, { complete: true });
     });
   }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import type { Database } from '../db/client.js';
-import { rowsOf } from '../db/migrate.js';
 import { nextRunOf, previousRunOf } from './cron.js';
 import type { JobSpec } from './jobs.js';
 

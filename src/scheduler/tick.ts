@@ -1,5 +1,6 @@
 import type { ProgressSink, SyncDeps } from '../sync/context.js';
 import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
+import { sliceTotals, type SliceTotals } from '../sync/totals.js';
 import type { Tick, TickRunner } from './scheduler.js';
 
 /**
@@ -9,19 +10,7 @@ import type { Tick, TickRunner } from './scheduler.js';
 
 export type TickOutcome = 'succeeded' | 'failed' | 'aborted' | 'error';
 
-export interface TickTotals {
-  slices: number;
-  ran: number;
-  skipped: number;
-  failed: number;
-  aborted: number;
-  requests: number;
-  pages: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  invalid: number;
-}
+export type TickTotals = SliceTotals;
 
 /** What metrics (or anything else) learn about ticks and slices as they happen. */
 export interface TickObserver {
@@ -30,22 +19,7 @@ export interface TickObserver {
   tickFinished?(tick: Tick, outcome: TickOutcome, totals: TickTotals, durationMs: number): void;
 }
 
-export function tickTotals(slices: readonly SliceReport[]): TickTotals {
-  const totals: TickTotals = { slices: slices.length, ran: 0, skipped: 0, failed: 0, aborted: 0, requests: 0, pages: 0, inserted: 0, updated: 0, deleted: 0, invalid: 0 };
-  for (const report of slices) {
-    if (report.status === 'skipped') totals.skipped++;
-    else totals.ran++;
-    if (report.status === 'failed') totals.failed++;
-    if (report.status === 'aborted') totals.aborted++;
-    totals.requests += report.requests;
-    totals.pages += report.pages;
-    totals.inserted += report.inserted;
-    totals.updated += report.updated;
-    totals.deleted += report.deleted;
-    totals.invalid += report.invalid;
-  }
-  return totals;
-}
+export const tickTotals = sliceTotals;
 
 export function tickOutcome(totals: TickTotals, aborted: boolean): TickOutcome {
   if (totals.aborted > 0 || aborted) return 'aborted';

@@ -101,8 +101,6 @@ export interface SliceRun {
   readonly plan: SyncPlan;
   readonly logger: Logger;
   readonly counters: SliceCounters;
-  /** This slice's sync_runs id (null in a dry run). */
-  readonly runId: number | null;
   /** ISO timestamp of "now" from the injected clock. */
   now(): string;
   /**
@@ -111,7 +109,14 @@ export interface SliceRun {
    */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   upsert(tx: Executor, spec: EntitySpec, rows: Row[]): Promise<UpsertResult>;
-  markMissing(tx: Executor, spec: EntitySpec, scope: Record<string, unknown>, keyColumn: string, seen: Iterable<unknown>): Promise<number>;
+  /** Soft-delete what a complete listing of `scope` did not show (see sync/upsert.ts); returns the deleted keys. */
+  markMissing(
+    tx: Executor,
+    spec: EntitySpec,
+    scope: Record<string, unknown>,
+    keyColumns: string | readonly string[],
+    seen: Iterable<unknown>,
+  ): Promise<Record<string, unknown>[]>;
   /**
    * Validate a page's items. Valid ones come back as their original payloads (what is stored in
    * `raw`); invalid ones are written to sync_errors inside `tx` and logged.

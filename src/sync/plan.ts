@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf } from '../db/migrate.js';
+import { rowsOf } from '../db/client.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
 

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import type { z } from 'zod';
-import { rowsOf } from '../db/migrate.js';
 import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
 import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
 import { formatIssues } from '../hub/schemas.js';
@@ -182,7 +182,6 @@ async function runLocked(
     plan,
     logger,
     counters,
-    runId,
     now: () => clock.now().toISOString(),
     async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
       if (!plan.dryRun) return db.transaction((tx) => fn(tx as unknown as Executor));
@@ -203,10 +202,10 @@ async function runLocked(
       counters.updated += result.updated + result.restored;
       return result;
     },
-    async markMissing(tx, spec, scope, keyColumn, seen) {
-      const deleted = await markMissing(tx, spec, scope, keyColumn, seen, upsertOptions());
+    async markMissing(tx, spec, scope, keyColumns, seen) {
+      const deleted = await markMissing(tx, spec, scope, keyColumns, seen, upsertOptions());
       counters.deleted += deleted.length;
-      return deleted.length;
+      return deleted;
     },
     async validate<S extends z.ZodType>(tx: Executor, schema: S, items: unknown[], url: string) {
       const valid: { raw: Record<string, unknown>; parsed: z.output<S> }[] = [];

@@ -1,7 +1,7 @@
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
+import { rowsOf } from '../db/client.js';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { changes } from '../db/schema/index.js';
-import { rowsOf } from '../db/migrate.js';
 import { diffFields, type FieldChanges } from './diff.js';
 import { hashOf } from './hash.js';
 
@@ -227,25 +227,37 @@ export async function recordChanges(
 }
 
 /**
- * After a complete listing of `scope`, soft-delete the rows it did not show. `seen` holds the
- * values of `keyColumn` (the key column that is not part of the scope) that were listed.
+ * After a complete listing of `scope`, soft-delete the rows it did not show. A scope value may be
+ * a list (`{ tag: ['a', 'b'] }` bounds the listing to those tags). `keyColumns` are the key
+ * columns outside the scope; `seen` holds their values as listed (an array per row when there
+ * are several). Returns the keys of the rows it deleted.
  */
 export async function markMissing(
   tx: Executor,
   spec: EntitySpec,
   scope: Record<string, unknown>,
-  keyColumn: string,
+  keyColumns: string | readonly string[],
   seen: Iterable<unknown>,
   options: UpsertOptions,
 ): Promise<Record<string, unknown>[]> {
-  const seenJson = JSON.stringify([...seen].map((value) => String(value)));
-  const conditions = Object.entries(scope).map(([column, value]) => sql`${q(column)} = ${value}`);
+  const columns = typeof keyColumns === 'string' ? [keyColumns] : keyColumns;
+  const seenRows = [...seen].map((value) => {
+    const values = typeof keyColumns === 'string' ? [value] : (value as unknown[]);
+    return Object.fromEntries(columns.map((column, i) => [column, String(values[i])]));
+  });
+  const conditions = Object.entries(scope).map(([column, value]) =>
+    Array.isArray(value)
+      ? sql`t.${q(column)}::text IN (SELECT jsonb_array_elements_text(${JSON.stringify(value.map(String))}::jsonb))`
+      : sql`t.${q(column)} = ${value}`,
+  );
   const where = conditions.length > 0 ? sql.join(conditions, sql` AND `) : sql`TRUE`;
-  const keyCols = sql.join(spec.keys.map((k) => q(k)), sql`, `);
+  const listed = sql.raw(columns.map((c) => `"${c}" text`).join(', '));
+  const matches = sql.raw(columns.map((c) => `t."${c}"::text = k."${c}"`).join(' AND '));
+  const keyCols = sql.raw(spec.keys.map((k) => `t."${k}"`).join(', '));
   const result = await tx.execute(sql`
-    UPDATE ${tableRef(spec.table)} SET deleted_at = ${options.now}::timestamptz
-    WHERE ${where} AND deleted_at IS NULL
-      AND ${q(keyColumn)}::text NOT IN (SELECT jsonb_array_elements_text(${seenJson}::jsonb))
+    UPDATE ${tableRef(spec.table)} t SET deleted_at = ${options.now}::timestamptz
+    WHERE ${where} AND t.deleted_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(seenRows)}::jsonb) AS k(${listed}) WHERE ${matches})
     RETURNING ${keyCols}`);
   const deleted = rowsOf<Record<string, unknown>>(result).map((row) => keyOf(spec, row));
   if (deleted.length > 0) {

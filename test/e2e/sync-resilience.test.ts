@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { LIST_FIELDS } from '../../src/endpoints/repositories.js';
 import { normalizeTimestamp } from '../../src/sync/hash.js';
 import { runCli } from '../support/cli.js';

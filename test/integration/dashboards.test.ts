@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { READER_ROLE } from '../../src/db/views.js';
 import { ROOT } from '../support/cli.js';
 import { syncedEmulator, type SyncedEmulator } from '../support/synced-emulator.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../../src/db/schema/index.js';
-import { migrateDatabase, rowsOf } from '../../src/db/migrate.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import type { Database } from '../../src/db/client.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { ROOT } from '../support/cli.js';
 import { createTestDatabase } from '../support/db.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER, rowsOf } from '../../src/db/migrate.js';
+import { MIGRATIONS_FOLDER } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { READER_ROLE, VIEW_NAMES } from '../../src/db/views.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gt, sql, type SQL } from 'drizzle-orm';
 import { getViewConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { staleTags, VIEW_NAMES, views } from '../../src/db/views.js';
 import { accessTokenRow } from '../../src/endpoints/access-tokens.js';
 import { actionRows } from '../../src/endpoints/audit-log-actions.js';

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.js';
 import { hubClientFromConfig } from '../../src/commands/hub.js';
 import type { Database } from '../../src/db/client.js';
-import { rowsOf } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/client.js';
 import { startEmulator, type EmulatorSnapshot, type RunningEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { runSync, type SyncSummary } from '../../src/sync/runner.js';

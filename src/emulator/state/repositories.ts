@@ -163,32 +163,20 @@ export class RepositoryStore {
     };
   }
 
+  /** The detail shape: the list entry plus the fields only GET …/repositories/{repo} has. */
   info(repo: RepoState, permissions: RepositoryPermissions): RepositoryInfo {
     const { seed } = repo;
     return {
       user: seed.namespace,
-      name: seed.name,
-      namespace: seed.namespace,
-      repository_type: seed.repositoryType,
-      status: seed.status,
-      status_description: seed.status === 1 ? 'active' : 'inactive',
-      description: seed.description,
-      is_private: seed.isPrivate,
-      is_automated: false,
-      star_count: seed.starCount,
-      pull_count: repo.pullCount,
+      ...this.listEntry(repo),
+      // Typed non-null here: the detail schema says a repository always has one.
       last_updated: hubTime(repo.lastUpdatedMs, seed.fractional),
-      last_modified: nullableTime(repo.lastModifiedMs, seed.fractional),
-      date_registered: hubTime(seed.dateRegisteredMs, seed.fractional),
+      is_automated: false,
       collaborator_count: 0,
-      affiliation: '',
       hub_user: seed.namespace,
       has_starred: false,
       full_description: seed.fullDescription,
       permissions: { ...permissions },
-      media_types: [...seed.mediaTypes],
-      content_types: [...seed.contentTypes],
-      categories: seed.categories.map((c) => ({ ...c })),
       immutable_tags_settings: { enabled: seed.immutableTags.enabled, rules: [...seed.immutableTags.rules] },
       storage_size: repo.storageSize,
     };

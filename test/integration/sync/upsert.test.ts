@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
-import { rowsOf } from '../../../src/db/migrate.js';
+import { rowsOf } from '../../../src/db/client.js';
 import { tagRow } from '../../../src/endpoints/tags.js';
 import { entities } from '../../../src/sync/entities.js';
 import { markMissing, upsertEntities, type Executor } from '../../../src/sync/upsert.js';
