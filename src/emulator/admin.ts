@@ -1,11 +1,11 @@
 // The /_emulator/* surface: the same state changes as the in-process methods, for tests that
 // drive the emulator from another process (the CLI, e2e). Never rate limited, faulted or counted.
 
-import type { FaultOptions, Faults } from './faults.js';
+import type { FaultOptions, Faults, PageFault } from './faults.js';
 import { fail, invalid, NO_CONTENT, requireBodyObject, route, type Route, type RouteContext, type RouteResult } from './http.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RequestLog } from './request-log.js';
-import type { Credentials } from './options.js';
+import { pageFaultProblems, type Credentials } from './options.js';
 import type { NewRepositoryInput, NewTagInput } from './state/repositories.js';
 
 export interface AdminDeps {
@@ -30,6 +30,10 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       change[key] = value;
     }
     if (body.extraField !== undefined) change.extraField = body.extraField === true;
+    if (body.pageFault !== undefined) change.pageFault = body.pageFault as PageFault | null;
+    if (body.pageSizeCap !== undefined) change.pageSizeCap = body.pageSizeCap as number | null;
+    const pageProblems = pageFaultProblems(change.pageFault ?? null, change.pageSizeCap ?? null);
+    if (pageProblems.length > 0) invalid({ pageFault: pageProblems }, 'invalid pageFault or pageSizeCap');
     if (body.rateLimitPerMinute !== undefined) {
       const limit = body.rateLimitPerMinute;
       if (limit !== null && (typeof limit !== 'number' || limit < 0)) invalid({ rateLimitPerMinute: ['A number ≥ 0 or null.'] }, 'invalid rateLimitPerMinute');

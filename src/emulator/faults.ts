@@ -15,7 +15,24 @@ export interface FaultOptions {
   malformedRate: number;
   /** Schema drift: every item (and every single-object answer) gains an unknown field. */
   extraField: boolean;
+  /**
+   * A broken page in every paged `{count, next, results}` list: that page number comes back
+   * empty (with its `next` link), answers 404, or holds half its items. null: none.
+   */
+  pageFault?: PageFault | null;
+  /** A `page_size` above this is served as this (forces paging in small worlds). null: no cap. */
+  pageSizeCap?: number | null;
 }
+
+export type PageFaultMode = 'empty' | 'missing' | 'short';
+
+export interface PageFault {
+  /** 1-based page number. */
+  page: number;
+  mode: PageFaultMode;
+}
+
+export const PAGE_FAULT_MODES: readonly PageFaultMode[] = ['empty', 'missing', 'short'];
 
 /** The unknown field added with `extraField`. */
 export const EXTRA_FIELD_NAME = 'emulator_drift';
@@ -93,6 +110,20 @@ export class Faults {
       if (malformedRate > 0 && this.rng.next() < malformedRate) this.rng.pick(CORRUPTIONS[kind])(item);
       return item;
     });
+  }
+
+  /** page_size as the list will serve it: capped when `pageSizeCap` is set. */
+  pageSize(requested: string | null): string | null {
+    const cap = this.options.pageSizeCap ?? null;
+    if (cap === null || requested === null) return requested;
+    const n = Number(requested);
+    return Number.isInteger(n) && n > cap ? String(cap) : requested;
+  }
+
+  /** The broken-page fault for this page of a results list, if any. */
+  pageFaultFor(page: number): PageFaultMode | null {
+    const fault = this.options.pageFault;
+    return fault && fault.page === page ? fault.mode : null;
   }
 
   single(body: unknown): unknown {

@@ -10,7 +10,7 @@ import { Faults, type FaultOptions } from './faults.js';
 import { EMULATOR_PASSWORD, generateWorld } from './generator/world.js';
 import { Router } from './http.js';
 import type { Credentials, EmulatorOptions } from './options.js';
-import { resolveOptions } from './options.js';
+import { pageFaultProblems, resolveOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { RequestLog } from './request-log.js';
 import { accessTokenRoutes } from './routes/access-tokens.js';
@@ -24,7 +24,7 @@ import { type EmulatorSnapshot, EmulatorState, type SnapshotOptions } from './st
 
 export type { Clock } from './clock.js';
 export type { Credentials, EmulatorOptions } from './options.js';
-export type { FaultOptions } from './faults.js';
+export type { FaultOptions, PageFault, PageFaultMode } from './faults.js';
 export { EXTRA_FIELD_NAME } from './faults.js';
 export type { RequestLog } from './request-log.js';
 export type { EmulatorSnapshot, SnapshotOptions } from './state/state.js';
@@ -72,6 +72,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     dropRate: resolved.dropRate,
     malformedRate: resolved.malformedRate,
     extraField: resolved.extraField,
+    pageFault: resolved.pageFault,
+    pageSizeCap: resolved.pageSizeCap,
   });
   const requests = new RequestLog();
   const firstOrg = world.orgs[0]?.name ?? '';
@@ -117,6 +119,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     snapshot: (snapshotOptions) => state.snapshot(snapshotOptions),
     configure: (change) => {
       const { rateLimitPerMinute, ...faultChange } = change;
+      const problems = pageFaultProblems(faultChange.pageFault ?? null, faultChange.pageSizeCap ?? null);
+      if (problems.length > 0) throw new Error(`invalid emulator settings:\n- ${problems.join('\n- ')}`);
       if (rateLimitPerMinute !== undefined) limiter.setLimit(rateLimitPerMinute);
       faults.configure(faultChange);
     },

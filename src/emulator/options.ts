@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import { PAGE_FAULT_MODES, type PageFault } from './faults.js';
 
 /**
  * Options of `startEmulator`. The first block maps 1:1 to the CLI flags of
@@ -29,6 +30,10 @@ export interface EmulatorOptions {
   extraField?: boolean;
   /** --token-ttl; lifetime of issued JWTs in seconds. Default 600 (Hub: about ten minutes). */
   tokenTtlSeconds?: number;
+  /** --page-fault <page>:<empty|missing|short>; one broken page in every paged list. Default none. */
+  pageFault?: PageFault | null;
+  /** --page-size-cap; at most this many items per page whatever page_size asks. Default none. */
+  pageSizeCap?: number | null;
   /** --epoch; the "now" of the generated data (unix ms). Default: fixed by the seed. */
   epochMs?: number;
 
@@ -64,6 +69,8 @@ export interface ResolvedOptions {
   dropRate: number;
   malformedRate: number;
   extraField: boolean;
+  pageFault: PageFault | null;
+  pageSizeCap: number | null;
   tokenTtlSeconds: number;
   lockoutAfterFailedLogins: number;
 }
@@ -81,6 +88,8 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     dropRate: options.dropRate ?? 0,
     malformedRate: options.malformedRate ?? 0,
     extraField: options.extraField ?? false,
+    pageFault: options.pageFault ?? null,
+    pageSizeCap: options.pageSizeCap ?? null,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 600,
     lockoutAfterFailedLogins: options.lockoutAfterFailedLogins ?? 5,
   };
@@ -94,7 +103,19 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   for (const key of ['errorRate', 'dropRate', 'malformedRate'] as const) {
     if (!(resolved[key] >= 0 && resolved[key] <= 1)) problems.push(`${key} must be between 0 and 1 (got ${resolved[key]})`);
   }
+  problems.push(...pageFaultProblems(resolved.pageFault, resolved.pageSizeCap));
   if (!(Number.isInteger(resolved.tokenTtlSeconds) && resolved.tokenTtlSeconds > 0)) problems.push(`tokenTtlSeconds must be a positive integer (got ${resolved.tokenTtlSeconds})`);
   if (problems.length > 0) throw new Error(`invalid emulator options:\n- ${problems.join('\n- ')}`);
   return resolved;
+}
+
+/** What is wrong with a page fault or a page size cap (empty when both are fine). */
+export function pageFaultProblems(fault: PageFault | null, cap: number | null): string[] {
+  const problems: string[] = [];
+  if (fault !== null) {
+    if (!Number.isInteger(fault.page) || fault.page < 1) problems.push(`pageFault.page must be an integer ≥ 1 (got ${String(fault.page)})`);
+    if (!PAGE_FAULT_MODES.includes(fault.mode)) problems.push(`pageFault.mode must be one of ${PAGE_FAULT_MODES.join(', ')} (got ${String(fault.mode)})`);
+  }
+  if (cap !== null && !(Number.isInteger(cap) && cap >= 1)) problems.push(`pageSizeCap must be an integer ≥ 1 or null (got ${String(cap)})`);
+  return problems;
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from './auth.js';
 import type { Clock } from './clock.js';
 import { errorReply, type Faults } from './faults.js';
-import { errorBody, HttpError, KIND_STATUS, type RouteContext, type RouteResult, type Router } from './http.js';
+import { errorBody, type ErrorShape, HttpError, KIND_STATUS, type RouteContext, type RouteResult, type Router } from './http.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RequestLog } from './request-log.js';
 import { StateError } from './state/errors.js';
@@ -105,6 +105,11 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
       }
     }
 
+    if (!isAdmin) {
+      const capped = faults.pageSize(url.searchParams.get('page_size'));
+      if (capped !== null) url.searchParams.set('page_size', capped);
+    }
+
     const errors = match.kind === 'found' ? match.route.errors : 'error';
     let result: RouteResult;
     try {
@@ -145,6 +150,7 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
       }
     }
 
+    if (!isAdmin) result = brokenPage(result, faults, Number(url.searchParams.get('page') ?? '1'), errors);
     if (!isAdmin) requests.recordStatus(result.status);
     let body = result.body;
     if (!isAdmin && faults.active) {
@@ -168,6 +174,17 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
       else res.destroy();
     });
   };
+}
+
+/** The page fault applied to one page of a `{count, next, results}` list: emptied, 404, or cut in half. */
+function brokenPage(result: RouteResult, faults: Faults, page: number, errors: ErrorShape): RouteResult {
+  const body = result.body as Record<string, unknown> | undefined;
+  if (result.status !== 200 || !result.items || !body || Array.isArray(body) || body.results !== result.items.list) return result;
+  const mode = faults.pageFaultFor(page);
+  if (mode === null) return result;
+  if (mode === 'missing') return { status: 404, body: errorBody(errors, 404, 'Invalid page.') };
+  const kept = mode === 'empty' ? [] : result.items.list.slice(0, Math.floor(result.items.list.length / 2));
+  return { ...result, body: { ...body, results: kept }, items: { ...result.items, list: kept } };
 }
 
 /** The envelope key holding `list` (results, logs, data), with the changed items in its place. */
