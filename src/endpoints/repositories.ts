@@ -4,6 +4,7 @@ import { repositoryListEntrySchema } from '../hub/schemas.js';
 import { repositoryStats } from '../db/schema/index.js';
 import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
+import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
 import { bool, json, num, str, ts } from './map.js';
 import { enc, type EndpointDefinition } from './types.js';
@@ -123,6 +124,15 @@ async function writeListPage(run: SliceRun, tx: Executor, namespace: string, ite
       star_count: num(change.row.star_count),
     }));
   if (stats.length > 0) await tx.insert(repositoryStats).values(stats).onConflictDoNothing();
+  // A repository that comes back (deleted_at cleared) may have lost its tags with it: they are
+  // due now, whatever its last_updated says.
+  const restored = result.changed.filter((change) => change.op === 'restore').map((change) => String(change.row.name));
+  if (restored.length > 0) {
+    await tx.execute(sql`
+      UPDATE dockerhub.repositories SET tags_synced_at = NULL
+      WHERE namespace = ${namespace} AND name IN (SELECT jsonb_array_elements_text(${JSON.stringify(restored)}::jsonb))`);
+    for (const name of restored) noteChanged(run.plan, namespace, name, 'tags');
+  }
   // Lookup chaining: which repositories need their detail and tags read in this pass.
   for (const row of rows) {
     const name = String(row.name);
@@ -138,8 +148,8 @@ async function writeListPage(run: SliceRun, tx: Executor, namespace: string, ite
 }
 
 /**
- * The complete listing: every page, in name order. It alone decides deletions and sees
- * pull-count changes of repositories nobody pushed to.
+ * The complete listing: every page, in name order. It alone decides deletions (when proven
+ * complete) and sees pull-count changes of repositories nobody pushed to.
  */
 async function completeListing(run: SliceRun, namespace: string): Promise<void> {
   const seen = new Set<string>();
@@ -150,7 +160,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
     shape: 'results',
     endpoint: `list repositories of ${namespace}`,
   });
-  for await (const { value: page, last } of withLast(pages)) {
+  for await (const { value: page, last, end } of withLast(pages)) {
     run.pageFetched();
     await run.transaction(async (tx) => {
       const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
@@ -159,13 +169,17 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
       await writeListPage(run, tx, namespace, checked.valid.map((item) => item.raw), stored);
       for (const item of checked.valid) seen.add(String(item.raw.name));
       if (last) {
-        if (invalid === 0) {
+        const verdict = deletionsAllowed(run, end, invalid, `the repository list of ${namespace}`);
+        if (verdict.allowed) {
           const gone = await run.markMissing(tx, entities.repositories, { namespace }, 'name', seen);
           if (gone.length > 0) await cascadeDeletedRepositories(run, tx, namespace, gone.map((key) => String(key.name)));
-        } else {
-          run.logger.warn({ invalid }, 'repository list had invalid items; deletions are not decided from it');
         }
-        await run.setCursor(tx, { mode: 'complete', repositories: seen.size, invalid }, { complete: invalid === 0 });
+        // An incomplete listing leaves last_complete_at alone, so the next pass lists in full again.
+        await run.setCursor(
+          tx,
+          { mode: 'complete', repositories: seen.size, invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) },
+          { complete: verdict.allowed },
+        );
       }
     });
   }

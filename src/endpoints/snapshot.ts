@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { PageShape, Query } from '../hub/types.js';
 import type { EntitySpec, Row, SliceRun } from '../sync/context.js';
 import type { EndpointDefinition } from './types.js';
+import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
 
 export interface SnapshotListOptions<S extends z.ZodType> {
@@ -21,7 +22,7 @@ export interface SnapshotListOptions<S extends z.ZodType> {
 
 /**
  * The small organization resources are full snapshots: read every page, upsert each page in
- * its own transaction, and only when the whole listing arrived without an invalid item mark
+ * its own transaction, and only when the listing is proven complete and had no invalid item mark
  * the rows it did not show as deleted (in the same transaction as the last page).
  */
 export async function syncSnapshotList<S extends z.ZodType>(run: SliceRun, options: SnapshotListOptions<S>): Promise<void> {
@@ -34,7 +35,7 @@ export async function syncSnapshotList<S extends z.ZodType>(run: SliceRun, optio
     endpoint: options.endpointLabel,
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
   });
-  for await (const { value: page, last } of withLast(pages)) {
+  for await (const { value: page, last, end } of withLast(pages)) {
     run.pageFetched();
     await run.transaction(async (tx) => {
       const checked = await run.validate(tx, options.schema, page.items, page.url);
@@ -43,15 +44,13 @@ export async function syncSnapshotList<S extends z.ZodType>(run: SliceRun, optio
       for (const row of rows) seen.add(String(row[options.keyColumn]));
       await run.upsert(tx, options.spec, rows);
       if (last) {
-        if (invalid === 0) {
-          await run.markMissing(tx, options.spec, options.scope, options.keyColumn, seen);
-        } else {
-          run.logger.warn(
-            { invalid },
-            'listing had invalid items; deletions are not decided from it (see sync_errors)',
-          );
-        }
-        await run.setCursor(tx, { rows: seen.size, invalid }, { complete: invalid === 0 });
+        const verdict = deletionsAllowed(run, end, invalid, options.endpointLabel);
+        if (verdict.allowed) await run.markMissing(tx, options.spec, options.scope, options.keyColumn, seen);
+        await run.setCursor(
+          tx,
+          { rows: seen.size, invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) },
+          { complete: verdict.allowed },
+        );
       }
     });
   }

@@ -4,6 +4,7 @@ import { HubNotFoundError } from '../hub/errors.js';
 import { tagSchema } from '../hub/schemas.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
+import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
 import { bool, json, num, obj, str, ts } from './map.js';
 import { repositoriesNeeding } from './repository-details.js';
@@ -33,9 +34,17 @@ export function tagRow(namespace: string, repository: string, raw: Record<string
   };
 }
 
+/** A tag's `images` as a list (the spec says one object, real answers a list); undefined when absent. */
+function imagesOf(tag: Record<string, unknown>): unknown[] | undefined {
+  const images = tag.images;
+  if (Array.isArray(images)) return images;
+  if (images !== null && typeof images === 'object') return [images];
+  return undefined;
+}
+
 /** One row per image of a tag. An image without a digest is keyed by its platform. */
 export function tagImageRows(namespace: string, repository: string, tag: Record<string, unknown>): Row[] {
-  const images = Array.isArray(tag.images) ? tag.images : [];
+  const images = imagesOf(tag) ?? [];
   const rows = new Map<string, Row>();
   for (const value of images) {
     const image = obj(value);
@@ -81,10 +90,13 @@ export async function writeTags(
   if (touched.length === 0) return;
   const images = touched.flatMap((raw) => tagImageRows(namespace, repository, raw));
   await run.upsert(tx, entities.tagImages, images);
+  // A tag without an `images` field says nothing about its images: only listed ones decide.
+  const listed = touched.filter((raw) => imagesOf(raw) !== undefined).map((raw) => String(raw.name));
+  if (listed.length === 0) return;
   await run.markMissing(
     tx,
     entities.tagImages,
-    { namespace, repository, tag: touched.map((raw) => String(raw.name)) },
+    { namespace, repository, tag: listed },
     ['tag', 'digest'],
     images.map((image) => [image.tag, image.digest]),
   );
@@ -109,7 +121,7 @@ async function run(run: SliceRun): Promise<void> {
     endpoint: `list tags of ${namespace}/${repository}`,
   });
   try {
-    for await (const { value: page, last } of withLast(pages)) {
+    for await (const { value: page, last, end } of withLast(pages)) {
       run.pageFetched();
       await run.transaction(async (tx) => {
         const checked = await run.validate(tx, tagSchema, page.items, page.url);
@@ -117,7 +129,8 @@ async function run(run: SliceRun): Promise<void> {
         for (const item of checked.valid) seen.add(String(item.raw.name));
         await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
         if (last) {
-          if (invalid === 0) {
+          const verdict = deletionsAllowed(run, end, invalid, `the tag list of ${namespace}/${repository}`);
+          if (verdict.allowed) {
             const goneTags = await run.markMissing(tx, entities.tags, { namespace, repository }, 'name', seen);
             // Images of tags that are gone go with them.
             if (goneTags.length > 0) {
@@ -127,10 +140,13 @@ async function run(run: SliceRun): Promise<void> {
               UPDATE dockerhub.repositories
               SET tags_synced_at = ${run.now()}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
               WHERE namespace = ${namespace} AND name = ${repository}`);
-          } else {
-            run.logger.warn({ invalid }, 'tag list had invalid items; deletions are not decided from it');
           }
-          await run.setCursor(tx, { tags: seen.size, invalid }, { complete: invalid === 0 });
+          // Without a complete listing tags_synced_at stays as it was: the tags are read again next pass.
+          await run.setCursor(
+            tx,
+            { tags: seen.size, invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) },
+            { complete: verdict.allowed },
+          );
         }
       });
     }

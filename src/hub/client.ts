@@ -23,7 +23,7 @@ import { paginate as paginatePages } from './pagination.js';
 import { RateLimitPacer } from './rate-limit.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 import { createTransport, type RawResponse } from './transport.js';
-import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, PaginateRequest, Query } from './types.js';
+import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, ListingEnd, PaginateRequest, Query } from './types.js';
 
 export type {
   AuthMode,
@@ -34,6 +34,7 @@ export type {
   HubRequestEvent,
   HubResponse,
   HubStats,
+  ListingEnd,
   PageShape,
   PaginateRequest,
   Query,
@@ -45,8 +46,8 @@ export const DEFAULT_USER_AGENT = 'dockerhub-sync (+https://github.com/dockerhub
 
 export interface HubCore {
   request<T = unknown>(req: HubRequest): Promise<HubResponse<T>>;
-  /** Complete pagination, one page per yield. */
-  paginate(req: PaginateRequest): AsyncGenerator<HubPage>;
+  /** Complete pagination, one page per yield; returns whether the listing is proven complete. */
+  paginate(req: PaginateRequest): AsyncGenerator<HubPage, ListingEnd>;
   /** A snapshot of the counters; take two and subtract for a per-run figure. */
   readonly stats: HubStats;
   readonly baseUrl: string;

@@ -1,6 +1,7 @@
 // Complete pagination, one page per yield, for each of Hub's list shapes (NOTES.md):
-//   results/total  {count|total, next, previous, results}: follow `next`, rebuilt on our base URL
-//   logs / array   no next: ask page=1,2,… until a short page
+//   results/total  {count|total, next, previous, results}: follow `next`, rebuilt on our base URL,
+//                  until a page without `next`
+//   logs / array   no next: ask page=1,2,… until a short or empty page (or a 404 past the end)
 //   data           {data: [...]}: one page, no paging
 // Shape detection is tolerant: a body in another known shape is accepted (the org-members spec
 // wraps the page in an array; team members have come back bare), because a sync that stops on an
@@ -8,7 +9,7 @@
 
 import type { Logger } from 'pino';
 import { HubNotFoundError, HubPaginationError, HubResponseError } from './errors.js';
-import type { HubPage, HubRequest, HubResponse, PageShape, PaginateRequest, Query } from './types.js';
+import type { HubPage, HubRequest, HubResponse, ListingEnd, PageShape, PaginateRequest, Query } from './types.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_MAX_PAGES = 10_000;
@@ -65,7 +66,16 @@ export function rebaseNextUrl(next: string, currentUrl: string, baseUrl: URL): s
   return path + resolved.search;
 }
 
-export async function* paginate(deps: PaginateDeps, req: PaginateRequest): AsyncGenerator<HubPage> {
+/** Empty pages that still link on, in a row, before the listing is given up as broken. */
+export const MAX_EMPTY_PAGES_IN_A_ROW = 3;
+
+/**
+ * Every page of a list, one per yield. The return value says whether the listing is proven
+ * complete, and if not, why: a page that answered 404 or came back empty although the previous
+ * one linked on, a server that repeats a page, or fewer items than the count it reported. Such
+ * a listing still yields what it got (it is worth storing) but must not decide deletions.
+ */
+export async function* paginate(deps: PaginateDeps, req: PaginateRequest): AsyncGenerator<HubPage, ListingEnd> {
   const pageSize = req.pageSize === undefined ? DEFAULT_PAGE_SIZE : req.pageSize;
   const maxPages = req.maxPages ?? DEFAULT_MAX_PAGES;
   const endpoint = req.endpoint ?? req.path;
@@ -77,6 +87,28 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
   let query: Query | undefined = usesPageNumbers(req.shape) ? { ...baseQuery, page: 1 } : baseQuery;
   let previousFingerprint: string | undefined;
   let firstPageLength: number | undefined;
+  let received = 0;
+  let reported: number | undefined;
+  let emptyInARow = 0;
+  // The first reason the listing cannot be trusted as complete; later pages are still read.
+  let broken: string | undefined;
+
+  const end = (pages: number, reason?: string): ListingEnd => {
+    const why =
+      broken ??
+      reason ??
+      (reported !== undefined && received < reported
+        ? `the list ended with ${received} items, fewer than the count of ${reported} it reported`
+        : undefined);
+    if (why) deps.logger?.warn({ endpoint, pages, items: received, count: reported, reason: why }, 'hub: listing is not complete');
+    return {
+      complete: why === undefined,
+      ...(why !== undefined ? { incomplete: why } : {}),
+      pages,
+      items: received,
+      ...(reported !== undefined ? { count: reported } : {}),
+    };
+  };
 
   for (let page = 1; ; page++) {
     if (page > maxPages) {
@@ -90,8 +122,11 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     try {
       res = await deps.request({ method: 'GET', path, ...(query ? { query } : {}), endpoint, ...authAndSignal(req) });
     } catch (err) {
-      // Past the last page the repository list answers 404: that is the end, not an error.
-      if (err instanceof HubNotFoundError && page > 1) return;
+      if (err instanceof HubNotFoundError && page > 1) {
+        // Page-number lists end with a 404 past the last full page (NOTES.md). A page that a
+        // `next` link promised and that then answers 404 is a hole in the list.
+        return end(page - 1, query?.page !== undefined ? undefined : `page ${page} answered 404 although page ${page - 1} linked to it`);
+      }
       throw err;
     }
 
@@ -107,24 +142,31 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     }
 
     const { items } = extracted;
+    if (extracted.count !== undefined) reported = Math.max(reported ?? extracted.count, extracted.count);
     if (extracted.next === undefined) {
       // Without `next`, a server that ignores `page` would hand back page 1 forever.
       const fingerprint = JSON.stringify(items);
       if (page > 1 && fingerprint === previousFingerprint) {
         deps.logger?.warn({ endpoint, page }, 'hub: page repeats the previous one; the server ignores paging, stopping');
-        return;
+        return end(page, `page ${page} repeated page ${page - 1} (the server ignores paging)`);
       }
       previousFingerprint = fingerprint;
     }
 
+    received += items.length;
     // An empty first page is still yielded: "listing complete, zero items" matters for deletions.
     if (items.length > 0 || page === 1) {
       yield { items, page, url: res.url, ...(extracted.count !== undefined ? { count: extracted.count } : {}) };
     }
-    if (items.length === 0) return;
 
     if (extracted.next !== undefined) {
-      if (extracted.next === null) return;
+      if (extracted.next === null) return end(page);
+      if (items.length === 0) {
+        broken ??= `page ${page} was empty but linked to a next page`;
+        if (++emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW) return end(page);
+      } else {
+        emptyInARow = 0;
+      }
       seen.add(normalize(rebaseNextUrl(res.url, res.url, deps.baseUrl)));
       const nextPath = rebaseNextUrl(extracted.next, res.url, deps.baseUrl);
       if (seen.has(normalize(nextPath))) {
@@ -138,9 +180,10 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
       continue;
     }
 
-    if (req.shape === 'data' || extracted.shape === 'data') return;
+    if (items.length === 0) return end(page);
+    if (req.shape === 'data' || extracted.shape === 'data') return end(page);
     firstPageLength ??= items.length;
-    if (items.length < (pageSize ?? firstPageLength)) return;
+    if (items.length < (pageSize ?? firstPageLength)) return end(page);
     path = req.path;
     query = { ...baseQuery, page: page + 1 };
   }

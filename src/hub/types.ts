@@ -46,6 +46,23 @@ export interface HubPage {
   count?: number;
 }
 
+/**
+ * How a listing ended (the return value of `paginate`). Deletions may be decided only from a
+ * complete one: the last page had no `next`, no page on the way was empty or missing, and at
+ * least as many items arrived as the largest `count`/`total` any page reported.
+ */
+export interface ListingEnd {
+  complete: boolean;
+  /** Why the listing is not proven complete; undefined when it is. */
+  incomplete?: string;
+  /** Pages answered (empty ones included). */
+  pages: number;
+  /** Items received over all pages. */
+  items: number;
+  /** The largest `count`/`total` reported, when the shape has one. */
+  count?: number;
+}
+
 export interface PaginateRequest {
   path: string;
   query?: Query;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHubClient, type HubClient, type HubPage, type PaginateRequest } from '../../../src/hub/client.js';
+import { createHubClient, type HubClient, type HubPage, type ListingEnd, type PaginateRequest } from '../../../src/hub/client.js';
 import { HubNotFoundError, HubPaginationError } from '../../../src/hub/errors.js';
 import { extractPage, rebaseNextUrl } from '../../../src/hub/pagination.js';
 import { captureLogger, fakeClock, json, startServer, type Handler, type ScriptedServer } from './support.js';
@@ -22,10 +22,14 @@ async function setup(handler: Handler): Promise<{ server: ScriptedServer; client
   return { server, client, log: output };
 }
 
-async function collect(c: HubClient, req: PaginateRequest): Promise<{ pages: HubPage[]; all: unknown[] }> {
+async function collect(c: HubClient, req: PaginateRequest): Promise<{ pages: HubPage[]; all: unknown[]; end: ListingEnd }> {
   const pages: HubPage[] = [];
-  for await (const page of c.paginate(req)) pages.push(page);
-  return { pages, all: pages.flatMap((p) => p.items) };
+  const iterator = c.paginate(req);
+  for (;;) {
+    const step = await iterator.next();
+    if (step.done) return { pages, all: pages.flatMap((p) => p.items), end: step.value };
+    pages.push(step.value);
+  }
 }
 
 /** A `results` endpoint whose `next` points at another host over http://, as Hub has done. */
@@ -125,6 +129,75 @@ describe('paginate: results / total', () => {
     const { client } = await setup(() => json([{ count: 2, next: null, previous: null, results: items(2) }]));
     const { all } = await collect(client, { path: '/v2/orgs/acme/members', shape: 'results' });
     expect(all).toEqual(items(2));
+  });
+});
+
+describe('paginate: is the listing complete?', () => {
+  /** Three pages of ten with `next` links; `page2` replaces what page 2 answers. */
+  function threePages(page2: (hit: { path: string }) => ReturnType<Handler>, count = 30): Handler {
+    return (hit) => {
+      const page = Number(hit.query.get('page') ?? '1');
+      if (page === 2) return page2(hit);
+      const link = (n: number) => (n <= 3 ? `http://hub.docker.com${hit.path}?page=${n}&page_size=10` : null);
+      return json({ count, next: link(page + 1), results: items(10, `p${page}`) });
+    };
+  }
+  const nextTo3 = (hit: { path: string }) => `http://hub.docker.com${hit.path}?page=3&page_size=10`;
+
+  it.each<[string, Handler, Partial<ListingEnd>]>([
+    ['every page, the last without next, count reached', threePages((hit) => json({ count: 30, next: nextTo3(hit), results: items(10, 'p2') })), { complete: true, items: 30, count: 30, pages: 3 }],
+    ['an empty page 2 that links to page 3', threePages((hit) => json({ count: 30, next: nextTo3(hit), results: [] })), { complete: false, incomplete: 'page 2 was empty but linked to a next page', items: 20 }],
+    ['a 404 on page 2 that page 1 linked to', threePages(() => json({ detail: 'Not found' }, 404)), { complete: false, incomplete: 'page 2 answered 404 although page 1 linked to it', items: 10 }],
+    ['fewer items than the count', threePages((hit) => json({ count: 30, next: nextTo3(hit), results: items(5, 'p2') })), { complete: false, incomplete: 'the list ended with 25 items, fewer than the count of 30 it reported' }],
+    ['a count that grows on a later page counts the largest', threePages((hit) => json({ count: 31, next: nextTo3(hit), results: items(10, 'p2') })), { complete: false, count: 31 }],
+    ['more items than the count (added while listing)', threePages((hit) => json({ count: 30, next: nextTo3(hit), results: items(11, 'p2') }), 30), { complete: true, items: 31 }],
+  ])('%s', async (_name, handler, expected) => {
+    const { client } = await setup(handler);
+    const { end } = await collect(client, { path: '/v2/x', shape: 'results', pageSize: 10 });
+    expect(end).toMatchObject(expected);
+    if (expected.complete === false) expect(end.incomplete).toBeTruthy();
+  });
+
+  it('keeps reading after an empty page that links on, and stores what follows', async () => {
+    const { client, server } = await setup(threePages((hit) => json({ count: 30, next: nextTo3(hit), results: [] })));
+    const { all, end } = await collect(client, { path: '/v2/x', shape: 'results', pageSize: 10 });
+    expect(all).toHaveLength(20);
+    expect(server.hits).toHaveLength(3);
+    expect(end.complete).toBe(false);
+  });
+
+  it('gives up after empty pages in a row that keep linking on', async () => {
+    const { server, client } = await setup((hit) => {
+      const page = Number(hit.query.get('page') ?? '1');
+      return json({ count: 1000, next: `http://hub.docker.com/v2/x?page=${page + 1}&page_size=10`, results: page === 1 ? items(10) : [] });
+    });
+    const { end } = await collect(client, { path: '/v2/x', shape: 'results', pageSize: 10 });
+    expect(server.hits).toHaveLength(4);
+    expect(end).toMatchObject({ complete: false, incomplete: 'page 2 was empty but linked to a next page' });
+  });
+
+  it('an empty list is complete', async () => {
+    const { client } = await setup(() => json({ count: 0, next: null, previous: null, results: [] }));
+    expect((await collect(client, { path: '/v2/x', shape: 'results' })).end).toMatchObject({ complete: true, items: 0, pages: 1 });
+  });
+
+  it('page-number lists: a short page, an empty page or a 404 after a full page ends them completely', async () => {
+    for (const after of [(): ReturnType<Handler> => json({ logs: [] }), (): ReturnType<Handler> => json({ detail: 'Not found' }, 404)]) {
+      const { client } = await setup((hit) => (hit.query.get('page') === '1' ? json({ logs: items(100) }) : after()));
+      expect((await collect(client, { path: '/v2/auditlogs/acme', shape: 'logs' })).end).toMatchObject({ complete: true, items: 100 });
+      await client.close();
+      await server?.close();
+    }
+  });
+
+  it('a server that repeats its page is not a complete listing', async () => {
+    const { client } = await setup(() => json(items(100)));
+    expect((await collect(client, { path: '/v2/orgs/acme/groups/devs/members', shape: 'array' })).end).toMatchObject({ complete: false });
+  });
+
+  it('data lists are one complete page', async () => {
+    const { client } = await setup(() => json({ data: items(3) }));
+    expect((await collect(client, { path: '/v2/orgs/acme/invites', shape: 'data' })).end).toMatchObject({ complete: true, items: 3 });
   });
 });
 
