@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import { HubNotFoundError } from '../hub/errors.js';
-import { tagSchema } from '../hub/schemas.js';
+import { imageKey, tagSchema } from '../hub/schemas.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
@@ -48,8 +48,7 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
   const rows = new Map<string, Row>();
   for (const value of images) {
     const image = obj(value);
-    const digest =
-      str(image.digest) ?? `platform:${str(image.os) ?? ''}/${str(image.architecture) ?? ''}${image.variant ? `/${String(image.variant)}` : ''}`;
+    const digest = imageKey(image);
     rows.set(digest, {
       namespace,
       repository,

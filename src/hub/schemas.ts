@@ -3,20 +3,155 @@
 // where real answers differ. Every object is loose so an unknown upstream field survives into
 // `raw`; fields are nullish wherever Hub has been seen to omit or null them. Keys the database
 // needs (names, ids) stay required so a broken item is reported, not stored half-empty.
+//
+// A schema accepts only what the database can hold: the spec types ids and counters as plain
+// `number`, and one star count beyond the integer range would otherwise fail the upsert of a
+// whole page. Fields stored in a column take their limits from that column's drizzle type; the
+// whole item must fit the `raw` jsonb column.
 
+import { getTableConfig, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { auditLogActions } from '../db/schema/audit.js';
+import { orgInvites, orgMembers, teamMembers, teams } from '../db/schema/org.js';
+import { repositories, tagImages, tags } from '../db/schema/repositories.js';
+import { accessTokens, orgAccessTokens } from '../db/schema/tokens.js';
+
+// ---------------------------------------------------------------- what the database can hold
+
+const INTEGER_RANGES: Record<string, readonly [number, number, string]> = {
+  PgSmallInt: [-32_768, 32_767, 'smallint'],
+  PgInteger: [-2_147_483_648, 2_147_483_647, 'integer'],
+  // bigint columns are read as JavaScript numbers: beyond the safe range they would not be exact.
+  PgBigInt53: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'bigint'],
+};
+
+/** An integer the column can hold (its Postgres type's range); rejects fractions, which bigint refuses. */
+export function integerFor(column: PgColumn) {
+  const range = INTEGER_RANGES[column.columnType];
+  if (!range) throw new TypeError(`column ${column.name} is ${column.columnType}, not an integer column`);
+  const [min, max, type] = range;
+  const error = `must be a whole number from ${min} to ${max} to fit the ${type} column ${column.name}`;
+  return z.number().int({ error }).min(min, { error }).max(max, { error });
+}
+
+// Postgres refuses index entries over 2704 bytes (a third of an 8 kB page). Each text column of
+// a primary key gets an equal share, less the per-column header and alignment.
+const BTREE_MAX_INDEX_ROW = 2704;
+const INDEX_COLUMN_OVERHEAD = 16;
+
+/** UTF-8 bytes a text column of a primary key may hold so the key's index entry always fits. */
+export function keyTextBytes(column: PgColumn): number {
+  const config = getTableConfig(column.table);
+  const keys = config.primaryKeys[0]?.columns ?? config.columns.filter((c) => c.primary);
+  if (!keys.some((c) => c.name === column.name)) throw new TypeError(`column ${column.name} is not part of the primary key of ${config.name}`);
+  return Math.floor((BTREE_MAX_INDEX_ROW - 8) / keys.length) - INDEX_COLUMN_OVERHEAD;
+}
+
+/** The smallest budget of the key columns a value lands in (a repository name keys its tags and images too). */
+function keyBudget(columns: readonly PgColumn[]): { bytes: number; column: PgColumn } {
+  let smallest: { bytes: number; column: PgColumn } | undefined;
+  for (const column of columns) {
+    if (column.columnType !== 'PgText') throw new TypeError(`column ${column.name} is ${column.columnType}, not text`);
+    const bytes = keyTextBytes(column);
+    if (!smallest || bytes < smallest.bytes) smallest = { bytes, column };
+  }
+  if (!smallest) throw new TypeError('keyTextFor needs at least one column');
+  return smallest;
+}
+
+/** A string that can be (part of) the primary key of every one of `columns`. */
+export function keyTextFor(...columns: PgColumn[]) {
+  const { bytes, column } = keyBudget(columns);
+  return z.string().refine((value) => Buffer.byteLength(value, 'utf8') <= bytes, {
+    error: `is longer than the ${bytes} bytes the key column ${getTableConfig(column.table).name}.${column.name} can index`,
+  });
+}
+
+// Postgres text and jsonb refuse the NUL character, and jsonb refuses unpaired UTF-16 surrogates.
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function firstUnstorable(value: unknown, path: (string | number)[]): { path: (string | number)[]; message: string } | undefined {
+  if (typeof value === 'string') {
+    return UNSTORABLE_TEXT.test(value) ? { path, message: 'contains a NUL character or a broken UTF-16 surrogate, which Postgres cannot store' } : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstUnstorable(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (UNSTORABLE_TEXT.test(key)) return { path: [...path, key], message: 'field name contains a NUL character or a broken UTF-16 surrogate' };
+      const found = firstUnstorable(child, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A copy of `value` that Postgres can store whatever it holds: NUL characters and broken
+ * surrogates become U+FFFD. For recording a rejected payload (sync_errors), never for data rows.
+ */
+export function storableCopy(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(new RegExp(UNSTORABLE_TEXT.source, 'g'), '\ufffd');
+  if (Array.isArray(value)) return value.map(storableCopy);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [storableCopy(key) as string, storableCopy(child)]));
+  }
+  return value;
+}
+
+/** An API item as stored: a loose object whose every string fits Postgres text and jsonb. */
+function item<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.looseObject(shape).check((ctx) => {
+    const found = firstUnstorable(ctx.value, []);
+    if (found) ctx.issues.push({ code: 'custom', input: ctx.value, path: found.path, message: found.message });
+  });
+}
 
 // Hub timestamps come with and without fractional seconds ("…:35Z", "…:53.506400Z"), sometimes
 // with an offset, and an empty string has been seen where a value is unknown.
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
-export const timestampSchema = z.string().refine((s) => s === '' || TIMESTAMP.test(s), {
-  message: 'expected an ISO 8601 timestamp',
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-](\d{2})(?::?(\d{2}))?)?$/i;
+
+/**
+ * A real instant Postgres timestamptz accepts: a calendar date (no February 30), a time of day,
+ * an offset within ±15:59, and a year from 1 to 9999 once converted to UTC (Postgres has no year 0).
+ */
+export function isStorableTimestamp(value: string): boolean {
+  const m = TIMESTAMP.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const offsetHours = Number(m[9] ?? 0);
+  const offsetMinutes = Number(m[10] ?? 0);
+  if (offsetHours > 15 || offsetMinutes > 59) return false;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const exact =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  if (!exact) return false;
+  const sign = m[8]?.startsWith('-') ? -1 : 1;
+  const utc = date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return utc >= FIRST_INSTANT && utc <= LAST_INSTANT;
+}
+
+const FIRST_INSTANT = new Date('0001-01-01T00:00:00Z').getTime();
+const LAST_INSTANT = new Date('9999-12-31T23:59:59.999Z').getTime();
+
+export const timestampSchema = z.string().refine((s) => s === '' || isStorableTimestamp(s), {
+  message: 'expected an ISO 8601 timestamp of a real date in the years 1 to 9999',
 });
 const ts = timestampSchema.nullish();
 const str = z.string().nullish();
 const num = z.number().nullish();
 const bool = z.boolean().nullish();
 const strArray = z.array(z.string()).nullish();
+/** A nullable field stored in an integer or bigint column. */
+const int = (column: PgColumn) => integerFor(column).nullish();
 
 /** Hub timestamp → Date; null for missing, empty or unparseable values. */
 export function parseHubTimestamp(value: string | null | undefined): Date | null {
@@ -30,17 +165,16 @@ export function parseHubTimestamp(value: string | null | undefined): Date | null
 
 export const categorySchema = z.looseObject({ name: z.string(), slug: z.string() });
 
-/** Item of GET /v2/namespaces/{ns}/repositories. */
-export const repositoryListEntrySchema = z.looseObject({
-  name: z.string(),
+const repositoryListShape = {
+  name: keyTextFor(repositories.name, tags.repository, tagImages.repository),
   namespace: z.string(),
   repository_type: str,
-  status: num,
+  status: int(repositories.status),
   status_description: str,
   description: str,
   is_private: bool,
-  star_count: num,
-  pull_count: num,
+  star_count: int(repositories.star_count),
+  pull_count: int(repositories.pull_count),
   last_updated: ts,
   last_modified: ts,
   date_registered: ts,
@@ -48,17 +182,21 @@ export const repositoryListEntrySchema = z.looseObject({
   media_types: z.array(z.string().nullable()).nullish(),
   content_types: z.array(z.string().nullable()).nullish(),
   categories: z.array(categorySchema).nullish(),
-  storage_size: num,
-});
+  storage_size: int(repositories.storage_size),
+};
+
+/** Item of GET /v2/namespaces/{ns}/repositories. */
+export const repositoryListEntrySchema = item(repositoryListShape);
 
 export const repositoryPermissionsSchema = z.looseObject({ read: bool, write: bool, admin: bool });
 export const immutableTagsSettingsSchema = z.looseObject({ enabled: bool, rules: strArray });
 
 /** GET /v2/namespaces/{ns}/repositories/{repo}; also the answer to create and immutable-tags PATCH. */
-export const repositoryInfoSchema = repositoryListEntrySchema.extend({
+export const repositoryInfoSchema = item({
+  ...repositoryListShape,
   user: str,
   is_automated: bool,
-  collaborator_count: num,
+  collaborator_count: int(repositories.collaborator_count),
   hub_user: str,
   has_starred: bool,
   full_description: str,
@@ -77,6 +215,15 @@ export const immutableTagsVerifyResponseSchema = z.looseObject({ tags: z.array(z
 
 export const layerSchema = z.looseObject({ digest: str, size: num, instruction: str });
 
+/** The key of an image in `tag_images`: its digest, or its platform when Hub sends none. */
+export function imageKey(image: Record<string, unknown>): string {
+  const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  if (typeof image.digest === 'string') return image.digest;
+  return `platform:${text(image.os)}/${text(image.architecture)}${image.variant ? `/${text(image.variant)}` : ''}`;
+}
+
+const imageKeyBudget = keyBudget([tagImages.digest]);
+
 /** One entry of a tag's `images` (the spec says object; real answers are arrays of these). */
 export const tagImageSchema = z.looseObject({
   architecture: str,
@@ -86,11 +233,13 @@ export const tagImageSchema = z.looseObject({
   os: str,
   os_features: str,
   os_version: str,
-  size: num,
+  size: int(tagImages.size),
   status: str,
   last_pulled: ts,
   last_pushed: ts,
   layers: z.array(layerSchema).nullish(),
+}).refine((image) => Buffer.byteLength(imageKey(image), 'utf8') <= imageKeyBudget.bytes, {
+  error: `digest (or os/architecture/variant without one) is longer than the ${imageKeyBudget.bytes} bytes the key column tag_images.digest can index`,
 });
 
 const imagesSchema = z.preprocess(
@@ -99,16 +248,16 @@ const imagesSchema = z.preprocess(
 );
 
 /** Item of GET …/tags and the body of GET …/tags/{tag}. */
-export const tagSchema = z.looseObject({
-  id: num,
-  name: z.string(),
+export const tagSchema = item({
+  id: int(tags.id),
+  name: keyTextFor(tags.name, tagImages.tag),
   images: imagesSchema,
-  creator: num,
+  creator: int(tags.creator),
   last_updated: ts,
-  last_updater: num,
+  last_updater: int(tags.last_updater),
   last_updater_username: str,
-  repository: num,
-  full_size: num,
+  repository: int(tags.repository_id),
+  full_size: int(tags.full_size),
   v2: z.union([z.boolean(), z.string()]).nullish(),
   // Real answers use tag_status; the spec says status. Accept both.
   status: str,
@@ -123,7 +272,7 @@ export const tagSchema = z.looseObject({
 // ---------------------------------------------------------------- audit logs
 
 /** Item of GET /v2/auditlogs/{account} `logs`. Events have no id. */
-export const auditLogEventSchema = z.looseObject({
+export const auditLogEventSchema = item({
   account: str,
   action: z.string(),
   name: str,
@@ -133,11 +282,11 @@ export const auditLogEventSchema = z.looseObject({
   action_description: str,
 });
 
-export const auditActionSchema = z.looseObject({ name: z.string(), description: str, label: str });
+export const auditActionSchema = z.looseObject({ name: keyTextFor(auditLogActions.name), description: str, label: str });
 export const auditActionGroupSchema = z.looseObject({ label: str, actions: z.array(auditActionSchema) });
 
 /** GET /v2/auditlogs/{account}/actions: `{actions: {<group>: {label, actions: [...]}}}`. */
-export const auditActionsResponseSchema = z.looseObject({ actions: z.record(z.string(), auditActionGroupSchema) });
+export const auditActionsResponseSchema = item({ actions: z.record(z.string(), auditActionGroupSchema) });
 
 // ---------------------------------------------------------------- organizations
 
@@ -155,8 +304,9 @@ const userFields = {
 };
 
 /** Item of GET /v2/orgs/{org}/members; body of PUT …/members/{username}. */
-export const orgMemberSchema = z.looseObject({
+export const orgMemberSchema = item({
   ...userFields,
+  id: keyTextFor(orgMembers.id),
   email: str,
   role: str,
   groups: strArray,
@@ -168,15 +318,16 @@ export const orgMemberSchema = z.looseObject({
 });
 
 /** A team ("group" in the API). */
-export const orgGroupSchema = z.looseObject({
-  id: z.number(),
+export const orgGroupSchema = item({
+  id: integerFor(teams.id),
   uuid: str,
-  name: z.string(),
+  // The name keys the team's members.
+  name: keyTextFor(teamMembers.team),
   description: str,
-  member_count: num,
+  member_count: int(teams.member_count),
 });
 
-export const groupMemberSchema = z.looseObject({ ...userFields, email: str });
+export const groupMemberSchema = item({ ...userFields, id: keyTextFor(teamMembers.id), email: str });
 
 export const restrictedImagesSchema = z.looseObject({
   enabled: bool,
@@ -184,13 +335,13 @@ export const restrictedImagesSchema = z.looseObject({
   allow_verified_publishers: bool,
 });
 
-export const orgSettingsSchema = z.looseObject({ restricted_images: restrictedImagesSchema });
+export const orgSettingsSchema = item({ restricted_images: restrictedImagesSchema });
 
 // ---------------------------------------------------------------- tokens
 
 /** Personal access token. Reads carry `token: ""`; only the create answer holds the secret. */
-export const accessTokenSchema = z.looseObject({
-  uuid: z.string(),
+export const accessTokenSchema = item({
+  uuid: keyTextFor(accessTokens.uuid),
   client_id: str,
   creator_ip: str,
   creator_ua: str,
@@ -207,8 +358,8 @@ export const accessTokenSchema = z.looseObject({
 export const orgAccessTokenResourceSchema = z.looseObject({ type: z.string(), path: z.string(), scopes: z.array(z.string()) });
 
 /** Organization access token (list item, get, create — which adds the secret `token` — and update). */
-export const orgAccessTokenSchema = z.looseObject({
-  id: z.string(),
+export const orgAccessTokenSchema = item({
+  id: keyTextFor(orgAccessTokens.id),
   label: str,
   description: str,
   created_by: str,
@@ -222,8 +373,8 @@ export const orgAccessTokenSchema = z.looseObject({
 
 // ---------------------------------------------------------------- invites
 
-export const inviteSchema = z.looseObject({
-  id: z.string(),
+export const inviteSchema = item({
+  id: keyTextFor(orgInvites.id),
   inviter_username: str,
   invitee: str,
   org: str,

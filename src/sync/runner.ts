@@ -3,7 +3,7 @@ import { rowsOf } from '../db/client.js';
 import type { z } from 'zod';
 import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
 import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
-import { formatIssues } from '../hub/schemas.js';
+import { formatIssues, storableCopy } from '../hub/schemas.js';
 import { scrubSecrets } from '../logger.js';
 import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
 import { withRequestTally, type RequestTally } from './attribution.js';
@@ -96,9 +96,23 @@ function emptyCounters(): SliceCounters {
   return { requests: 0, pages: 0, inserted: 0, updated: 0, deleted: 0, invalid: 0, waitedMs: 0 };
 }
 
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * One line for sync_runs and the log. A failed statement is described by the database's own
+ * error, not by drizzle's dump of the query and its parameters (which repeats whole payloads).
+ * The text is made storable: an error quoting a NUL byte must not fail the recording of the run.
+ */
 function describeError(error: unknown, deps: SyncDeps): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return scrubSecrets(message, secretsOf(deps));
+  const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
+  const database = cause instanceof Error && typeof (cause as Error & { code?: unknown }).code === 'string' ? (cause as Error & { code: string }) : undefined;
+  let message = database
+    ? `database error ${database.code}: ${database.message}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  if (message.length > MAX_ERROR_LENGTH) message = `${message.slice(0, MAX_ERROR_LENGTH)}… (${message.length - MAX_ERROR_LENGTH} more characters)`;
+  return storableCopy(scrubSecrets(message, secretsOf(deps))) as string;
 }
 
 /** Run one slice of one endpoint under its advisory lock, recorded in sync_runs. */
@@ -229,9 +243,10 @@ async function runLocked(
             slice_key: slice.key,
             kind: 'invalid_item',
             url,
-            payload: item.raw ?? null,
-            issues: item.issues,
-            message: item.message,
+            // The payload as received, made storable: the reason it was refused may be a NUL byte.
+            payload: storableCopy(item.raw ?? null),
+            issues: storableCopy(item.issues),
+            message: storableCopy(item.message) as string,
           })),
         );
       }
