@@ -98,6 +98,13 @@ function emptyCounters(): SliceCounters {
 
 const MAX_ERROR_LENGTH = 2000;
 
+/** An error reported by Postgres (pg's DatabaseError, also what PGlite throws): it has an SQLSTATE. */
+function isDatabaseError(error: unknown): error is Error & { code: string } {
+  if (!(error instanceof Error) || !('severity' in error)) return false;
+  const code: unknown = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
 /**
  * One line for sync_runs and the log. A failed statement is described by the database's own
  * error, not by drizzle's dump of the query and its parameters (which repeats whole payloads).
@@ -105,7 +112,7 @@ const MAX_ERROR_LENGTH = 2000;
  */
 function describeError(error: unknown, deps: SyncDeps): string {
   const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
-  const database = cause instanceof Error && typeof (cause as Error & { code?: unknown }).code === 'string' ? (cause as Error & { code: string }) : undefined;
+  const database = [error, cause].find(isDatabaseError);
   let message = database
     ? `database error ${database.code}: ${database.message}`
     : error instanceof Error
