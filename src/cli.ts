@@ -109,7 +109,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   emulator: {
     summary: 'serve the Docker Hub emulator',
     usage:
-      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--epoch now|<date>]',
+      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--page-fault <page>:empty|missing|short] [--page-size-cap n] [--epoch now|<date>]',
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -122,6 +122,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'drop-rate': { type: 'string' },
       'malformed-rate': { type: 'string' },
       'extra-field': { type: 'boolean' },
+      'page-fault': { type: 'string' },
+      'page-size-cap': { type: 'string' },
       epoch: { type: 'string' },
     },
     run: lazy(() => import('./commands/emulator.js'), 'emulatorCommand'),

@@ -1,4 +1,5 @@
 import { UsageError } from '../cli-errors.js';
+import { PAGE_FAULT_MODES, type PageFault, type PageFaultMode } from '../emulator/faults.js';
 import type { CommandContext } from './context.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -22,6 +23,16 @@ export function emulatorOptionsFromFlags(values: Values) {
   const errorRate = rate('error-rate');
   const dropRate = rate('drop-rate');
   const malformedRate = rate('malformed-rate');
+  const pageSizeCap = numberFlag(values, 'page-size-cap', (n) => Number.isInteger(n) && n >= 1, 'must be a whole number of items (>= 1)');
+  let pageFault: PageFault | undefined;
+  if (typeof values['page-fault'] === 'string') {
+    const match = /^(\d+):(\w+)$/.exec(values['page-fault']);
+    const mode = match?.[2] as PageFaultMode | undefined;
+    if (!match || Number(match[1]) < 1 || !mode || !PAGE_FAULT_MODES.includes(mode)) {
+      throw new UsageError(`--page-fault "${values['page-fault']}" must be <page>:<${PAGE_FAULT_MODES.join('|')}>, such as 2:empty.`);
+    }
+    pageFault = { page: Number(match[1]), mode };
+  }
   let epochMs: number | undefined;
   if (typeof values.epoch === 'string') {
     epochMs = values.epoch === 'now' ? Date.now() : Date.parse(values.epoch);
@@ -41,6 +52,8 @@ export function emulatorOptionsFromFlags(values: Values) {
     ...(dropRate !== undefined ? { dropRate } : {}),
     ...(malformedRate !== undefined ? { malformedRate } : {}),
     extraField: values['extra-field'] === true,
+    ...(pageFault !== undefined ? { pageFault } : {}),
+    ...(pageSizeCap !== undefined ? { pageSizeCap } : {}),
   };
 }
 

@@ -190,3 +190,39 @@ describe('admin HTTP surface', () => {
     expect((await hub.get('/_emulator/credentials')).body).toEqual(emu.credentials);
   });
 });
+
+describe('broken pages and the page size cap', () => {
+  it('caps page_size, and breaks one page of every paged list: empty (links kept), 404, or half', async () => {
+    const { hub, org } = await start({ pageSizeCap: 3 });
+    const owner = await hub.owner();
+    const list = (page: number) => hub.get(`/v2/namespaces/${org}/repositories?page=${page}&page_size=100`, owner);
+    const whole = await list(1);
+    expect(whole.body.results).toHaveLength(3);
+    expect(whole.body.next).toContain('page_size=3');
+    const page2 = (await list(2)).body;
+
+    expect((await hub.call('POST', '/_emulator/config', { body: { pageFault: { page: 2, mode: 'empty' } } })).status).toBe(200);
+    const empty = (await list(2)).body;
+    expect(empty).toMatchObject({ count: page2.count, next: page2.next, results: [] });
+    expect((await list(1)).body.results).toHaveLength(3);
+
+    await hub.call('POST', '/_emulator/config', { body: { pageFault: { page: 2, mode: 'missing' } } });
+    expect((await list(2)).status).toBe(404);
+
+    await hub.call('POST', '/_emulator/config', { body: { pageFault: { page: 2, mode: 'short' } } });
+    expect((await list(2)).body.results).toEqual(page2.results.slice(0, 1));
+
+    const bad = await hub.call('POST', '/_emulator/config', { body: { pageFault: { page: 0, mode: 'gone' } } });
+    expect(bad.status).toBe(400);
+    await hub.call('POST', '/_emulator/config', { body: { pageFault: null, pageSizeCap: null } });
+    expect((await list(2)).status).toBe(404);
+    expect((await list(1)).body.results.length).toBeGreaterThan(3);
+  });
+
+  it('the CLI flags say the same', async () => {
+    const { emulatorOptionsFromFlags } = await import('../../../src/commands/emulator.js');
+    expect(emulatorOptionsFromFlags({ 'page-fault': '2:empty', 'page-size-cap': '5' })).toMatchObject({ pageFault: { page: 2, mode: 'empty' }, pageSizeCap: 5 });
+    expect(() => emulatorOptionsFromFlags({ 'page-fault': '2:gone' })).toThrow(/--page-fault "2:gone" must be <page>:<empty\|missing\|short>/);
+    expect(() => emulatorOptionsFromFlags({ 'page-size-cap': '0' })).toThrow(/--page-size-cap/);
+  });
+});

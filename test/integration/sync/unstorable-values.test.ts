@@ -62,6 +62,8 @@ beforeAll(async () => {
       return json({ count: HOSTILE_REPOSITORIES.length + GOOD_REPOSITORIES.length, next: null, previous: null, results: [...HOSTILE_REPOSITORIES, ...GOOD_REPOSITORIES] });
     }
     if (hit.path === '/v2/orgs/acme/groups') return json({ count: 4, next: null, previous: null, results: [...HOSTILE_TEAMS, ...GOOD_TEAMS] });
+    // A page that cannot be parsed at all.
+    if (hit.path === '/v2/orgs/acme/members') return { status: 200, headers: { 'content-type': 'application/json' }, text: '{"count": 2, "results": [{"id": "u1"' };
     return json({ detail: 'Not found' }, 404);
   });
   target = await createTestDatabase();
@@ -71,7 +73,7 @@ beforeAll(async () => {
   });
   const logger = pino({ level: 'warn' }, { write: (line: string) => void (logs += line) });
   client = hubClientFromConfig(config, logger);
-  summary = await runSync({ database, client, logger, config }, { only: ['repositories', 'teams'] });
+  summary = await runSync({ database, client, logger, config }, { only: ['repositories', 'org_members', 'teams'] });
 });
 
 afterAll(async () => {
@@ -84,11 +86,13 @@ afterAll(async () => {
 const names = async (query: string) => rowsOf<{ name: string }>(await database.db.execute(sql.raw(query))).map((r) => r.name).sort();
 
 describe('values the database cannot hold', () => {
-  it('every slice succeeds, never failing on a database error', () => {
+  it('every slice succeeds, never failing on a database error; a page that cannot be parsed fails its slice only', () => {
     expect(summary.slices.map((s) => [s.endpoint, s.status, s.error])).toEqual([
       ['repositories', 'succeeded', undefined],
+      ['org_members', 'failed', 'GET /v2/orgs/acme/members (members of acme) answered 200 with a body that is not valid JSON'],
       ['teams', 'succeeded', undefined],
     ]);
+    expect(logs).toContain('org_members acme failed: GET /v2/orgs/acme/members (members of acme) answered 200 with a body that is not valid JSON');
     expect(logs).not.toMatch(/out of range|invalid input syntax|unsupported Unicode|index row size/);
   });
 
