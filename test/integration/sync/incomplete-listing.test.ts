@@ -107,3 +107,35 @@ describe('deletions only from a listing proven complete', () => {
     expect(await liveTags()).toBe(expected.tags);
   });
 });
+
+describe('organization snapshots follow the same rule', () => {
+  it('an empty page 2 of the team list deletes no team', async () => {
+    const org = emulator.credentials.oat[0]!.org;
+    const config = loadConfig({
+      env: {
+        DOCKERHUB_API_URL: emulator.url,
+        DOCKERHUB_USERNAME: emulator.credentials.username,
+        DOCKERHUB_PASSWORD: emulator.credentials.password,
+        DOCKERHUB_NAMESPACES: org,
+        DOCKERHUB_ORGS: org,
+        LOG_LEVEL: 'silent',
+      },
+    });
+    const teams = () => count(`SELECT count(*) AS n FROM dockerhub.teams WHERE deleted_at IS NULL`);
+    emulator.configure({ pageFault: null, pageSizeCap: 2 });
+    try {
+      const first = await runSync({ database, client, logger, config }, { only: ['teams'] });
+      expect(failures(first)).toEqual([]);
+      const listed = await teams();
+      expect(listed).toBe(emulator.snapshot({ tags: false }).teams[org]!.length);
+      expect(listed).toBeGreaterThan(2);
+      logs = '';
+      emulator.configure({ pageFault: { page: 2, mode: 'empty' } });
+      await runSync({ database, client, logger, config }, { only: ['teams'] });
+      expect(await teams()).toBe(listed);
+      expect(logs).toContain(`teams ${org}: deletions skipped`);
+    } finally {
+      emulator.configure({ pageFault: null, pageSizeCap: 5 });
+    }
+  });
+});

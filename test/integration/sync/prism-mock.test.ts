@@ -102,7 +102,7 @@ afterAll(async () => {
   if (prism && 'child' in prism) stopPrism(prism.child);
 });
 
-describe('sync against the dynamic mock of the official spec', () => {
+describe('sync against the dynamic mock of the official spec (opt-in: PRISM_MOCK=1)', () => {
   it(`${passes} passes: every slice succeeds or fails for a Hub reason, never on the database`, { timeout: 1_800_000 }, async (ctx) => {
     if (!enabled) {
       ctx.skip('opt-in: set PRISM_MOCK=1 (needs npx to fetch @stoplight/prism-cli@5 from the npm registry)');
