@@ -1,0 +1,130 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { openDatabase, rowsOf, type Database } from '../../src/db/client.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { baseEnv, runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { syncEnv } from '../support/emulator.js';
+
+/**
+ * The database goes away under the real CLI: a host that never answers, backends killed by the
+ * server in the middle of a pass (a restart or failover looks the same from the client).
+ */
+
+const postgres = inject('dbBackend') !== 'pglite';
+
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('a database host that accepts TCP and never answers', () => {
+  let silent: Awaited<ReturnType<typeof silentServer>>;
+  beforeAll(async () => {
+    silent = await silentServer();
+  });
+  afterAll(async () => {
+    await silent?.close();
+  });
+
+  it.each([['status'], ['sync'], ['serve']])('%s exits 1 with one line naming DATABASE_CONNECT_TIMEOUT', async (command) => {
+    const env = baseEnv({
+      DATABASE_URL: `postgres://postgres:secret-pw@127.0.0.1:${silent.port}/nothing`,
+      DATABASE_CONNECT_TIMEOUT: '500ms',
+      DOCKERHUB_NAMESPACES: 'acme',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+    });
+    const result = await runCli([command], { env, timeoutMs: 30_000 });
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`127.0.0.1:${silent.port}`);
+    expect(lines[0]).toContain('did not answer within 500 ms (DATABASE_CONNECT_TIMEOUT)');
+    expect(result.stderr).not.toContain('secret-pw');
+  }, 40_000);
+});
+
+describe.runIf(postgres)('backends killed in the middle of a pass', () => {
+  let emulator: RunningEmulator;
+  let target: TestDatabase;
+  let admin: Database;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, seed: 7, scale: 1, rateLimitPerMinute: null });
+    target = await createTestDatabase();
+    // Its own application name, so killing the sync's backends spares it.
+    admin = await openDatabase({ url: target.url!, applicationName: 'dockerhub-sync-test-admin' });
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await emulator?.close();
+    await target?.destroy();
+  });
+
+  const databaseName = () => new URL(target.url!).pathname.slice(1);
+
+  async function killSyncBackends(): Promise<number> {
+    const result = await admin.db.execute(sql`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = ${databaseName()} AND application_name = 'dockerhub-sync' AND pid <> pg_backend_pid()`);
+    return rowsOf(result).length;
+  }
+
+  async function waitingOnLock(): Promise<number> {
+    const rows = rowsOf<{ n: number }>(
+      await admin.db.execute(sql`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = ${databaseName()} AND application_name = 'dockerhub-sync' AND wait_event_type = 'Lock'`),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async function runningSlices(): Promise<number> {
+    const rows = rowsOf<{ n: number }>(
+      await admin.db.execute(sql`SELECT count(*)::int AS n FROM dockerhub.sync_runs WHERE status = 'running'`),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  it('sync: the slice in progress fails, the process does not crash, and it exits 1 without leaving runs running', async () => {
+    let child!: ChildProcess;
+    let done!: ReturnType<typeof runCli>;
+    // Hold the repositories table so the sync's first write waits on it: that statement, its
+    // transaction's connection and the slice's lock connection are all in use when they die.
+    await admin.db.transaction(async (tx) => {
+      await tx.execute(sql`LOCK TABLE dockerhub.repositories IN EXCLUSIVE MODE`);
+      done = runCli(['sync', '--only', 'repositories'], {
+        env: syncEnv(emulator, target.env, { LOG_LEVEL: 'error' }),
+        timeoutMs: 120_000,
+        onSpawn: (spawned) => (child = spawned),
+      });
+      await vi.waitFor(async () => expect(await waitingOnLock()).toBeGreaterThan(0), { timeout: 60_000, interval: 50 });
+      expect(await killSyncBackends()).toBeGreaterThanOrEqual(2);
+    });
+    const result = await done;
+
+    expect(child.pid).toBeDefined();
+    expect(result.signal).toBeNull();
+    expect(result.stderr).not.toContain("Unhandled 'error' event");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/1 slice\(s\) failed/);
+    expect(await runningSlices()).toBe(0);
+  }, 150_000);
+});
