@@ -215,6 +215,30 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   };
 }
 
+// SQLSTATE classes and driver messages that mean the connection itself is gone, not the statement.
+const CONNECTION_LOST_SQLSTATE = /^(08|57P0[1-3])/;
+const CONNECTION_LOST_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_LOST_MESSAGE = /Connection terminated|not queryable|Query read timeout|timeout exceeded when trying to connect/i;
+
+/**
+ * When `error` (or one of its causes) says the database connection was lost, the driver's own
+ * words for it, on one line; otherwise undefined. drizzle wraps driver errors in a "Failed query"
+ * error that carries the SQL: the cause is what an operator needs.
+ */
+export function connectionLossOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      (typeof code === 'string' && (CONNECTION_LOST_SQLSTATE.test(code) || CONNECTION_LOST_CODES.has(code))) ||
+      CONNECTION_LOST_MESSAGE.test(e.message)
+    ) {
+      return e.message.split('\n')[0];
+    }
+    if (e instanceof AggregateError && e.errors.length > 0) return connectionLossOf(e.errors[0]);
+  }
+  return undefined;
+}
+
 /** `SELECT 1` through drizzle, for readiness checks. */
 export async function ping(database: Database): Promise<void> {
   await database.db.execute(sql`SELECT 1`);

@@ -1,6 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { openDatabase, rowsOf, type Database } from '../../src/db/client.js';
@@ -8,6 +6,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { baseEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { syncEnv } from '../support/emulator.js';
+import { silentServer, tcpProxy } from '../support/tcp.js';
 
 /**
  * The database goes away under the real CLI: a host that never answers, backends killed by the
@@ -15,23 +14,6 @@ import { syncEnv } from '../support/emulator.js';
  */
 
 const postgres = inject('dbBackend') !== 'pglite';
-
-async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('a database host that accepts TCP and never answers', () => {
   let silent: Awaited<ReturnType<typeof silentServer>>;
@@ -127,4 +109,61 @@ describe.runIf(postgres)('backends killed in the middle of a pass', () => {
     expect(result.stdout).toMatch(/1 slice\(s\) failed/);
     expect(await runningSlices()).toBe(0);
   }, 150_000);
+});
+
+describe.runIf(postgres)('the database going away and coming back', () => {
+  let emulator: RunningEmulator;
+  let target: TestDatabase;
+  let admin: Database;
+  let proxy: Awaited<ReturnType<typeof tcpProxy>>;
+  let proxiedUrl: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, seed: 7, scale: 1, rateLimitPerMinute: null });
+    target = await createTestDatabase();
+    admin = await openDatabase({ url: target.url!, applicationName: 'dockerhub-sync-test-admin' });
+    const url = new URL(target.url!);
+    proxy = await tcpProxy(url.hostname, Number(url.port || 5432));
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    proxiedUrl = url.toString();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await admin?.close();
+    await emulator?.close();
+    await target?.destroy();
+  });
+
+  async function runsByStatus(): Promise<Record<string, number>> {
+    const rows = rowsOf<{ status: string; n: number }>(
+      await admin.db.execute(sql`SELECT status, count(*)::int AS n FROM dockerhub.sync_runs GROUP BY status`),
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+  }
+
+  it('sync: ends the pass with one line and exit 1; the next start marks the interrupted run aborted', async () => {
+    emulator.configure({ latencyMs: 200 });
+    const env = syncEnv(emulator, { DATABASE_URL: proxiedUrl }, { LOG_LEVEL: 'silent', DATABASE_CONNECT_TIMEOUT: '2s' });
+    const done = runCli(['sync', '--only', 'repositories,repository_details,tags'], { env, timeoutMs: 120_000 });
+    await vi.waitFor(async () => expect((await runsByStatus()).running ?? 0).toBeGreaterThan(0), { timeout: 60_000, interval: 50 });
+    await proxy.down();
+    const result = await done;
+    emulator.configure({ latencyMs: 0 });
+
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^dockerhub-sync sync failed: lost the connection to the database at postgres:\/\/postgres@127\.0\.0\.1:\d+\/\S+: /);
+    expect((await runsByStatus()).running).toBeGreaterThan(0);
+
+    await proxy.up();
+    const again = await runCli(['sync', '--only', 'repositories'], { env, timeoutMs: 120_000 });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const after = await runsByStatus();
+    expect(after.running ?? 0).toBe(0);
+    expect(after.aborted).toBeGreaterThan(0);
+  }, 200_000);
 });

@@ -1,11 +1,10 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { openDatabase, ping, rowsOf, type Database } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { silentServer, tcpProxy } from '../support/tcp.js';
 
 /**
  * The database connection under stress: backends killed by the server, a host that accepts TCP
@@ -18,56 +17,6 @@ function recordingLogger() {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines };
-}
-
-/** A TCP server that accepts connections and never sends a byte. */
-async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A TCP proxy to Postgres that can stop passing the server's answers on (a network black hole). */
-async function freezableProxy(target: URL): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
-  const host = target.hostname;
-  const port = Number(target.port || 5432);
-  let frozen = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((downstream) => {
-    const upstream = connect(port, host);
-    sockets.add(downstream).add(upstream);
-    downstream.on('error', () => undefined);
-    upstream.on('error', () => undefined);
-    downstream.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      if (!frozen) downstream.write(chunk);
-    });
-    downstream.on('close', () => upstream.destroy());
-    upstream.on('close', () => downstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    freeze: () => {
-      frozen = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** The message and its causes: drizzle wraps the driver's error in its own. */
@@ -150,7 +99,7 @@ describe.runIf(postgres)('database connection failures', () => {
 
   it('a connection that goes silent mid-session fails the statement instead of hanging', async () => {
     const url = new URL(target.url!);
-    const proxy = await freezableProxy(url);
+    const proxy = await tcpProxy(url.hostname, Number(url.port || 5432));
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     const database = await openDatabase({ url: url.toString(), statementTimeoutMs: 300, poolSize: 1 });
