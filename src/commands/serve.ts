@@ -62,12 +62,30 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const repaired = await abortInterruptedRuns(database, new Date());
   if (repaired > 0) logger.warn({ runs: repaired }, 'runs left running by a previous process were marked aborted');
+  let repairPending = false;
+  const repairRuns = async () => {
+    try {
+      const count = await abortInterruptedRuns(database, new Date());
+      repairPending = false;
+      if (count > 0) logger.warn({ runs: count }, 'runs left running by a lost database connection were marked aborted');
+    } catch {
+      repairPending = true;
+    }
+  };
   for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
 
+  const runTick = createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer);
   const scheduler = createScheduler({
     jobs: plan.jobs,
     logger,
-    runTick: createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer),
+    runTick: async (tick, signal) => {
+      if (repairPending) await repairRuns();
+      const outcome = await runTick(tick, signal);
+      // A tick that could not finish (the database went away) may have left its run 'running'
+      // with nobody to record the end; once the database answers again, record it.
+      if (outcome === 'error' || outcome === 'failed') await repairRuns();
+      return outcome;
+    },
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
   metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });

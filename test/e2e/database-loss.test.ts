@@ -1,9 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { openDatabase, rowsOf, type Database } from '../../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { baseEnv, runCli } from '../support/cli.js';
+import { baseEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { syncEnv } from '../support/emulator.js';
 import { silentServer, tcpProxy } from '../support/tcp.js';
@@ -14,6 +18,14 @@ import { silentServer, tcpProxy } from '../support/tcp.js';
  */
 
 const postgres = inject('dbBackend') !== 'pglite';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('a database host that accepts TCP and never answers', () => {
   let silent: Awaited<ReturnType<typeof silentServer>>;
@@ -166,4 +178,51 @@ describe.runIf(postgres)('the database going away and coming back', () => {
     expect(after.running ?? 0).toBe(0);
     expect(after.aborted).toBeGreaterThan(0);
   }, 200_000);
+
+  it('serve: survives the database going away, answers /healthz throughout, and syncs again once it is back', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-dbloss-'));
+    const configFile = path.join(dir, 'config.yaml');
+    writeFileSync(configFile, 'schedules:\n  repositories: "*/2 * * * * *"\n');
+    const port = await freePort();
+    const env = syncEnv(emulator, { DATABASE_URL: proxiedUrl }, { LOG_LEVEL: 'warn', DATABASE_CONNECT_TIMEOUT: '1s', PORT: String(port) });
+    let child!: ChildProcess;
+    const exited = runCli(['serve', '--config', configFile], { env, timeoutMs: 170_000, onSpawn: (spawned) => (child = spawned) });
+    let early: CliResult | undefined;
+    void exited.then((result) => (early = result));
+    const get = async (p: string) => {
+      if (early) throw new Error(`serve exited with ${early.code}: ${early.stderr.slice(-3000)}`);
+      return fetch(`http://127.0.0.1:${port}${p}`);
+    };
+    const ticks = async (outcome: string) => {
+      const text = await (await get('/metrics')).text();
+      const match = new RegExp(`^dockerhub_sync_job_ticks_total\\{job="repositories",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
+      return Number(match?.[1] ?? 0);
+    };
+    try {
+      await vi.waitFor(async () => expect((await get('/healthz')).status).toBe(200), { timeout: 60_000, interval: 200 });
+      await vi.waitFor(async () => expect(await ticks('succeeded')).toBeGreaterThan(0), { timeout: 90_000, interval: 200 });
+
+      emulator.configure({ latencyMs: 200 });
+      await vi.waitFor(async () => expect((await runsByStatus()).running ?? 0).toBeGreaterThan(0), { timeout: 60_000, interval: 50 });
+      await proxy.down();
+      await vi.waitFor(async () => expect((await ticks('error')) + (await ticks('failed'))).toBeGreaterThan(0), { timeout: 60_000, interval: 200 });
+      expect((await get('/healthz')).status).toBe(200);
+      expect((await get('/readyz')).status).toBe(503);
+      emulator.configure({ latencyMs: 0 });
+
+      await proxy.up();
+      const before = await ticks('succeeded');
+      await vi.waitFor(async () => expect(await ticks('succeeded')).toBeGreaterThan(before), { timeout: 90_000, interval: 200 });
+      await vi.waitFor(async () => expect((await get('/readyz')).status).toBe(200), { timeout: 30_000, interval: 200 });
+      // The run the lost connection left behind is marked as ended.
+      await vi.waitFor(async () => expect((await runsByStatus()).running ?? 0).toBe(0), { timeout: 30_000, interval: 200 });
+    } finally {
+      emulator.configure({ latencyMs: 0 });
+      child.kill('SIGTERM');
+      const result = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      expect(result.stderr).not.toContain("Unhandled 'error' event");
+      expect(result.code).toBe(0);
+    }
+  }, 300_000);
 });
