@@ -74,7 +74,11 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   };
   for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
 
-  const runTick = createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer);
+  const lastProgress = new Map<string, Date>();
+  const runTick = createTickRunner(
+    { database, client, logger, config, namespaceKinds: new Map() },
+    { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
+  );
   const scheduler = createScheduler({
     jobs: plan.jobs,
     logger,
@@ -98,6 +102,8 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
         scheduler,
         expectedMigrations: migrationJournal().entries.length,
         shuttingDown: () => shuttingDown,
+        lastProgress: (job) => lastProgress.get(job),
+        stallLimitMs: config.readyzStallLimit,
       }),
       metrics: () => metrics.render(),
       statusPage: async () =>
