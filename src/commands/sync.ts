@@ -1,5 +1,6 @@
 import { UsageError } from '../cli-errors.js';
 import { connectionLossOf } from '../db/client.js';
+import { HubError } from '../hub/errors.js';
 import { abortInterruptedRuns } from '../scheduler/runs.js';
 import { renderTable } from '../format.js';
 import type { SyncOptions } from '../sync/context.js';
@@ -93,7 +94,8 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
     return summary.failed > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof PlanError || error instanceof RangeError) throw new UsageError(error.message);
-    const lost = connectionLossOf(error);
+    // A Hub network error carries the same socket codes; it is not the database's.
+    const lost = error instanceof HubError ? undefined : connectionLossOf(error);
     if (lost) {
       throw new Error(
         `lost the connection to the database at ${database.location}: ${lost}. The pass stopped; runs it could not record are marked aborted at the next start.`,
