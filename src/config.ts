@@ -36,6 +36,20 @@ export function parseDuration(value: string): number {
   return amount * factor;
 }
 
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration that is handed to a timer: capped at what a timer can hold. */
+const timerDuration = duration.refine((ms) => ms <= MAX_TIMER_MS, {
+  message: 'is longer than 24 days, the longest a timer can wait; use a shorter duration',
+  abort: true,
+});
+
+/** A timeout: more than 0, because 0 switches the timeout off and lets a silent peer hang the process. */
+const timeoutDuration = timerDuration.refine((ms) => ms > 0, {
+  message: 'must be more than 0 (0 would switch the timeout off and let a silent server hang the process)',
+});
+
 const commaList = z
   .union([z.string(), z.array(z.string())])
   .transform((value) =>
@@ -65,9 +79,18 @@ export const configSchema = z
         password: z.string().min(1).optional(),
         jwt: z.string().min(1).optional(),
         otp: z.string().regex(/^\d{6}$/, 'must be a 6-digit code').optional(),
-        maxRetryWait: duration.default(15 * 60_000),
+        maxRetryWait: timerDuration.default(15 * 60_000),
         maxRetries: z.coerce.number().int().min(0).max(20).default(5),
-        timeout: duration.default(30_000),
+        /** Idle time allowed while waiting for headers or between two chunks of a body. */
+        timeout: timeoutDuration.default(30_000),
+        /** Total time one request attempt may take, however steadily its body trickles in. */
+        requestDeadline: timeoutDuration.default(3 * 60_000),
+        /** Largest response body read; the read stops as soon as a body passes it. */
+        maxResponseBytes: z.coerce
+          .number({ error: 'must be a number of bytes, e.g. 67108864 for 64 MiB' })
+          .int('must be a whole number of bytes')
+          .positive('must be more than 0')
+          .default(64 * 1024 * 1024),
       })
       .prefault({}),
     namespaces: commaList.pipe(z.array(namespaceName)).default([]),
@@ -95,7 +118,13 @@ export const configSchema = z
       })
       .prefault({}),
     schedules: z.record(z.string(), cronExpression).default({}),
-    shutdownTimeout: duration.default(30_000),
+    shutdownTimeout: timerDuration.default(30_000),
+    /** How long opening a database connection may take. */
+    databaseConnectTimeout: timeoutDuration.default(10_000),
+    /** How long one SQL statement may run (Postgres `statement_timeout`, plus a client-side guard). */
+    databaseStatementTimeout: timeoutDuration.default(5 * 60_000),
+    /** `/readyz` reports a running tick that finished no page for this long as stalled. */
+    readyzStallLimit: timeoutDuration.default(30 * 60_000),
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -113,6 +142,8 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_MAX_RETRY_WAIT: 'hub.maxRetryWait',
   DOCKERHUB_MAX_RETRIES: 'hub.maxRetries',
   DOCKERHUB_TIMEOUT: 'hub.timeout',
+  DOCKERHUB_REQUEST_DEADLINE: 'hub.requestDeadline',
+  DOCKERHUB_MAX_RESPONSE_BYTES: 'hub.maxResponseBytes',
   DOCKERHUB_NAMESPACES: 'namespaces',
   DOCKERHUB_ORGS: 'orgs',
   DOCKERHUB_WATCHED_TAGS: 'sync.watchedTags',
@@ -125,6 +156,9 @@ export const ENV_MAP: Record<string, string> = {
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',
+  DATABASE_CONNECT_TIMEOUT: 'databaseConnectTimeout',
+  DATABASE_STATEMENT_TIMEOUT: 'databaseStatementTimeout',
+  READYZ_STALL_LIMIT: 'readyzStallLimit',
   SCHEDULES: 'schedules',
 };
 

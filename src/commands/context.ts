@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { openDatabase, type Database } from '../db/client.js';
+import { openDatabase, type Database, type OpenDatabaseOptions } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 
 /** What every command gets: parsed config, a logger that knows the secrets, and I/O streams. */
@@ -35,13 +35,20 @@ export function createContext(
   return { config, logger, stdout: io.stdout, stderr: io.stderr, env: io.env };
 }
 
-/** Open the configured database and bring its schema up to date. */
-export async function openMigratedDatabase(ctx: CommandContext): Promise<Database> {
-  const database = await openDatabase({
+/** Where the configured database is and how long it may take to answer. */
+export function databaseOptions(ctx: Pick<CommandContext, 'config' | 'logger'>): OpenDatabaseOptions {
+  return {
     url: ctx.config.databaseUrl,
     dataDir: ctx.config.dataDir,
     logger: ctx.logger,
-  });
+    connectTimeoutMs: ctx.config.databaseConnectTimeout,
+    statementTimeoutMs: ctx.config.databaseStatementTimeout,
+  };
+}
+
+/** Open the configured database and bring its schema up to date. */
+export async function openMigratedDatabase(ctx: CommandContext): Promise<Database> {
+  const database = await openDatabase(databaseOptions(ctx));
   try {
     await migrateDatabase(database, ctx.logger);
   } catch (error) {

@@ -18,6 +18,8 @@ export function hubClientFromConfig(
     logger,
     maxRetryWaitMs: hub.maxRetryWait,
     maxRetries: hub.maxRetries,
+    requestDeadlineMs: hub.requestDeadline,
+    maxResponseBytes: hub.maxResponseBytes,
     ...extra,
     dispatcher,
     // Per-slice request counts in sync_runs, plus whatever the caller observes (metrics).

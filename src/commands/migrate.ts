@@ -1,9 +1,9 @@
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import type { CommandContext } from './context.js';
+import { databaseOptions, type CommandContext } from './context.js';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
-  const database = await openDatabase({ url: ctx.config.databaseUrl, dataDir: ctx.config.dataDir, logger: ctx.logger });
+  const database = await openDatabase(databaseOptions(ctx));
   try {
     const result = await migrateDatabase(database, ctx.logger);
     const applied = result.after - result.before;

@@ -62,12 +62,34 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const repaired = await abortInterruptedRuns(database, new Date());
   if (repaired > 0) logger.warn({ runs: repaired }, 'runs left running by a previous process were marked aborted');
+  let repairPending = false;
+  const repairRuns = async () => {
+    try {
+      const count = await abortInterruptedRuns(database, new Date());
+      repairPending = false;
+      if (count > 0) logger.warn({ runs: count }, 'runs left running by a lost database connection were marked aborted');
+    } catch {
+      repairPending = true;
+    }
+  };
   for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
 
+  const lastProgress = new Map<string, Date>();
+  const runTick = createTickRunner(
+    { database, client, logger, config, namespaceKinds: new Map() },
+    { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
+  );
   const scheduler = createScheduler({
     jobs: plan.jobs,
     logger,
-    runTick: createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer),
+    runTick: async (tick, signal) => {
+      if (repairPending) await repairRuns();
+      const outcome = await runTick(tick, signal);
+      // A tick that could not finish (the database went away) may have left its run 'running'
+      // with nobody to record the end; once the database answers again, record it.
+      if (outcome === 'error' || outcome === 'failed') await repairRuns();
+      return outcome;
+    },
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
   metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
@@ -80,6 +102,8 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
         scheduler,
         expectedMigrations: migrationJournal().entries.length,
         shuttingDown: () => shuttingDown,
+        lastProgress: (job) => lastProgress.get(job),
+        stallLimitMs: config.readyzStallLimit,
       }),
       metrics: () => metrics.render(),
       statusPage: async () =>

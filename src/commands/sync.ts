@@ -1,4 +1,7 @@
 import { UsageError } from '../cli-errors.js';
+import { connectionLossOf } from '../db/client.js';
+import { HubError } from '../hub/errors.js';
+import { abortInterruptedRuns } from '../scheduler/runs.js';
 import { renderTable } from '../format.js';
 import type { SyncOptions } from '../sync/context.js';
 import { PlanError } from '../sync/plan.js';
@@ -65,6 +68,12 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
   const options = syncOptionsFromFlags(values);
   const database = await openMigratedDatabase(ctx);
   const client = hubClientFromConfig(ctx.config, ctx.logger);
+  // A pass that lost its database could not record how its runs ended; they end here.
+  const repaired = await abortInterruptedRuns(database, new Date()).catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, 'could not check for runs left running by an earlier process');
+    return 0;
+  });
+  if (repaired > 0) ctx.logger.warn({ runs: repaired }, 'runs left running by an earlier process were marked aborted');
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -85,11 +94,20 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
     return summary.failed > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof PlanError || error instanceof RangeError) throw new UsageError(error.message);
+    // A Hub network error carries the same socket codes; it is not the database's.
+    const lost = error instanceof HubError ? undefined : connectionLossOf(error);
+    if (lost) {
+      throw new Error(
+        `lost the connection to the database at ${database.location}: ${lost}. The pass stopped; runs it could not record are marked aborted at the next start.`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client.close();
-    await database.close();
+    // A pool whose server is gone must not keep the process from reporting and exiting.
+    await Promise.race([database.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
 }

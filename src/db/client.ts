@@ -33,6 +33,21 @@ export interface OpenDatabaseOptions {
   logger?: Logger;
   poolSize?: number;
   applicationName?: string;
+  /** How long opening one connection (or waiting for a free one) may take. */
+  connectTimeoutMs?: number;
+  /** Postgres `statement_timeout` for every session, plus a client-side guard for a silent network. */
+  statementTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The server cancels a long statement itself; the client gives up a little later, for the case
+ * where the server (or the network) has gone silent and no cancellation can come back.
+ */
+export function clientQueryTimeoutMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + Math.min(statementTimeoutMs, 5_000);
 }
 
 /** A URL safe to print: no password. */
@@ -53,23 +68,40 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const location = describeDatabaseUrl(url);
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'dockerhub-sync',
+    connectionTimeoutMillis: connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: clientQueryTimeoutMs(statementTimeoutMs),
   });
-  // An idle client that loses its connection must not crash the process.
-  pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection failed'));
+  // A pg client emits 'error' when its connection dies (server restart, failover,
+  // pg_terminate_backend). The pool listens only while a client is idle; a checked-out client
+  // (a transaction, a held lock) without a listener would take the whole process down. Every
+  // client gets one for its lifetime: its pending statements fail, and the run they belong to
+  // fails with them.
+  pool.on('connect', (client) => {
+    client.on('error', (error) =>
+      options.logger?.warn({ err: error, database: location }, 'database connection lost; statements on it fail and the pool opens a new one'),
+    );
+  });
+  // Idle clients also reach the pool's listener; the client's own listener has logged it.
+  pool.on('error', () => undefined);
   const db = drizzle({ client: pool, schema }) as unknown as Db;
-  const location = describeDatabaseUrl(url);
   try {
     const client = await pool.connect();
     client.release();
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new Error(
-      `Cannot connect to the database at ${location}: ${(error as Error).message}. Check DATABASE_URL and that Postgres is running.`,
-    );
+    const message = (error as Error).message;
+    const reason = /timeout/i.test(message)
+      ? `it did not answer within ${connectTimeoutMs} ms (DATABASE_CONNECT_TIMEOUT)`
+      : message;
+    throw new Error(`Cannot connect to the database at ${location}: ${reason}. Check DATABASE_URL and that Postgres is running.`);
   }
 
   async function lockOn<T>(key: string, blocking: boolean, fn: () => Promise<T>) {
@@ -181,6 +213,30 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
       if (pidFile) rmSync(pidFile, { force: true });
     },
   };
+}
+
+// SQLSTATE classes and driver messages that mean the connection itself is gone, not the statement.
+const CONNECTION_LOST_SQLSTATE = /^(08|57P0[1-3])/;
+const CONNECTION_LOST_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_LOST_MESSAGE = /Connection terminated|not queryable|Query read timeout|timeout exceeded when trying to connect/i;
+
+/**
+ * When `error` (or one of its causes) says the database connection was lost, the driver's own
+ * words for it, on one line; otherwise undefined. drizzle wraps driver errors in a "Failed query"
+ * error that carries the SQL: the cause is what an operator needs.
+ */
+export function connectionLossOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      (typeof code === 'string' && (CONNECTION_LOST_SQLSTATE.test(code) || CONNECTION_LOST_CODES.has(code))) ||
+      CONNECTION_LOST_MESSAGE.test(e.message)
+    ) {
+      return e.message.split('\n')[0];
+    }
+    if (e instanceof AggregateError && e.errors.length > 0) return connectionLossOf(e.errors[0]);
+  }
+  return undefined;
 }
 
 /** `SELECT 1` through drizzle, for readiness checks. */

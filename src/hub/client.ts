@@ -82,7 +82,20 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
   };
   const pacer = new RateLimitPacer(clock, options.rateLimitThreshold !== undefined ? { threshold: options.rateLimitThreshold } : {});
-  const send = createTransport({ dispatcher, clock, logger, pacer, stats, policy, random: options.random ?? Math.random, onRequest: options.onRequest });
+  const send = createTransport({
+    dispatcher,
+    clock,
+    logger,
+    pacer,
+    stats,
+    policy,
+    random: options.random ?? Math.random,
+    onRequest: options.onRequest,
+    deadlineMs: options.requestDeadlineMs,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+  const insecure = insecureApiUrlWarning(baseUrl);
+  if (insecure) logger?.warn({ apiUrl: stripUserinfo(baseUrl.toString()) }, insecure);
 
   const auth = new HubAuth({
     credentials: { username: options.username, token: options.token, password: options.password, jwt: options.jwt, otp: options.otp },
@@ -236,6 +249,17 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
   };
 
   return Object.assign(core, createOperations({ request, paginate: core.paginate, logger }));
+}
+
+/**
+ * Plain http to anything but this machine sends the login and every bearer token readable on
+ * the way; worth a warning, not a refusal (a proxy on a private network may be deliberate).
+ */
+export function insecureApiUrlWarning(url: URL): string | undefined {
+  if (url.protocol !== 'http:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
+  return `DOCKERHUB_API_URL is plain http:// to ${host}: credentials and tokens cross the network unencrypted. Use https:// unless this host is on a network you trust.`;
 }
 
 export function buildUrl(baseUrl: URL, path: string, query?: Query): URL {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.js';
-import { HubNetworkError, HubRateLimitError } from './errors.js';
+import { HubNetworkError, HubRateLimitError, HubResponseError, stripUserinfo } from './errors.js';
 import type { RateLimitPacer } from './rate-limit.js';
 import { decideRetry, errorCode, type RetryPolicy } from './retry.js';
 import type { HttpMethod, HubRequestEvent, HubStats } from './types.js';
@@ -37,12 +37,39 @@ export interface TransportDeps {
   policy: RetryPolicy;
   random: () => number;
   onRequest: ((event: HubRequestEvent) => void) | undefined;
+  /** Total time one attempt may take, however steadily its body trickles in. */
+  deadlineMs?: number | undefined;
+  /** Largest body read; the read stops as soon as a body passes it. */
+  maxResponseBytes?: number | undefined;
+}
+
+export const DEFAULT_REQUEST_DEADLINE_MS = 3 * 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** An attempt that outlived its deadline; carries a timeout code so the retry policy treats it as one. */
+class DeadlineExceededError extends Error {
+  override name = 'DeadlineExceededError';
+  readonly code = 'ETIMEDOUT';
+  constructor(ms: number) {
+    super(`no complete answer within ${formatMs(ms)} (DOCKERHUB_REQUEST_DEADLINE)`);
+  }
+}
+
+function tooLarge(req: RawRequest, limit: number, declared?: number): HubResponseError {
+  const what = req.endpoint ? ` (${req.endpoint})` : '';
+  const size = declared === undefined ? `is larger than the ${limit} bytes` : `declares ${declared} bytes, larger than the ${limit} bytes`;
+  return new HubResponseError(
+    `The answer to ${req.method} ${stripUserinfo(req.url.toString())}${what} ${size} one response may have (DOCKERHUB_MAX_RESPONSE_BYTES); the read was stopped. Raise DOCKERHUB_MAX_RESPONSE_BYTES if such a response is expected.`,
+    { method: req.method, url: req.url.toString(), endpoint: req.endpoint },
+  );
 }
 
 export type Send = (req: RawRequest) => Promise<RawResponse>;
 
 export function createTransport(deps: TransportDeps): Send {
   const { dispatcher, clock, logger, pacer, stats } = deps;
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
+  const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   return async function send(req: RawRequest): Promise<RawResponse> {
     const path = req.url.pathname + req.url.search;
@@ -61,6 +88,8 @@ export function createTransport(deps: TransportDeps): Send {
       let response: RawResponse | undefined;
       let error: unknown;
       let bytes = 0;
+      const cutoff = new AbortController();
+      const deadline = setTimeout(() => cutoff.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
       try {
         const res = await dispatcher.request({
           origin: req.url.origin,
@@ -68,14 +97,30 @@ export function createTransport(deps: TransportDeps): Send {
           method: req.method,
           headers: req.headers,
           body: req.body ?? null,
-          signal: req.signal ?? null,
+          signal: req.signal ? AbortSignal.any([req.signal, cutoff.signal]) : cutoff.signal,
         });
-        const buf = Buffer.from(await res.body.arrayBuffer());
-        bytes = buf.length;
-        response = { status: res.statusCode, headers: flattenHeaders(res.headers), text: buf.toString('utf8'), url: req.url.toString() };
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          res.body.destroy();
+          throw tooLarge(req, maxBytes, declared);
+        }
+        // Read chunk by chunk so an oversized body is cut off at the cap, never buffered whole.
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          bytes += chunk.length;
+          if (bytes > maxBytes) {
+            res.body.destroy();
+            throw tooLarge(req, maxBytes);
+          }
+          chunks.push(chunk);
+        }
+        response = { status: res.statusCode, headers: flattenHeaders(res.headers), text: Buffer.concat(chunks).toString('utf8'), url: req.url.toString() };
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
-        error = err;
+        if (err instanceof HubResponseError) throw err;
+        error = cutoff.signal.aborted ? cutoff.signal.reason : err;
+      } finally {
+        clearTimeout(deadline);
       }
       const ms = Math.round(performance.now() - started);
 
@@ -136,7 +181,7 @@ export function createTransport(deps: TransportDeps): Send {
       const what = req.endpoint ? ` (${req.endpoint})` : '';
       const tries = retries > 0 ? ` after ${retries + 1} attempts` : '';
       throw new HubNetworkError(
-        `Network error on ${req.method} ${path}${what}${tries}: ${code ?? describe(error)}`,
+        `Network error on ${req.method} ${path}${what}${tries}: ${error instanceof DeadlineExceededError ? error.message : (code ?? describe(error))}`,
         code,
         { method: req.method, url: req.url.toString(), endpoint: req.endpoint, cause: sanitizeCause(error) },
       );

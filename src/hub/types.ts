@@ -133,6 +133,13 @@ export interface HubClientOptions {
   maxRetries?: number;
   /** Retries for 429s (default 10). */
   maxRateLimitRetries?: number;
+  /**
+   * Total time one attempt may take, headers and body together (default 3 minutes). The
+   * dispatcher's timeouts are idle timeouts: a body that trickles in never trips them.
+   */
+  requestDeadlineMs?: number;
+  /** Largest response body read (default 64 MiB); the read stops as soon as a body passes it. */
+  maxResponseBytes?: number;
   /** Backoff base (default 500 ms). */
   retryBaseDelayMs?: number;
   /** Pace when X-RateLimit-Remaining is at or below this (default 3). */

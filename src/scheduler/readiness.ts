@@ -3,7 +3,9 @@
  * in a table test. Ready means: not shutting down, the database answers, every migration in
  * the journal is applied, and no job has gone longer without finishing a tick than its schedule
  * allows (twice its longest gap plus a grace period). A job that is running right now is never
- * stale: a first pass over a large account legitimately takes hours.
+ * stale: a first pass over a large account legitimately takes hours. It is stalled, though, when
+ * it has finished no page for longer than the stall limit: a tick that makes progress is busy,
+ * one that makes none is stuck.
  */
 
 export interface JobHealthInput {
@@ -15,6 +17,8 @@ export interface JobHealthInput {
   lastCompletedAt: Date | null;
   runningSince: Date | null;
   lastOutcome?: string | undefined;
+  /** When this process last finished a page of the job (any tick). */
+  lastProgressAt?: Date | null | undefined;
 }
 
 export interface ReadinessInput {
@@ -27,9 +31,11 @@ export interface ReadinessInput {
   /** null when the database could not be asked. */
   migrations: { applied: number; expected: number } | null;
   jobs: JobHealthInput[];
+  /** A running tick that finished no page for longer than this is stalled; absent: never. */
+  stallLimitMs?: number | undefined;
 }
 
-export type JobReadiness = 'ok' | 'running' | 'pending' | 'stale';
+export type JobReadiness = 'ok' | 'running' | 'pending' | 'stale' | 'stalled';
 
 export interface JobReport {
   name: string;
@@ -38,6 +44,8 @@ export interface JobReport {
   lastCompletedAt: string | null;
   lastOutcome: string | null;
   runningSince: string | null;
+  /** The last finished page of the running tick, if any. */
+  lastProgressAt: string | null;
   /** After this instant without a finished tick the job counts as stale. */
   staleAfter: string | null;
 }
@@ -79,7 +87,21 @@ export function decideReadiness(input: ReadinessInput): ReadinessReport {
       lastCompletedAt: job.lastCompletedAt?.toISOString() ?? null,
       lastOutcome: job.lastOutcome ?? null,
       runningSince: job.runningSince?.toISOString() ?? null,
+      lastProgressAt: null as string | null,
     };
+    if (job.runningSince) {
+      // A page finished before this tick started says nothing about this tick.
+      const progressAt =
+        job.lastProgressAt && job.lastProgressAt.getTime() >= job.runningSince.getTime() ? job.lastProgressAt : null;
+      base.lastProgressAt = progressAt?.toISOString() ?? null;
+      const quietMs = input.now.getTime() - (progressAt ?? job.runningSince).getTime();
+      if (input.stallLimitMs !== undefined && quietMs > input.stallLimitMs) {
+        problems.push(
+          `job ${job.name} (${job.schedule}) is running but finished no page for ${describeMs(quietMs)}; it may go at most ${describeMs(input.stallLimitMs)} without one (READYZ_STALL_LIMIT)`,
+        );
+        return { ...base, status: 'stalled', staleAfter: null };
+      }
+    }
     if (job.intervalMs === null) return { ...base, status: job.lastCompletedAt ? 'ok' : 'pending', staleAfter: null };
     const since = job.lastCompletedAt ?? input.startedAt;
     const allowedMs = 2 * job.intervalMs + input.graceMs;

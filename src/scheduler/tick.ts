@@ -16,6 +16,8 @@ export type TickTotals = SliceTotals;
 export interface TickObserver {
   tickStarted?(tick: Tick): void;
   sliceFinished?(report: SliceReport): void;
+  /** A page of the tick was stored: the tick is making progress. */
+  pageFinished?(tick: Tick): void;
   tickFinished?(tick: Tick, outcome: TickOutcome, totals: TickTotals, durationMs: number): void;
 }
 
@@ -38,7 +40,7 @@ export function createTickRunner(deps: SyncDeps, observer: TickObserver = {}): T
     const reported = new Set<string>();
     const progress: ProgressSink = {
       sliceStart: () => undefined,
-      page: () => undefined,
+      page: () => observer.pageFinished?.(tick),
       sliceEnd: (endpoint, slice, outcome) => {
         reported.add(`${endpoint}\u0000${slice}`);
         observer.sliceFinished?.({ ...outcome, endpoint, slice });

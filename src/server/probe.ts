@@ -18,6 +18,10 @@ export interface ReadinessProbeOptions {
   timeoutMs?: number;
   now?: () => Date;
   shuttingDown: () => boolean;
+  /** When a job last finished a page, for telling a busy tick from a stuck one. */
+  lastProgress?: (jobName: string) => Date | undefined;
+  /** A running tick with no finished page for longer than this makes the service unready. */
+  stallLimitMs?: number;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -51,6 +55,7 @@ export function createReadinessProbe(options: ReadinessProbeOptions): () => Prom
       lastCompletedAt: state.lastCompleted?.at ?? null,
       lastOutcome: state.lastCompleted?.outcome,
       runningSince: state.running?.since ?? null,
+      lastProgressAt: options.lastProgress?.(state.job.name) ?? null,
     }));
     return decideReadiness({
       now: at,
@@ -60,6 +65,7 @@ export function createReadinessProbe(options: ReadinessProbeOptions): () => Prom
       database,
       migrations,
       jobs,
+      stallLimitMs: options.stallLimitMs,
     });
   };
 }

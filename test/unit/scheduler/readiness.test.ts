@@ -78,6 +78,41 @@ const rows: Row[] = [
     [/^shutting down$/, /^database unreachable: timeout$/],
   ],
   ['a failed last tick does not make the service unready (metrics show it)', input({ jobs: [job({ lastOutcome: 'failed' })] }), true, [], ['ok']],
+  [
+    'a long tick that keeps finishing pages is running',
+    input({ stallLimitMs: 30 * MIN, jobs: [job({ runningSince: ago(2 * HOUR), lastProgressAt: ago(5 * MIN) })] }),
+    true,
+    [],
+    ['running'],
+  ],
+  [
+    'a running tick with no page for longer than the stall limit',
+    input({ stallLimitMs: 30 * MIN, jobs: [job({ runningSince: ago(2 * HOUR), lastProgressAt: ago(45 * MIN) })] }),
+    false,
+    [/^job repositories \(0 \* \* \* \*\) is running but finished no page for 45m; it may go at most 30m without one \(READYZ_STALL_LIMIT\)$/],
+    ['stalled'],
+  ],
+  [
+    'a running tick that never finished a page is measured from its start',
+    input({ stallLimitMs: 30 * MIN, jobs: [job({ runningSince: ago(40 * MIN) })] }),
+    false,
+    [/finished no page for 40m/],
+    ['stalled'],
+  ],
+  [
+    'a page from an earlier tick does not count against the current one',
+    input({ stallLimitMs: 30 * MIN, jobs: [job({ runningSince: ago(20 * MIN), lastProgressAt: ago(2 * HOUR) })] }),
+    true,
+    [],
+    ['running'],
+  ],
+  [
+    'a stalled tick of a schedule that no longer fires is still stalled',
+    input({ stallLimitMs: 30 * MIN, jobs: [job({ intervalMs: null, runningSince: ago(HOUR) })] }),
+    false,
+    [/finished no page for 60m/],
+    ['stalled'],
+  ],
 ];
 
 describe('decideReadiness', () => {
@@ -87,6 +122,11 @@ describe('decideReadiness', () => {
     expect(report.problems).toHaveLength(problems.length);
     problems.forEach((pattern, i) => expect(report.problems[i]).toMatch(pattern));
     if (statuses) expect(report.jobs.map((j) => j.status)).toEqual(statuses);
+  });
+
+  it('reports the last page of a running tick', () => {
+    const report = decideReadiness(input({ stallLimitMs: 30 * MIN, jobs: [job({ runningSince: ago(HOUR), lastProgressAt: ago(MIN) })] }));
+    expect(report.jobs[0]).toMatchObject({ status: 'running', lastProgressAt: ago(MIN).toISOString() });
   });
 
   it('reports when each job would turn stale', () => {
