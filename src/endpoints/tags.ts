@@ -101,6 +101,8 @@ async function run(run: SliceRun): Promise<void> {
           FROM dockerhub.repositories WHERE namespace = ${namespace} AND name = ${repository}`,
     ),
   )[0];
+  // Pulls the list records after this instant make the tags due again (see tagsDueCondition).
+  const readStartedAt = run.now();
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
@@ -125,7 +127,7 @@ async function run(run: SliceRun): Promise<void> {
             }
             await tx.execute(sql`
               UPDATE dockerhub.repositories
-              SET tags_synced_at = ${run.now()}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
+              SET tags_synced_at = ${readStartedAt}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
               WHERE namespace = ${namespace} AND name = ${repository}`);
           } else {
             run.logger.warn({ invalid }, 'tag list had invalid items; deletions are not decided from it');
