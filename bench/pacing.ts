@@ -32,7 +32,8 @@ export interface PacingFigures {
 export function acceleratedClock(speed: number) {
   const realStart = performance.now();
   const virtualStart = Date.now();
-  const now = () => virtualStart + (performance.now() - realStart) * speed;
+  // Whole milliseconds, like Date.now(): sync_runs stores waits as integers.
+  const now = () => Math.floor(virtualStart + (performance.now() - realStart) * speed);
   return {
     now,
     sleep: (ms: number, signal?: AbortSignal) =>
