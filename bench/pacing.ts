@@ -63,7 +63,7 @@ export async function measurePacing(input: {
 }): Promise<PacingFigures> {
   const limit = input.limitPerMinute ?? 180;
   // The client must be able to go at least 1.5 times faster than the limit in real time.
-  const speed = Math.max(1, Math.min(60, Math.floor(input.unpacedRequestsPerSecond / (1.5 * (limit / 60)))));
+  const speed = Math.max(1, Math.min(60, Math.round((10 * input.unpacedRequestsPerSecond) / (1.5 * (limit / 60))) / 10));
   const clock = acceleratedClock(speed);
   const emulator = await startEmulator({ seed: input.seed, scale: input.scale, rateLimitPerMinute: limit, clock });
   const config = input.config(emulator.url);

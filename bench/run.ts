@@ -38,8 +38,8 @@ const quick = Boolean(values.quick);
 const seed = Number(values.seed);
 const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily').split(',').map((s) => s.trim()));
 const size = quick
-  ? { requestScale: 5, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 30 }
-  : { requestScale: 10, writeTags: 10_000, memory: [45, 250], memoryBoxSeconds: 180 };
+  ? { requestScale: 4, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 45 }
+  : { requestScale: 8, writeTags: 4_000, memory: [45, 250], memoryBoxSeconds: 150 };
 const benchUrl = process.env.BENCH_DATABASE_URL;
 const logger = createLogger({ level: 'warn', pretty: false });
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
