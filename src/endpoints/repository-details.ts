@@ -10,8 +10,9 @@ import { enc, type EndpointDefinition } from './types.js';
 
 /**
  * Repositories whose detail must be (re)read: new ones, ones whose `last_modified` moved since
- * the last detail call, and (with --full) all of them; tags: see tagReadReason. Derived from the table, so a pass that
- * crashed half-way picks up exactly what it left.
+ * the last detail call, and (with --full) all of them; or whose tags must be (tagReadReason in
+ * sync/plan.ts). Derived from the table, so a pass that crashed half-way picks up exactly what
+ * it left.
  */
 export async function repositoriesNeeding(
   deps: SyncDeps,
