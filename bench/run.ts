@@ -4,7 +4,7 @@
  *
  *   npm run bench                     # default size (under 15 minutes on 2 cores)
  *   npm run bench -- --quick          # a first look (a minute or two)
- *   npm run bench -- --json > a.json  # the same figures as JSON, to compare runs
+ *   npm run -s bench -- --json > a.json  # the same figures as JSON, to compare runs
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npm run bench
  *
  * BENCH_DATABASE_URL names a database the benchmark may wipe (it drops the `dockerhub` and
