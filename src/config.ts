@@ -104,8 +104,11 @@ export const configSchema = z
          * first unchanged repository. 0 (the default): every pass reads the complete list.
          */
         repositoryListInterval: duration.default(0),
-        /** How often tags of unchanged repositories are re-read for pull recency. */
-        tagRefreshInterval: duration.default(24 * 3_600_000),
+        /**
+         * Tags are re-read when the list shows a push (last_updated) or a pull (pull_count); this
+         * slow refresh catches what Hub changes without either (tag status).
+         */
+        tagRefreshInterval: duration.default(7 * 86_400_000),
         /** Audit-log windows start this far before the stored cursor. */
         auditOverlap: duration.default(10 * 60_000),
         /** Length of one audit-log window (backfills are cut into such windows). */

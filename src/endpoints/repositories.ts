@@ -6,6 +6,7 @@ import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
+import { tagReadReason } from '../sync/plan.js';
 import { bool, json, num, str, ts } from './map.js';
 import { enc, type EndpointDefinition } from './types.js';
 
@@ -141,7 +142,12 @@ async function writeListPage(run: SliceRun, tx: Executor, namespace: string, ite
     if (run.plan.full || !old || !old.detail_synced_at || !sameInstant(old.detail_synced_for, changedMarker)) {
       noteChanged(run.plan, namespace, name, 'details');
     }
-    if (run.plan.full || !old || !old.tags_synced_at || !sameInstant(old.tags_synced_for, row.last_updated as string | null)) {
+    const lastRead = old?.tags_synced_at
+      ? { at: old.tags_synced_at, lastUpdated: old.tags_synced_for, pullCount: num(old.raw.pull_count) }
+      : undefined;
+    const listed = { lastUpdated: row.last_updated as string | null, pullCount: row.pull_count as number | null };
+    const refreshMs = run.deps.config.sync.tagRefreshInterval;
+    if (tagReadReason({ full: run.plan.full, listed, lastRead, now: run.now(), refreshMs, sameInstant })) {
       noteChanged(run.plan, namespace, name, 'tags');
     }
   }

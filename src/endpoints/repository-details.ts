@@ -4,13 +4,15 @@ import { HubNotFoundError } from '../hub/errors.js';
 import { repositoryInfoSchema } from '../hub/schemas.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
+import { tagsDueCondition } from '../sync/plan.js';
 import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';
 import { enc, type EndpointDefinition } from './types.js';
 
 /**
  * Repositories whose detail must be (re)read: new ones, ones whose `last_modified` moved since
- * the last detail call, and (with --full) all of them. Derived from the table, so a pass that
- * crashed half-way picks up exactly what it left.
+ * the last detail call, and (with --full) all of them; or whose tags must be (tagReadReason in
+ * sync/plan.ts). Derived from the table, so a pass that crashed half-way picks up exactly what
+ * it left.
  */
 export async function repositoriesNeeding(
   deps: SyncDeps,
@@ -24,10 +26,9 @@ export async function repositoriesNeeding(
     ? sql`TRUE`
     : what === 'details'
       ? sql`(detail_synced_at IS NULL OR detail_synced_for IS DISTINCT FROM coalesce(last_modified, last_updated))`
-      : sql`(tags_synced_at IS NULL OR tags_synced_for IS DISTINCT FROM last_updated
-            OR tags_synced_at < ${now}::timestamptz - ${`${refreshMs} milliseconds`}::interval)`;
+      : tagsDueCondition(now, refreshMs);
   const result = await deps.database.db.execute(sql`
-    SELECT namespace, name FROM dockerhub.repositories
+    SELECT namespace, name FROM dockerhub.repositories r
     WHERE deleted_at IS NULL AND namespace IN (SELECT jsonb_array_elements_text(${namespaces}::jsonb)) AND ${condition}
     ORDER BY namespace, name`);
   const keys = new Map<string, { namespace: string; name: string }>();

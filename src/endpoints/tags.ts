@@ -112,6 +112,8 @@ async function run(run: SliceRun): Promise<void> {
           FROM dockerhub.repositories WHERE namespace = ${namespace} AND name = ${repository}`,
     ),
   )[0];
+  // Pulls the list records after this instant make the tags due again (see tagsDueCondition).
+  const readStartedAt = run.now();
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
@@ -137,7 +139,7 @@ async function run(run: SliceRun): Promise<void> {
             }
             await tx.execute(sql`
               UPDATE dockerhub.repositories
-              SET tags_synced_at = ${run.now()}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
+              SET tags_synced_at = ${readStartedAt}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
               WHERE namespace = ${namespace} AND name = ${repository}`);
           }
           // Without a complete listing tags_synced_at stays as it was: the tags are read again next pass.
