@@ -15,6 +15,8 @@ export interface FaultOptions {
   malformedRate: number;
   /** Schema drift: every item (and every single-object answer) gains an unknown field. */
   extraField: boolean;
+  /** Every login (`/v2/auth/token`, `/v2/users/login`, 2FA) answers this 5xx status; null: none. */
+  loginErrorStatus?: 500 | 502 | 503 | null;
 }
 
 /** The unknown field added with `extraField`. */

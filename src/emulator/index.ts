@@ -72,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     dropRate: resolved.dropRate,
     malformedRate: resolved.malformedRate,
     extraField: resolved.extraField,
+    loginErrorStatus: null,
   });
   const requests = new RequestLog();
   const firstOrg = world.orgs[0]?.name ?? '';
