@@ -92,6 +92,8 @@ export const configSchema = z
         /** Unchanged rows get `last_seen_at` refreshed at most this often (bounded write amplification). */
         lastSeenGranularity: duration.default(24 * 3_600_000),
         watchedTags: commaList.pipe(z.array(watchedTag)).default([]),
+        /** A slice's lease lives this long without renewal: how soon a dead replica's slices are run by others. */
+        leaseTtl: duration.pipe(z.number().min(3_000, 'must be at least 3s')).default(90_000),
       })
       .prefault({}),
     schedules: z.record(z.string(), cronExpression).default({}),
@@ -122,6 +124,7 @@ export const ENV_MAP: Record<string, string> = {
   AUDIT_WINDOW: 'sync.auditWindow',
   AUDIT_INITIAL_LOOKBACK: 'sync.auditInitialLookback',
   LAST_SEEN_GRANULARITY: 'sync.lastSeenGranularity',
+  SYNC_LEASE_TTL: 'sync.leaseTtl',
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',
