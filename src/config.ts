@@ -57,6 +57,12 @@ export const configSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
     dataDir: z.string().min(1).default('./data'),
+    /** The NOLOGIN role granted read access to the schema; one per deployment on a shared server. */
+    databaseReaderRole: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase role name: letters, digits and _, at most 63, not starting with a digit')
+      .refine((name) => !name.startsWith('pg_'), 'must not start with pg_ (reserved by Postgres)')
+      .default('dockerhub_reader'),
     hub: z
       .object({
         apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://hub.docker.com'),
@@ -106,6 +112,7 @@ export type Config = z.infer<typeof configSchema>;
 export const ENV_MAP: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   DATA_DIR: 'dataDir',
+  DATABASE_READER_ROLE: 'databaseReaderRole',
   DOCKERHUB_API_URL: 'hub.apiUrl',
   DOCKERHUB_USERNAME: 'hub.username',
   DOCKERHUB_TOKEN: 'hub.token',

@@ -43,7 +43,7 @@ export async function openMigratedDatabase(ctx: CommandContext): Promise<Databas
     logger: ctx.logger,
   });
   try {
-    await migrateDatabase(database, ctx.logger);
+    await migrateDatabase(database, ctx.logger, { readerRole: ctx.config.databaseReaderRole });
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;

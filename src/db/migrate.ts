@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { rowsOf, type Database } from './client.js';
+import { DEFAULT_READER_ROLE, ensureReaderRole } from './reader-role.js';
 
 /** Committed SQL migrations; the same folder serves `src/` (tsx) and `dist/` (built). */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -55,7 +56,13 @@ export interface MigrateResult {
  * Apply every pending migration. Replicas that start together queue on an advisory lock, so
  * exactly one applies each migration.
  */
-export async function migrateDatabase(database: Database, logger?: Logger): Promise<MigrateResult> {
+export async function migrateDatabase(database: Database, logger?: Logger, options: { readerRole?: string } = {}): Promise<MigrateResult> {
+  const result = await applyMigrations(database, logger);
+  await ensureReaderRole(database, options.readerRole ?? DEFAULT_READER_ROLE, logger);
+  return result;
+}
+
+async function applyMigrations(database: Database, logger?: Logger): Promise<MigrateResult> {
   const total = migrationJournal().entries.length;
   // Up to date (every start but the first after an upgrade): no lock to queue on, so a session
   // that holds the migration lock (any role may take an advisory lock) cannot stall a start.
