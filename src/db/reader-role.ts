@@ -59,8 +59,10 @@ export async function ensureReaderRole(database: Database, role: string, logger?
   await database.withBlockingLock('dockerhub-sync:migrate', async () => {
     const run = (statement: string) => database.db.execute(sql.raw(statement));
     try {
-      await run(`CREATE ROLE ${quoted} NOLOGIN`);
-      logger?.info({ role }, 'read-only role created');
+      if (!(await grantsOf(database, role)).exists) {
+        await run(`CREATE ROLE ${quoted} NOLOGIN`);
+        logger?.info({ role }, 'read-only role created');
+      }
     } catch (error) {
       const code = pgCode(error);
       // 42710: it exists; 23505: another database of the server created it at the same moment.
