@@ -38,6 +38,8 @@ export interface TokenInfo {
 const DEFAULT_LIFETIME_MS = 10 * 60_000;
 /** After a login without a verdict on the credentials (5xx, timeout, reset), no login for this long. */
 export const LOGIN_PAUSE_MS = 5 * 60_000;
+/** Login POSTs of one attempt when Hub answers 5xx or the connection fails (then the pause). */
+export const LOGIN_TRIES = 3;
 
 /**
  * Login attempts of one process, shared by every session of a client (and so by every slice):
@@ -93,14 +95,25 @@ export class HubAuth {
   readonly #logger: Logger | undefined;
   readonly #onLogin: () => void;
   readonly #gate: LoginGate;
+  readonly #retryDelayMs: number;
   #current: TokenInfo | undefined;
   #pending: Promise<TokenInfo> | undefined;
   #failure: HubAuthError | undefined;
   #staticJwt: string | undefined;
   #staticRejected = false;
 
-  constructor(opts: { credentials: HubCredentials; post: AuthPost; clock: Clock; logger?: Logger | undefined; onLogin?: () => void; gate?: LoginGate }) {
+  constructor(opts: {
+    credentials: HubCredentials;
+    post: AuthPost;
+    clock: Clock;
+    logger?: Logger | undefined;
+    onLogin?: () => void;
+    gate?: LoginGate;
+    /** Wait before the second login try; doubled before the third. */
+    retryDelayMs?: number;
+  }) {
     this.#creds = opts.credentials;
+    this.#retryDelayMs = opts.retryDelayMs ?? 1000;
     this.#gate = opts.gate ?? new LoginGate(opts.clock);
     this.#post = opts.post;
     this.#clock = opts.clock;
@@ -187,7 +200,7 @@ export class HubAuth {
     if (this.#pending) return this.#pending;
     const paused = this.#gate.blocked();
     if (paused) throw paused;
-    this.#pending = this.#login()
+    this.#pending = this.#loginTries()
       .catch((error: unknown) => {
         if (error === this.#failure || isAbort(error)) throw error;
         throw this.#gate.pause(error instanceof Error ? error : new Error(String(error)), this.#logger);
@@ -232,6 +245,21 @@ export class HubAuth {
       'Docker Hub rejected the configured bearer token (jwt): it has expired or was revoked. Supply a fresh token, or configure username and token so the client can log in.',
       'token_rejected',
     );
+  }
+
+  /** A 5xx or a failed connection says nothing about the credentials: try a few times. */
+  async #loginTries(): Promise<TokenInfo> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.#login();
+      } catch (error) {
+        const status = error instanceof HubError ? error.status : undefined;
+        const transient = error !== this.#failure && !isAbort(error) && (status === undefined || status >= 500);
+        if (!transient || tries >= LOGIN_TRIES) throw error;
+        this.#logger?.warn({ err: error, tries }, 'hub: login failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs * 2 ** (tries - 1)));
+      }
+    }
   }
 
   get #secret(): string | undefined {

@@ -90,8 +90,8 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       headers: baseHeaders(userAgent, true),
       body: JSON.stringify(body),
       endpoint,
-      // Every login Hub sees counts toward its lockout: a login that failed is not repeated here
-      // (LoginGate decides when the next one may go).
+      // Every login Hub sees may count toward its lockout: HubAuth decides how often to try
+      // (a few tries, then a pause shared by the whole process), not the transport.
       idempotent: false,
       signal: closing.signal,
     });
@@ -101,6 +101,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
   const onLogin = () => {
     stats.logins += 1;
   };
+  const retryDelayMs = options.retryBaseDelayMs ?? 1000;
   const auth = new HubAuth({
     credentials: { username: options.username, token: options.token, password: options.password, jwt: options.jwt, otp: options.otp },
     clock,
@@ -108,12 +109,13 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     onLogin,
     post,
     gate,
+    retryDelayMs,
   });
   // Docker Hub refuses token management to a session opened with a personal access token; with a
   // password as well, those calls get a session of their own and everything else keeps the token.
   const passwordAuth =
     options.username && options.token && options.password
-      ? new HubAuth({ credentials: { username: options.username, password: options.password, otp: options.otp }, clock, logger, onLogin, post, gate })
+      ? new HubAuth({ credentials: { username: options.username, password: options.password, otp: options.otp }, clock, logger, onLogin, post, gate, retryDelayMs })
       : undefined;
   const secrets = () => [...auth.secrets(), ...(passwordAuth?.secrets() ?? [])];
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
+import { LOGIN_TRIES } from '../../src/hub/auth.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
@@ -24,13 +25,13 @@ describe('account safety against the emulator', () => {
     await target?.destroy();
   });
 
-  it('a login that answers 500 is tried once in a whole pass, and every slice fails fast with the same error', async () => {
+  it('a login that answers 500 is tried a few times in a whole pass, and every slice fails fast with the same error', async () => {
     emulator.requests.reset();
     emulator.configure({ loginErrorStatus: 500 });
     try {
       const result = await runCli(['sync', '--no-progress'], { env: syncEnv(emulator, target.env, { DOCKERHUB_MAX_RETRIES: '1', LOG_LEVEL: 'info' }) });
       expect(result.code, result.stderr).toBe(1);
-      expect(loginPosts(emulator)).toBe(1);
+      expect(loginPosts(emulator)).toBe(LOGIN_TRIES);
       const said = result.stdout + result.stderr;
       expect(said.match(/No further Docker Hub login from this process until/g)?.length ?? 0).toBeGreaterThan(0);
       // One log line announces the pause; slices that then fail say it in their own error only.

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeJwtPayload, LOGIN_PAUSE_MS, needsPasswordSession, tokenLifetimeMs } from '../../../src/hub/auth.js';
+import { decodeJwtPayload, LOGIN_PAUSE_MS, LOGIN_TRIES, needsPasswordSession, tokenLifetimeMs } from '../../../src/hub/auth.js';
 import { createHubClient, type HubClient, type HubClientOptions } from '../../../src/hub/client.js';
 import { HubAuthError, HubPermissionError } from '../../../src/hub/errors.js';
 import { captureLogger, fakeClock, json, makeJwt, startServer, type FakeClock, type Hit, type Reply, type ScriptedServer } from './support.js';
@@ -136,13 +136,13 @@ describe('login', () => {
     await expect(c.login()).rejects.toBe(first);
   });
 
-  it('a login that answers 500 is sent once (no retry) and pauses every later login until the window passes', async () => {
+  it('a login that answers 500 is tried a few times, then pauses every later login until the window passes', async () => {
     let down = true;
     const hub = await fakeHub({ login: () => (down ? json({ detail: 'Internal server error' }, 500) : undefined) });
-    const c = hub.client({ maxRetries: 3 });
+    const c = hub.client({ maxRetries: 5, retryBaseDelayMs: 1 });
     const errors = await Promise.all([1, 2, 3].map(() => c.request({ path: '/v2/data' }).catch((e: unknown) => e)));
     for (let i = 0; i < 4; i++) errors.push(await c.request({ path: '/v2/data' }).catch((e: unknown) => e));
-    expect(hub.server.count('/v2/auth/token')).toBe(1);
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES);
     const first = errors[0] as HubAuthError;
     expect(first).toBeInstanceOf(HubAuthError);
     expect(first.reason).toBe('login_paused');
@@ -153,11 +153,11 @@ describe('login', () => {
 
     hub.clock.advance(LOGIN_PAUSE_MS - 1);
     await expect(c.request({ path: '/v2/data' })).rejects.toBe(first);
-    expect(hub.server.count('/v2/auth/token')).toBe(1);
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES);
     down = false;
     hub.clock.advance(1);
     await expect(c.request({ path: '/v2/data' })).resolves.toMatchObject({ status: 200 });
-    expect(hub.server.count('/v2/auth/token')).toBe(2);
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES + 1);
   });
 
   it('with a PAT and a password, token management uses a password session and everything else the PAT', async () => {
