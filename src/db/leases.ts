@@ -4,7 +4,8 @@
 // write can only be taken by the sync itself. Expiry is measured on the database's clock, the one
 // clock every replica shares.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -35,8 +36,43 @@ export function sliceLeaseKey(endpoint: string, sliceKey: string): string {
   return `slice:${endpoint}:${sliceKey}`;
 }
 
-/** This process, as lease holders and operators see it. */
-export const PROCESS_HOLDER = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+/**
+ * Which processes this one can see, where the platform tells: the kernel's boot id plus the pid
+ * namespace. Two holders with the same tag run under one kernel in one pid namespace, so whether
+ * the other's pid is alive is a fact here, not a guess (containers on one host differ in the
+ * namespace; hosts differ in the boot id).
+ */
+function pidSpace(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const ns = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${boot} ${ns}`).digest('hex').slice(0, 12);
+  } catch {
+    return 'unknown';
+  }
+}
+
+const PID_SPACE = pidSpace();
+
+/** This process, as lease holders and operators see it: host/pid-space/pid/nonce. */
+export const PROCESS_HOLDER = `${hostname()}/${PID_SPACE}/${process.pid}/${randomBytes(4).toString('hex')}`;
+
+/** A holder that ran in this pid space and whose process is gone (killed, crashed). */
+export function isDeadHolder(holder: string, alive: (pid: number) => boolean = pidAlive): boolean {
+  const [, space, pid] = holder.split('/');
+  if (PID_SPACE === 'unknown' || space !== PID_SPACE || holder === PROCESS_HOLDER) return false;
+  const n = Number(pid);
+  return Number.isInteger(n) && n > 0 && n !== process.pid && !alive(n);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 // Leases this process holds, per database: two passes of one process (overlapping ticks) share
 // the holder name, so the table alone cannot keep them apart.
@@ -104,6 +140,16 @@ async function acquire<T>(database: Database, key: string, ttlMs: number): Promi
   const current = rowsOf<{ holder: string; expires_at: unknown }>(
     await database.db.execute(sql`SELECT holder, expires_at FROM dockerhub.sync_leases WHERE key = ${key}`),
   )[0];
+  // A process killed on this machine cannot release its leases; waiting for them to lapse
+  // would only delay its slices.
+  if (current && isDeadHolder(current.holder)) {
+    const taken = await database.db.execute(sql`
+      UPDATE dockerhub.sync_leases
+      SET holder = ${PROCESS_HOLDER}, acquired_at = clock_timestamp(), expires_at = clock_timestamp() + ${ttlMs} * interval '1 millisecond'
+      WHERE key = ${key} AND holder = ${current.holder}
+      RETURNING 1`);
+    if (rowsOf(taken).length > 0) return { acquired: true };
+  }
   return { acquired: false, holder: current?.holder ?? 'another process', expiresAt: current ? toIso(current.expires_at) : null };
 }
 

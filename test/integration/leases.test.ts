@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase, rowsOf, type Database } from '../../src/db/client.js';
-import { LeaseLostError, PROCESS_HOLDER, withLease } from '../../src/db/leases.js';
+import { isDeadHolder, LeaseLostError, PROCESS_HOLDER, withLease } from '../../src/db/leases.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -79,5 +79,17 @@ describe('slice leases on embedded PGlite', () => {
     } finally {
       await database.close();
     }
+  });
+});
+
+describe('holders that died on this machine', () => {
+  it('are recognized by pid space and pid, and only those', () => {
+    const [host, space] = PROCESS_HOLDER.split('/');
+    const alive = (pid: number) => pid !== 424242;
+    expect(isDeadHolder(`${host}/${space}/424242/abcd`, alive)).toBe(process.platform === 'linux');
+    expect(isDeadHolder(`${host}/${space}/424243/abcd`, alive)).toBe(false); // alive
+    expect(isDeadHolder(`${host}/other-space/424242/abcd`, alive)).toBe(false); // another container or host
+    expect(isDeadHolder(PROCESS_HOLDER, () => false)).toBe(false);
+    expect(isDeadHolder('replica-b', alive)).toBe(false);
   });
 });
