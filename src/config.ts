@@ -71,6 +71,12 @@ export const configSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
     dataDir: z.string().min(1).default('./data'),
+    /** The NOLOGIN role granted read access to the schema; one per deployment on a shared server. */
+    databaseReaderRole: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase role name: letters, digits and _, at most 63, not starting with a digit')
+      .refine((name) => !name.startsWith('pg_'), 'must not start with pg_ (reserved by Postgres)')
+      .default('dockerhub_reader'),
     hub: z
       .object({
         apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://hub.docker.com'),
@@ -118,6 +124,8 @@ export const configSchema = z
         /** Unchanged rows get `last_seen_at` refreshed at most this often (bounded write amplification). */
         lastSeenGranularity: duration.default(24 * 3_600_000),
         watchedTags: commaList.pipe(z.array(watchedTag)).default([]),
+        /** A slice's lease lives this long without renewal: how soon a dead replica's slices are run by others. */
+        leaseTtl: duration.pipe(z.number().min(3_000, 'must be at least 3s')).default(90_000),
       })
       .prefault({}),
     schedules: z.record(z.string(), cronExpression).default({}),
@@ -136,6 +144,7 @@ export type Config = z.infer<typeof configSchema>;
 export const ENV_MAP: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   DATA_DIR: 'dataDir',
+  DATABASE_READER_ROLE: 'databaseReaderRole',
   DOCKERHUB_API_URL: 'hub.apiUrl',
   DOCKERHUB_USERNAME: 'hub.username',
   DOCKERHUB_TOKEN: 'hub.token',
@@ -156,6 +165,7 @@ export const ENV_MAP: Record<string, string> = {
   AUDIT_WINDOW: 'sync.auditWindow',
   AUDIT_INITIAL_LOOKBACK: 'sync.auditInitialLookback',
   LAST_SEEN_GRANULARITY: 'sync.lastSeenGranularity',
+  SYNC_LEASE_TTL: 'sync.leaseTtl',
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',

@@ -50,7 +50,7 @@ export function databaseOptions(ctx: Pick<CommandContext, 'config' | 'logger'>):
 export async function openMigratedDatabase(ctx: CommandContext): Promise<Database> {
   const database = await openDatabase(databaseOptions(ctx));
   try {
-    await migrateDatabase(database, ctx.logger);
+    await migrateDatabase(database, ctx.logger, { readerRole: ctx.config.databaseReaderRole });
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;

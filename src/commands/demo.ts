@@ -63,7 +63,7 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger: ctx.logger });
   const client = hubClientFromConfig(config, ctx.logger);
   try {
-    await migrateDatabase(database, ctx.logger);
+    await migrateDatabase(database, ctx.logger, { readerRole: ctx.config.databaseReaderRole });
     ctx.stdout.write(`Database: ${database.location}\n\nSyncing every endpoint...\n`);
     const tty = Boolean((process.stderr as NodeJS.WriteStream).isTTY);
     const summary = await runSync({

@@ -5,7 +5,7 @@ import { databaseOptions, type CommandContext } from './context.js';
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const database = await openDatabase(databaseOptions(ctx));
   try {
-    const result = await migrateDatabase(database, ctx.logger);
+    const result = await migrateDatabase(database, ctx.logger, { readerRole: ctx.config.databaseReaderRole });
     const applied = result.after - result.before;
     ctx.stdout.write(
       applied > 0

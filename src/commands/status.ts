@@ -1,8 +1,9 @@
-import { readStatus } from '../db/status.js';
+import { readSchemaState, readStatus } from '../db/status.js';
 import { endpointNames, endpoints } from '../endpoints/index.js';
 import { relativeTime, renderTable } from '../format.js';
 import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
-import { openMigratedDatabase, type CommandContext } from './context.js';
+import { openDatabase } from '../db/client.js';
+import type { CommandContext } from './context.js';
 
 /** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
 export function untilTime(date: Date | null, now = Date.now()): string {
@@ -19,8 +20,28 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   const now = new Date();
   const plan = planJobs(endpoints, ctx.config.schedules, undefined, now);
   const schedules = endpointSchedules(plan, now);
-  const database = await openMigratedDatabase(ctx);
+  // Read-only: it may run as the read-only role, so it neither migrates nor waits for the
+  // migration lock; a database that is behind this build is reported as such.
+  const database = await openDatabase({ url: ctx.config.databaseUrl, dataDir: ctx.config.dataDir, logger: ctx.logger, readOnly: true });
   try {
+    const schema = await readSchemaState(database);
+    if (!schema.migrated) {
+      const what =
+        schema.applied === null
+          ? `lacks tables of this build (${schema.missingTables.join(', ')})`
+          : schema.applied === 0
+            ? 'has no dockerhub-sync schema yet'
+            : `has ${schema.applied} of ${schema.total} migrations`;
+      const report = { migrated: false, location: database.location, applied: schema.applied, total: schema.total, pending: schema.pending, missingTables: schema.missingTables };
+      if (flags.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        ctx.stdout.write(
+          `Not migrated: ${database.location} ${what}.${schema.pending.length > 0 ? ` Pending: ${schema.pending.join(', ')}.` : ''}\n` +
+            'Run `dockerhub-sync migrate` (or start `sync` or `serve`, which migrate first) as the role that owns the schema.\n',
+        );
+      }
+      return 1;
+    }
     const rows = (await readStatus(database, endpointNames)).map((row) => {
       const schedule = schedules.get(row.endpoint);
       return {

@@ -53,6 +53,7 @@ export function renderSummary(summary: SyncSummary): string {
       return [name, e.slices, e.failed, e.requests, e.pages, e.inserted, e.updated, e.deleted, e.invalid];
     }),
   );
+  const held = summary.slices.filter((r) => r.heldBy !== undefined);
   const failures = summary.slices
     .filter((r) => r.status === 'failed')
     .map((r) => `  ${r.endpoint} ${r.slice}: ${r.error ?? 'failed'}`);
@@ -60,6 +61,7 @@ export function renderSummary(summary: SyncSummary): string {
     table,
     '',
     `${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)}s; ${summary.failed} slice(s) failed.`,
+    ...(summary.held > 0 ? [`${summary.held} slice(s) skipped: another process was running them (${[...new Set(held.map((r) => r.heldBy))].join(', ')}).`] : []),
     ...(failures.length > 0 ? ['', 'Failures:', ...failures] : []),
   ].join('\n');
 }

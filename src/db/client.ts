@@ -15,11 +15,10 @@ export interface Database {
   /** Where the data lives, without credentials: host/db for Postgres, the folder for PGlite. */
   readonly location: string;
   /**
-   * Run `fn` while holding a session-level advisory lock named `key`, or return
-   * `{ acquired: false }` at once when another session holds it (try-lock, never waits).
+   * Wait for an advisory lock (used around migrations so replicas starting together queue up).
+   * Any role may take advisory locks, so nothing a reader can reach waits on this: slices run
+   * under leases (leases.ts) and read-only commands never migrate.
    */
-  withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
-  /** Wait for an advisory lock (used around migrations so replicas starting together queue up). */
   withBlockingLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -37,6 +36,8 @@ export interface OpenDatabaseOptions {
   connectTimeoutMs?: number;
   /** Postgres `statement_timeout` for every session, plus a client-side guard for a silent network. */
   statementTimeoutMs?: number;
+  /** Every transaction read-only (Postgres): for commands that must never write. */
+  readOnly?: boolean;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -78,6 +79,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     connectionTimeoutMillis: connectTimeoutMs,
     statement_timeout: statementTimeoutMs,
     query_timeout: clientQueryTimeoutMs(statementTimeoutMs),
+    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
   });
   // A pg client emits 'error' when its connection dies (server restart, failover,
   // pg_terminate_backend). The pool listens only while a client is idle; a checked-out client
@@ -139,7 +141,6 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     kind: 'postgres',
     db,
     location,
-    withAdvisoryLock: (key, fn) => lockOn(key, false, fn),
     withBlockingLock: async (key, fn) => {
       const result = await lockOn(key, true, fn);
       if (!result.acquired) throw new Error('unreachable: blocking lock not acquired');
@@ -201,7 +202,6 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     kind: 'pglite',
     db,
     location: dataDir ? `embedded PGlite in ${dataDir}` : 'embedded PGlite in memory',
-    withAdvisoryLock: lockOn,
     withBlockingLock: async (key, fn) => {
       while (held.has(key)) await new Promise((resolve) => setTimeout(resolve, 50));
       const result = await lockOn(key, fn);

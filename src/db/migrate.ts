@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { rowsOf, type Database } from './client.js';
+import { DEFAULT_READER_ROLE, ensureReaderRole } from './reader-role.js';
 
 /** Committed SQL migrations; the same folder serves `src/` (tsx) and `dist/` (built). */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -31,6 +32,20 @@ export async function appliedMigrationCount(database: Database): Promise<number>
 }
 
 
+export interface MigrationState {
+  applied: number;
+  total: number;
+  /** Tags of the migrations this build has and the database has not applied yet. */
+  pending: string[];
+}
+
+/** What migrating would do, found out without writing or locking anything. */
+export async function readMigrationState(database: Database): Promise<MigrationState> {
+  const entries = migrationJournal().entries;
+  const applied = await appliedMigrationCount(database);
+  return { applied, total: entries.length, pending: entries.slice(applied).map((entry) => entry.tag) };
+}
+
 export interface MigrateResult {
   before: number;
   after: number;
@@ -41,8 +56,21 @@ export interface MigrateResult {
  * Apply every pending migration. Replicas that start together queue on an advisory lock, so
  * exactly one applies each migration.
  */
-export async function migrateDatabase(database: Database, logger?: Logger): Promise<MigrateResult> {
+export async function migrateDatabase(database: Database, logger?: Logger, options: { readerRole?: string } = {}): Promise<MigrateResult> {
+  const result = await applyMigrations(database, logger);
+  await ensureReaderRole(database, options.readerRole ?? DEFAULT_READER_ROLE, logger);
+  return result;
+}
+
+async function applyMigrations(database: Database, logger?: Logger): Promise<MigrateResult> {
   const total = migrationJournal().entries.length;
+  // Up to date (every start but the first after an upgrade): no lock to queue on, so a session
+  // that holds the migration lock (any role may take an advisory lock) cannot stall a start.
+  const applied = await appliedMigrationCount(database);
+  if (applied >= total) {
+    logger?.info({ before: applied, after: applied, total }, 'database schema up to date');
+    return { before: applied, after: applied, total };
+  }
   return database.withBlockingLock('dockerhub-sync:migrate', async () => {
     const before = await appliedMigrationCount(database);
     const config = {

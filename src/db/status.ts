@@ -2,6 +2,41 @@ import { is, sql } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from './schema/index.js';
 import { rowsOf, type Database } from './client.js';
+import { MIGRATIONS_SCHEMA, migrationJournal, readMigrationState } from './migrate.js';
+
+export interface SchemaState {
+  migrated: boolean;
+  /** Migrations applied; null when this role may not read the migration history (the read-only role). */
+  applied: number | null;
+  total: number;
+  pending: string[];
+  /** Tables of this build the database lacks (checked when the history is out of reach). */
+  missingTables: string[];
+}
+
+/**
+ * Whether the database has this build's schema, found out without writing or locking: from the
+ * migration history when this role may read it, else (the read-only role may not) from the
+ * tables this build expects.
+ */
+export async function readSchemaState(database: Database): Promise<SchemaState> {
+  const access = rowsOf<{ readable: boolean }>(
+    await database.db.execute(sql`
+      SELECT CASE WHEN to_regnamespace(${MIGRATIONS_SCHEMA}) IS NULL THEN true
+                  ELSE has_schema_privilege(${MIGRATIONS_SCHEMA}, 'USAGE') END AS readable`),
+  )[0];
+  if (access?.readable !== false) {
+    const state = await readMigrationState(database);
+    return { migrated: state.pending.length === 0, applied: state.applied, total: state.total, pending: state.pending, missingTables: [] };
+  }
+  const names = TABLES.map((table) => table.name);
+  const missing = rowsOf<{ name: string }>(
+    await database.db.execute(sql`
+      SELECT name FROM unnest(${`{${names.join(',')}}`}::text[]) AS name
+      WHERE to_regclass('dockerhub.' || quote_ident(name)) IS NULL ORDER BY name`),
+  ).map((row) => row.name);
+  return { migrated: missing.length === 0, applied: null, total: migrationJournal().entries.length, pending: [], missingTables: missing };
+}
 
 export interface SliceStatus {
   endpoint: string;

@@ -34,6 +34,11 @@ export function adminRoutes(deps: AdminDeps): Route[] {
     if (body.pageSizeCap !== undefined) change.pageSizeCap = body.pageSizeCap as number | null;
     const pageProblems = pageFaultProblems(change.pageFault ?? null, change.pageSizeCap ?? null);
     if (pageProblems.length > 0) invalid({ pageFault: pageProblems }, 'invalid pageFault or pageSizeCap');
+    if (body.loginErrorStatus !== undefined) {
+      const status = body.loginErrorStatus;
+      if (status !== null && status !== 500 && status !== 502 && status !== 503) invalid({ loginErrorStatus: ['500, 502, 503 or null.'] }, 'invalid loginErrorStatus');
+      change.loginErrorStatus = status as FaultOptions['loginErrorStatus'];
+    }
     if (body.rateLimitPerMinute !== undefined) {
       const limit = body.rateLimitPerMinute;
       if (limit !== null && (typeof limit !== 'number' || limit < 0)) invalid({ rateLimitPerMinute: ['A number ≥ 0 or null.'] }, 'invalid rateLimitPerMinute');

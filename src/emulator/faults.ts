@@ -22,6 +22,8 @@ export interface FaultOptions {
   pageFault?: PageFault | null;
   /** A `page_size` above this is served as this (forces paging in small worlds). null: no cap. */
   pageSizeCap?: number | null;
+  /** Every login (`/v2/auth/token`, `/v2/users/login`, 2FA) answers this 5xx status; null: none. */
+  loginErrorStatus?: 500 | 502 | 503 | null;
 }
 
 export type PageFaultMode = 'empty' | 'missing' | 'short';

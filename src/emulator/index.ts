@@ -74,6 +74,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     extraField: resolved.extraField,
     pageFault: resolved.pageFault,
     pageSizeCap: resolved.pageSizeCap,
+    loginErrorStatus: null,
   });
   const requests = new RequestLog();
   const firstOrg = world.orgs[0]?.name ?? '';

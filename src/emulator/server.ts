@@ -97,8 +97,10 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
         return;
       }
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-      if (fault.errorStatus !== null) {
-        const reply = errorReply(fault.errorStatus);
+      const loginError = match.kind === 'found' && match.route.name.startsWith('auth.') ? (faults.settings.loginErrorStatus ?? null) : null;
+      const errorStatus = fault.errorStatus ?? loginError;
+      if (errorStatus !== null) {
+        const reply = errorReply(errorStatus);
         requests.recordStatus(reply.status);
         send(res, reply.status, headers, reply.body, reply.contentType, head);
         return;

@@ -1,12 +1,13 @@
 // Bearer tokens for Docker Hub. Order: a static `jwt` while it lasts; else POST /v2/auth/token
 // {identifier, secret}; the deprecated POST /v2/users/login only when /v2/auth/token is missing or
 // a 2FA code is configured (only the legacy flow can complete 2FA). Repeated failed logins lock a
-// Hub account for about ten minutes, so a rejected login is final for this instance.
+// Hub account for about ten minutes, so a rejected login is final for this instance, and a login
+// that failed for another reason (5xx, timeout) pauses every login of the process for a window.
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import { HubAuthError, HubHttpError, HubResponseError, redactSecrets } from './errors.js';
+import { HubAuthError, HubError, HubHttpError, HubResponseError, redactSecrets } from './errors.js';
 
 export interface HubCredentials {
   username?: string | undefined;
@@ -35,6 +36,47 @@ export interface TokenInfo {
 }
 
 const DEFAULT_LIFETIME_MS = 10 * 60_000;
+/** After a login without a verdict on the credentials (5xx, timeout, reset), no login for this long. */
+export const LOGIN_PAUSE_MS = 5 * 60_000;
+/** Login POSTs of one attempt when Hub answers 5xx or the connection fails (then the pause). */
+export const LOGIN_TRIES = 3;
+
+/**
+ * Login attempts of one process, shared by every session of a client (and so by every slice):
+ * after a failure that says nothing about the credentials, later logins fail fast with the same
+ * error until the pause ends, so a broken Hub costs one login POST per pause, not one per slice.
+ */
+export class LoginGate {
+  #paused: { error: HubAuthError; until: number } | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly pauseMs = LOGIN_PAUSE_MS,
+  ) {}
+
+  /** The error to fail with while logins are paused. */
+  blocked(): HubAuthError | undefined {
+    const paused = this.#paused;
+    if (paused && this.clock.now() < paused.until) return paused.error;
+    this.#paused = undefined;
+    return undefined;
+  }
+
+  pause(cause: Error, logger: Logger | undefined): HubAuthError {
+    const until = this.clock.now() + this.pauseMs;
+    const at = new Date(until).toISOString();
+    const info = cause instanceof HubError ? { status: cause.status, endpoint: 'login', method: cause.method, url: cause.url, detail: cause.detail } : { endpoint: 'login' };
+    const error = new HubAuthError(
+      `${cause.message.replace(/\.$/, '')}. No further Docker Hub login from this process until ${at}: repeated failed logins lock the account.`,
+      'login_paused',
+      info,
+    );
+    this.#paused = { error, until };
+    logger?.error({ err: error, retryAt: at }, `hub: login failed; pausing logins until ${at}`);
+    return error;
+  }
+}
+
 const MAX_REFRESH_MARGIN_MS = 60_000;
 const STATIC_MARGIN_MS = 10_000;
 
@@ -52,14 +94,27 @@ export class HubAuth {
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #onLogin: () => void;
+  readonly #gate: LoginGate;
+  readonly #retryDelayMs: number;
   #current: TokenInfo | undefined;
   #pending: Promise<TokenInfo> | undefined;
   #failure: HubAuthError | undefined;
   #staticJwt: string | undefined;
   #staticRejected = false;
 
-  constructor(opts: { credentials: HubCredentials; post: AuthPost; clock: Clock; logger?: Logger | undefined; onLogin?: () => void }) {
+  constructor(opts: {
+    credentials: HubCredentials;
+    post: AuthPost;
+    clock: Clock;
+    logger?: Logger | undefined;
+    onLogin?: () => void;
+    gate?: LoginGate;
+    /** Wait before the second login try; doubled before the third. */
+    retryDelayMs?: number;
+  }) {
     this.#creds = opts.credentials;
+    this.#retryDelayMs = opts.retryDelayMs ?? 1000;
+    this.#gate = opts.gate ?? new LoginGate(opts.clock);
     this.#post = opts.post;
     this.#clock = opts.clock;
     this.#logger = opts.logger;
@@ -136,12 +191,23 @@ export class HubAuth {
     return undefined;
   }
 
-  /** Logs in now (single flight). A rejected login is remembered and rethrown without a request. */
+  /**
+   * Logs in now (single flight). A rejected login is remembered and rethrown without a request;
+   * any other failure pauses logins (see LoginGate) and is rethrown until the pause ends.
+   */
   async login(): Promise<TokenInfo> {
     if (this.#failure) throw this.#failure;
-    this.#pending ??= this.#login().finally(() => {
-      this.#pending = undefined;
-    });
+    if (this.#pending) return this.#pending;
+    const paused = this.#gate.blocked();
+    if (paused) throw paused;
+    this.#pending = this.#loginTries()
+      .catch((error: unknown) => {
+        if (error === this.#failure || isAbort(error)) throw error;
+        throw this.#gate.pause(error instanceof Error ? error : new Error(String(error)), this.#logger);
+      })
+      .finally(() => {
+        this.#pending = undefined;
+      });
     return this.#pending;
   }
 
@@ -179,6 +245,21 @@ export class HubAuth {
       'Docker Hub rejected the configured bearer token (jwt): it has expired or was revoked. Supply a fresh token, or configure username and token so the client can log in.',
       'token_rejected',
     );
+  }
+
+  /** A 5xx or a failed connection says nothing about the credentials: try a few times. */
+  async #loginTries(): Promise<TokenInfo> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.#login();
+      } catch (error) {
+        const status = error instanceof HubError ? error.status : undefined;
+        const transient = error !== this.#failure && !isAbort(error) && (status === undefined || status >= 500);
+        if (!transient || tries >= LOGIN_TRIES) throw error;
+        this.#logger?.warn({ err: error, tries }, 'hub: login failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs * 2 ** (tries - 1)));
+      }
+    }
   }
 
   get #secret(): string | undefined {
@@ -300,6 +381,22 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Calls Docker Hub refuses to a session opened with a personal access token: managing personal
+ * access tokens (reads included), and changes to organizations (members, invites, teams,
+ * settings, organization access tokens).
+ */
+export function needsPasswordSession(method: string, pathname: string): boolean {
+  if (/^\/v2\/access-tokens(\/|$)/.test(pathname)) return true;
+  const write = !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
+  return write && /^\/v2\/(orgs|invites)\//.test(pathname);
+}
+
+/** The client was closed or the pass was stopped: not a login failure. */
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || /client (is|was) closed/.test(error.message));
 }
 
 function pickToken(body: unknown, key: string, path: string): string {

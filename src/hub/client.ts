@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { HubAuth } from './auth.js';
+import { HubAuth, LoginGate, needsPasswordSession, type AuthPost, type CredentialKind } from './auth.js';
 import { ResponseCache } from './cache.js';
 import { systemClock } from './clock.js';
 import { createHubDispatcher } from './dispatcher.js';
@@ -97,27 +97,41 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
   const insecure = insecureApiUrlWarning(baseUrl);
   if (insecure) logger?.warn({ apiUrl: stripUserinfo(baseUrl.toString()) }, insecure);
 
+  const post: AuthPost = async (path, body, endpoint) => {
+    const raw = await send({
+      method: 'POST',
+      url: buildUrl(baseUrl, path),
+      headers: baseHeaders(userAgent, true),
+      body: JSON.stringify(body),
+      endpoint,
+      // Every login Hub sees may count toward its lockout: HubAuth decides how often to try
+      // (a few tries, then a pause shared by the whole process), not the transport.
+      idempotent: false,
+      signal: closing.signal,
+    });
+    return { status: raw.status, body: parseJsonLoose(raw.text) };
+  };
+  const gate = new LoginGate(clock);
+  const onLogin = () => {
+    stats.logins += 1;
+  };
+  const retryDelayMs = options.retryBaseDelayMs ?? 1000;
   const auth = new HubAuth({
     credentials: { username: options.username, token: options.token, password: options.password, jwt: options.jwt, otp: options.otp },
     clock,
     logger,
-    onLogin: () => {
-      stats.logins += 1;
-    },
-    post: async (path, body, endpoint) => {
-      const raw = await send({
-        method: 'POST',
-        url: buildUrl(baseUrl, path),
-        headers: baseHeaders(userAgent, true),
-        body: JSON.stringify(body),
-        endpoint,
-        // Logging in twice is harmless; losing a login to a reset is not.
-        idempotent: true,
-        signal: closing.signal,
-      });
-      return { status: raw.status, body: parseJsonLoose(raw.text) };
-    },
+    onLogin,
+    post,
+    gate,
+    retryDelayMs,
   });
+  // Docker Hub refuses token management to a session opened with a personal access token; with a
+  // password as well, those calls get a session of their own and everything else keeps the token.
+  const passwordAuth =
+    options.username && options.token && options.password
+      ? new HubAuth({ credentials: { username: options.username, password: options.password, otp: options.otp }, clock, logger, onLogin, post, gate, retryDelayMs })
+      : undefined;
+  const secrets = () => [...auth.secrets(), ...(passwordAuth?.secrets() ?? [])];
 
   let cache: ResponseCache | undefined = options.cache ? new ResponseCache(options.cache, () => clock.now()) : undefined;
 
@@ -128,6 +142,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     const path = url.pathname + url.search;
     const endpoint = req.endpoint;
     const authMode = req.auth ?? 'optional';
+    const session = passwordAuth && needsPasswordSession(method, url.pathname) ? passwordAuth : auth;
     const info = { method, url: url.toString(), endpoint };
     const label = `${method} ${path}${endpoint ? ` (${endpoint})` : ''}`;
 
@@ -135,7 +150,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       throw new HubAuthError(`${label} needs a Docker Hub login: configure a username and a token (PAT, password or OAT).`, 'authentication_required', info);
     }
 
-    const cacheKey = cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : auth.identity, url.toString()) : undefined;
+    const cacheKey = cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : session.identity, url.toString()) : undefined;
     if (cacheKey && cache) {
       const hit = cache.get(cacheKey);
       if (hit) {
@@ -145,7 +160,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     }
 
     const signal = req.signal ? AbortSignal.any([req.signal, closing.signal]) : closing.signal;
-    let token = authMode === 'none' ? undefined : await auth.token();
+    let token = authMode === 'none' ? undefined : await session.token();
     let refreshed = false;
     for (;;) {
       const headers = { ...baseHeaders(userAgent, req.body !== undefined), ...req.headers };
@@ -161,14 +176,14 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       });
 
       if (raw.status === 401 && token) {
-        if (!refreshed && auth.invalidateAfter401(token)) {
+        if (!refreshed && session.invalidateAfter401(token)) {
           refreshed = true;
           const previous = token;
           logger?.info({ method, path }, 'hub: token refused (expired?); re-authenticating once');
-          token = await auth.token();
+          token = await session.token();
           if (token && token !== previous) continue;
         } else if (refreshed) {
-          auth.markRejectedAfterRefresh(token);
+          session.markRejectedAfterRefresh(token);
         }
       }
 
@@ -180,15 +195,15 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
         }
         return { status: raw.status, headers: raw.headers, body, url: raw.url };
       }
-      throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed });
+      throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed, kind: session.credentialKind });
     }
   }
 
   function errorFor(
     raw: RawResponse,
-    ctx: { method: string; url: string; endpoint: string | undefined; label: string; path: string; usedToken: boolean; refreshed: boolean },
+    ctx: { method: string; url: string; endpoint: string | undefined; label: string; path: string; usedToken: boolean; refreshed: boolean; kind: CredentialKind },
   ): HubError {
-    const detail = errorDetail(raw.text, auth.secrets());
+    const detail = errorDetail(raw.text, secrets());
     const said = detail ? `: ${detail}` : '';
     const info = { status: raw.status, method: ctx.method, url: ctx.url, endpoint: ctx.endpoint, detail };
     switch (raw.status) {
@@ -197,15 +212,15 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
           return new HubAuthError(`${ctx.label} needs a Docker Hub login (401${said}); configure a username and a token.`, 'authentication_required', info);
         }
         return new HubAuthError(
-          auth.credentialKind === 'bearer token (jwt)'
+          ctx.kind === 'bearer token (jwt)'
             ? `Docker Hub refused the configured bearer token (jwt) for ${ctx.label} with 401${said}. It has expired or was revoked: supply a fresh one, or configure username and token so the client can log in.`
-            : `Docker Hub refused the token for ${ctx.label} with 401${said}${ctx.refreshed ? ', even after a fresh login' : ''}. The ${auth.credentialKind} may lack access to this endpoint, or was revoked.`,
+            : `Docker Hub refused the token for ${ctx.label} with 401${said}${ctx.refreshed ? ', even after a fresh login' : ''}. The ${ctx.kind} may lack access to this endpoint, or was revoked.`,
           'token_rejected',
           info,
         );
       case 403: {
         const needs = permissionHint(ctx.method, ctx.path);
-        const kind = auth.credentialKind;
+        const kind = ctx.kind;
         return new HubPermissionError(
           `Docker Hub denied ${ctx.label} with 403${said}. This needs ${needs}; the client is authenticated with ${kind === 'anonymous' ? 'no credentials' : `a ${kind}`}.`,
           needs,

@@ -54,7 +54,8 @@ export type HubAuthReason =
   | 'two_factor_required'
   | 'token_rejected'
   | 'token_expired'
-  | 'authentication_required';
+  | 'authentication_required'
+  | 'login_paused';
 
 /** Login failed or a bearer token was refused. A failed login is final for the client instance. */
 export class HubAuthError extends HubError {

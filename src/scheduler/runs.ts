@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import type { Database } from '../db/client.js';
+import { sliceLeaseKey, withLease } from '../db/leases.js';
 import { nextRunOf, previousRunOf } from './cron.js';
 import type { JobSpec } from './jobs.js';
 
@@ -12,22 +13,17 @@ function toDate(value: unknown): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** Same key the runner locks a slice with. */
-function sliceLockKey(endpoint: string, sliceKey: string): string {
-  return `dockerhub-sync:${endpoint}:${sliceKey}`;
-}
-
 /**
  * Runs left 'running' by a process that died (killed, crashed, shutdown timeout). A run whose
- * slice lock nobody holds is not running anywhere, so it is marked 'aborted'; a run another
- * replica is still working on keeps its lock and is left alone.
+ * slice lease nobody holds is not running anywhere, so it is marked 'aborted'; a run another
+ * replica is still working on keeps its lease and is left alone.
  */
 export async function abortInterruptedRuns(database: Database, now: Date): Promise<number> {
   const result = await database.db.execute(sql`
     SELECT DISTINCT endpoint, slice_key FROM dockerhub.sync_runs WHERE status = 'running'`);
   let aborted = 0;
   for (const { endpoint, slice_key } of rowsOf<{ endpoint: string; slice_key: string }>(result)) {
-    const locked = await database.withAdvisoryLock(sliceLockKey(endpoint, slice_key), async () => {
+    const locked = await withLease(database, sliceLeaseKey(endpoint, slice_key), async () => {
       const updated = await database.db.execute(sql`
         UPDATE dockerhub.sync_runs
         SET status = 'aborted', finished_at = ${now.toISOString()}::timestamptz,

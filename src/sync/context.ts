@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config.js';
+import type { LeaseOptions } from '../db/leases.js';
 import type { Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
@@ -46,6 +47,8 @@ export interface SyncDeps {
    * at once; without it each would ask Docker Hub the first time).
    */
   namespaceKinds?: Map<string, Promise<'org' | 'user'>>;
+  /** Lease timing of the slices (default: DEFAULT_LEASE_OPTIONS). */
+  lease?: Partial<Pick<LeaseOptions, 'ttlMs' | 'renewEveryMs'>>;
 }
 
 /** Receives progress; the CLI draws it on a terminal or logs it. */

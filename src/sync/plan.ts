@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
-import { HubNotFoundError } from '../hub/errors.js';
+import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
 import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
 
 export class PlanError extends Error {}
@@ -20,6 +20,7 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
   for (const row of rowsOf<{ slice_key: string; kind: string }>(result)) known.set(row.slice_key, row.kind);
   const probe = async (namespace: string): Promise<'org' | 'user'> => {
     let kind: 'org' | 'user';
+    let conclusive = true;
     try {
       await client.request({
         path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
@@ -34,9 +35,11 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
         // its endpoints will report the precise permission problem.
         logger.debug({ namespace, err: error }, 'organization check inconclusive; treating as organization');
         kind = 'org';
+        // A failed login or an outage says nothing about the namespace: ask again next pass.
+        conclusive = error instanceof HubPermissionError;
       }
     }
-    if (!options.dryRun) {
+    if (!options.dryRun && conclusive) {
       await database.db.execute(sql`
         INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, updated_at)
         VALUES (${KIND_ENDPOINT}, ${namespace}, ${JSON.stringify({ kind })}::jsonb, now())

@@ -10,10 +10,13 @@ import { withRequestTally, type RequestTally } from './attribution.js';
 import { buildPlan } from './plan.js';
 import type { HubClient } from '../hub/client.js';
 import { markMissing, upsertEntities } from './upsert.js';
+import { LeaseLostError, sliceLeaseKey, withLease } from '../db/leases.js';
 
 export interface SliceReport extends SliceOutcome {
   endpoint: string;
   slice: string;
+  /** Skipped because this lease holder was running it. */
+  heldBy?: string;
 }
 
 export interface SyncSummary {
@@ -23,6 +26,8 @@ export interface SyncSummary {
   requests: number;
   failed: number;
   skipped: number;
+  /** Of the skipped: those another process was running at the time. */
+  held: number;
 }
 
 class DryRunRollback extends Error {}
@@ -54,7 +59,7 @@ function secretsOf(deps: SyncDeps): string[] {
   return [hub.token, hub.password, hub.jwt].filter((s): s is string => Boolean(s));
 }
 
-/** One pass: every selected endpoint, every slice, each under its advisory lock. */
+/** One pass: every selected endpoint, every slice, each under its lease. */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const started = Date.now();
   options = { ...options, passStartedAt: options.passStartedAt ?? (deps.clock?.now() ?? new Date()).toISOString() };
@@ -89,6 +94,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     requests: deps.client.stats.requests - requestsBefore,
     failed: reports.filter((r) => r.status === 'failed').length,
     skipped: reports.filter((r) => r.status === 'skipped').length,
+    held: reports.filter((r) => r.heldBy !== undefined).length,
   };
 }
 
@@ -122,7 +128,7 @@ function describeError(error: unknown, deps: SyncDeps): string {
   return storableCopy(scrubSecrets(message, secretsOf(deps))) as string;
 }
 
-/** Run one slice of one endpoint under its advisory lock, recorded in sync_runs. */
+/** Run one slice of one endpoint under its lease, recorded in sync_runs. */
 export async function runSlice(
   deps: SyncDeps,
   endpoint: EndpointDefinition,
@@ -131,13 +137,19 @@ export async function runSlice(
   options: SyncOptions,
 ): Promise<SliceReport> {
   const { database, logger } = deps;
-  const lockKey = `dockerhub-sync:${endpoint.name}:${slice.key}`;
-  const locked = await database.withAdvisoryLock(lockKey, () => runLocked(deps, endpoint, slice, plan, options));
-  if (!locked.acquired) {
-    logger.info({ endpoint: endpoint.name, slice: slice.key }, 'slice is being run by another process; skipped');
-    return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, error: 'locked by another process' };
+  const leased = await withLease(
+    database,
+    sliceLeaseKey(endpoint.name, slice.key),
+    (lost) => runLocked(deps, endpoint, slice, plan, { ...options, signal: options.signal ? AbortSignal.any([options.signal, lost]) : lost }),
+    { ttlMs: deps.config.sync.leaseTtl, renewEveryMs: deps.config.sync.leaseTtl / 3, ...deps.lease, logger },
+  );
+  if (!leased.acquired) {
+    const heldBy = leased.holder;
+    logger.info({ endpoint: endpoint.name, slice: slice.key, holder: heldBy, until: leased.expiresAt }, 'slice is being run by another process; skipped');
+    const until = leased.expiresAt ? ` until ${leased.expiresAt}` : '';
+    return { ...emptyCounters(), endpoint: endpoint.name, slice: slice.key, status: 'skipped', durationMs: 0, heldBy, error: `held by another process (${heldBy})${until}` };
   }
-  return locked.value;
+  return leased.value;
 }
 
 async function runLocked(
@@ -172,6 +184,13 @@ async function runLocked(
 
   let runId: number | null = null;
   if (!plan.dryRun) {
+    // Holding the lease, no other process runs this slice: a run still 'running' belongs to one
+    // that died before it could say so.
+    await db.execute(sql`
+      UPDATE dockerhub.sync_runs
+      SET status = 'aborted', finished_at = ${clock.now().toISOString()}::timestamptz,
+          error = coalesce(error, 'interrupted: the process ended before the run finished; the next pass resumes from the stored cursors')
+      WHERE endpoint = ${endpoint.name} AND slice_key = ${slice.key} AND status = 'running'`);
     const inserted = await db
       .insert(syncRuns)
       .values({
@@ -260,7 +279,7 @@ async function runLocked(
       return { valid, invalid: invalid.length };
     },
     pageFetched() {
-      if (options.signal?.aborted) throw new SyncAbortedError();
+      if (options.signal?.aborted) throw options.signal.reason instanceof LeaseLostError ? options.signal.reason : new SyncAbortedError();
       counters.pages++;
       counters.requests = tally.requests;
       counters.waitedMs = client.stats.waitedMs - waitedAtStart;

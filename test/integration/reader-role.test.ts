@@ -4,7 +4,8 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/migrate.js';
+import { MIGRATIONS_FOLDER, migrateDatabase } from '../../src/db/migrate.js';
+import { quoteRole } from '../../src/db/reader-role.js';
 import { rowsOf } from '../../src/db/client.js';
 import { READER_ROLE, VIEW_NAMES } from '../../src/db/views.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -207,6 +208,58 @@ describe.skipIf(onPglite)('the role migration when two databases on one server m
       } finally {
         await database.close();
       }
+    }
+  });
+});
+
+describe.skipIf(onPglite)('a configured reader role (DATABASE_READER_ROLE)', () => {
+  let target: TestDatabase;
+  let database: Database;
+  const role = `dhs_reader_${suffix()}`;
+  const query = async <T = Record<string, unknown>>(text: string) => rowsOf<T>(await database.db.execute(sql.raw(text)));
+  const canRead = async (who: string) =>
+    (await query<{ usage: boolean; tables: boolean }>(`
+      SELECT has_schema_privilege('${who}', 'dockerhub', 'USAGE') AS usage,
+        bool_and(has_table_privilege('${who}', c.oid, 'SELECT')) AS tables
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dockerhub' AND c.relkind IN ('r', 'v')`))[0];
+
+  beforeAll(async () => {
+    target = await createTestDatabase();
+    database = await target.open();
+  });
+  afterAll(async () => {
+    await query(`DROP OWNED BY "${role}"`).catch(() => undefined);
+    await query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+    await database?.close();
+    await target?.destroy();
+  });
+
+  it('is created and granted on migrate, and the default role loses this database', async () => {
+    expect(await canRead(READER_ROLE)).toEqual({ usage: true, tables: true });
+    await migrateDatabase(database, undefined, { readerRole: role });
+    const [created] = await query<{ rolcanlogin: boolean }>(`SELECT rolcanlogin FROM pg_roles WHERE rolname = '${role}'`);
+    expect(created).toEqual({ rolcanlogin: false });
+    expect(await canRead(role)).toEqual({ usage: true, tables: true });
+    expect(await canRead(READER_ROLE)).toEqual({ usage: false, tables: false });
+    // Tables made later by the migrating user are covered for the configured role only.
+    await query(`CREATE TABLE dockerhub.zz_later (id int)`);
+    try {
+      const [later] = await query<{ mine: boolean; other: boolean }>(
+        `SELECT has_table_privilege('${role}', 'dockerhub.zz_later', 'SELECT') AS mine, has_table_privilege('${READER_ROLE}', 'dockerhub.zz_later', 'SELECT') AS other`,
+      );
+      expect(later).toEqual({ mine: true, other: false });
+    } finally {
+      await query(`DROP TABLE dockerhub.zz_later`);
+    }
+    // A second run finds nothing to do.
+    await migrateDatabase(database, undefined, { readerRole: role });
+    expect(await canRead(role)).toEqual({ usage: true, tables: true });
+  });
+
+  it('the name is quoted, and anything but a plain lowercase name is refused before any SQL', () => {
+    expect(quoteRole('team_a_reader')).toBe('"team_a_reader"');
+    for (const bad of ['Reader', 'a-b', 'x"; DROP ROLE postgres; --', 'pg_read_all_data', '1reader', '', 'r'.repeat(64)]) {
+      expect(() => quoteRole(bad), bad).toThrow(RangeError);
     }
   });
 });

@@ -67,6 +67,18 @@ describe('loadConfig', () => {
     expect(text).toContain('"loud"');
   });
 
+  it('takes a reader role name and a lease ttl, refusing names that are not plain lowercase role names', () => {
+    expect(loadConfig({ env: {} }).databaseReaderRole).toBe('dockerhub_reader');
+    expect(loadConfig({ env: {} }).sync.leaseTtl).toBe(90_000);
+    const config = loadConfig({ env: { DATABASE_READER_ROLE: 'team_a_reader', SYNC_LEASE_TTL: '2m' } });
+    expect(config.databaseReaderRole).toBe('team_a_reader');
+    expect(config.sync.leaseTtl).toBe(120_000);
+    for (const bad of ['Reader', 'x"; drop role postgres; --', 'pg_monitor', '9lives']) {
+      expect(problemsOf(() => loadConfig({ env: { DATABASE_READER_ROLE: bad } })).join('\n'), bad).toContain('DATABASE_READER_ROLE');
+    }
+    expect(problemsOf(() => loadConfig({ env: { SYNC_LEASE_TTL: '1s' } })).join('\n')).toMatch(/SYNC_LEASE_TTL.*at least 3s/);
+  });
+
   it('reads schedules from the environment as job=cron pairs', () => {
     expect(loadConfig({ env: { SCHEDULES: 'repositories=0 */2 * * *; audit_logs = */10 * * * *' } }).schedules).toEqual({
       repositories: '0 */2 * * *',

@@ -66,12 +66,39 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('builds the service from this Dockerfile, reads .env and reaches Postgres by service name', () => {
+  it('builds the service from this Dockerfile and reaches Postgres by service name', () => {
     const app = services['dockerhub-sync']!;
     expect(app.build).toBe('.');
-    expect(app.env_file).toBe('.env');
     expect(String(app.environment.DATABASE_URL)).toMatch(/^postgres:\/\/.+@postgres:5432\//);
     expect(existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
+  });
+
+  it('gives the service only variables it reads, and none of the admin passwords', () => {
+    const app = services['dockerhub-sync']!;
+    // .env holds the Postgres superuser's and Grafana's passwords: no env_file for the service.
+    expect(app.env_file).toBeUndefined();
+    for (const name of Object.keys(app.environment)) expect(ENV_MAP, `${name} is read by the service`).toHaveProperty(name);
+    const used = variables(JSON.stringify(app)).map((v) => v.name);
+    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_USER', 'GRAFANA_ADMIN_PASSWORD', 'GRAFANA_ADMIN_USER', 'GRAFANA_DB_PASSWORD']) {
+      expect(used, `the service must not receive ${secret}`).not.toContain(secret);
+    }
+    // It connects as the owner role the init script creates, not as the superuser.
+    expect(String(app.environment.DATABASE_URL)).toMatch(/^postgres:\/\/\$\{DOCKERHUB_SYNC_DB_USER:-dockerhub_sync\}:\$\{DOCKERHUB_SYNC_DB_PASSWORD:\?[^}]*\}@postgres:5432\//);
+    // Every Docker Hub setting of .env.example reaches it.
+    for (const name of Object.keys(envExample).filter((n) => n.startsWith('DOCKERHUB_') && n in ENV_MAP)) {
+      expect(Object.keys(app.environment), `${name} from .env.example`).toContain(name);
+    }
+  });
+
+  it('creates the service owner at init as a plain login that owns the database, and the reader role by its configured name', () => {
+    const owner = read('deploy/postgres/initdb/05-service-owner.sh');
+    expect(owner).toMatch(/CREATE ROLE :"owner" LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD :'password';/);
+    expect(owner).toContain('ALTER DATABASE :"db" OWNER TO :"owner";');
+    const reader = read('deploy/postgres/initdb/10-grafana-reader.sh');
+    expect(reader).toContain('--set=reader="${DATABASE_READER_ROLE:-dockerhub_reader}"');
+    expect(reader).toContain('IN ROLE :"reader"');
+    // The owner's script runs first (initdb runs the files in name order).
+    expect(readdirSync(path.join(ROOT, 'deploy/postgres/initdb')).sort()).toEqual(['05-service-owner.sh', '10-grafana-reader.sh']);
   });
 
   it('can run several replicas: a replica count, and no fixed host port for them to fight over', () => {
@@ -108,12 +135,13 @@ describe('docker-compose.yml', () => {
       }
     }
     const postgresEnv = Object.keys(services.postgres!.environment);
-    const init = read('deploy/postgres/initdb/10-grafana-reader.sh');
-    for (const name of ['POSTGRES_USER', 'POSTGRES_DB', 'GRAFANA_DB_USER', 'GRAFANA_DB_PASSWORD']) {
-      expect(init).toContain(name);
-      expect(postgresEnv).toContain(name);
+    const initDir = path.join(ROOT, 'deploy/postgres/initdb');
+    const init = readdirSync(initDir).map((file) => readFileSync(path.join(initDir, file), 'utf8')).join('\n');
+    const fromInit = new Set(variables(init).map((v) => v.name));
+    for (const name of fromInit) expect(postgresEnv, `an init script uses ${name}`).toContain(name);
+    for (const name of ['POSTGRES_USER', 'POSTGRES_DB', 'DOCKERHUB_SYNC_DB_USER', 'DOCKERHUB_SYNC_DB_PASSWORD', 'DATABASE_READER_ROLE', 'GRAFANA_DB_USER', 'GRAFANA_DB_PASSWORD']) {
+      expect(fromInit, name).toContain(name);
     }
-    expect(init).toContain('IN ROLE dockerhub_reader');
   });
 });
 

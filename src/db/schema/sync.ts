@@ -70,3 +70,15 @@ export const changes = dockerhub.table(
   },
   (t) => [index('changes_entity_idx').on(t.entity, t.observed_at)],
 );
+
+/**
+ * Who runs which slice now. A replica takes a row (insert, or update of an expired one), renews
+ * it while it works and deletes it when done; a replica that dies stops renewing and its lease
+ * lapses. The read-only role can see these rows but not write them, so it cannot stall a sync.
+ */
+export const syncLeases = dockerhub.table('sync_leases', {
+  key: text('key').primaryKey(),
+  holder: text('holder').notNull(),
+  acquired_at: ts('acquired_at').notNull().defaultNow(),
+  expires_at: ts('expires_at').notNull(),
+});

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeJwtPayload, tokenLifetimeMs } from '../../../src/hub/auth.js';
+import { decodeJwtPayload, LOGIN_PAUSE_MS, LOGIN_TRIES, needsPasswordSession, tokenLifetimeMs } from '../../../src/hub/auth.js';
 import { createHubClient, type HubClient, type HubClientOptions } from '../../../src/hub/client.js';
 import { HubAuthError, HubPermissionError } from '../../../src/hub/errors.js';
 import { captureLogger, fakeClock, json, makeJwt, startServer, type FakeClock, type Hit, type Reply, type ScriptedServer } from './support.js';
@@ -30,13 +30,15 @@ interface FakeHub {
  * A small Hub: /v2/auth/token accepts USER + (PAT | PASSWORD) and issues JWTs living `ttlS`;
  * /v2/data answers when the bearer is valid, unexpired and not revoked.
  */
-async function fakeHub(opts: { ttlS?: number; route?: (hit: Hit, bearer: string | undefined) => Reply | undefined } = {}): Promise<FakeHub> {
+async function fakeHub(opts: { ttlS?: number; route?: (hit: Hit, bearer: string | undefined) => Reply | undefined; login?: (hit: Hit) => Reply | undefined } = {}): Promise<FakeHub> {
   const clock = fakeClock();
   const issued: string[] = [];
   const revoked = new Set<string>();
   const ttl = opts.ttlS ?? 600;
   server = await startServer((hit) => {
     if (hit.path === '/v2/auth/token' && hit.method === 'POST') {
+      const outage = opts.login?.(hit);
+      if (outage) return outage;
       const { identifier, secret } = (hit.json ?? {}) as { identifier?: string; secret?: string };
       if (identifier !== USER || (secret !== PAT && secret !== PASSWORD)) {
         return json({ errinfo: {}, detail: 'incorrect username or password', message: 'incorrect username or password' }, 401);
@@ -132,6 +134,59 @@ describe('login', () => {
     expect(first.message).toContain('will not try again');
     expect(errors.every((e) => e === first)).toBe(true);
     await expect(c.login()).rejects.toBe(first);
+  });
+
+  it('a login that answers 500 is tried a few times, then pauses every later login until the window passes', async () => {
+    let down = true;
+    const hub = await fakeHub({ login: () => (down ? json({ detail: 'Internal server error' }, 500) : undefined) });
+    const c = hub.client({ maxRetries: 5, retryBaseDelayMs: 1 });
+    const errors = await Promise.all([1, 2, 3].map(() => c.request({ path: '/v2/data' }).catch((e: unknown) => e)));
+    for (let i = 0; i < 4; i++) errors.push(await c.request({ path: '/v2/data' }).catch((e: unknown) => e));
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES);
+    const first = errors[0] as HubAuthError;
+    expect(first).toBeInstanceOf(HubAuthError);
+    expect(first.reason).toBe('login_paused');
+    expect(first.status).toBe(500);
+    expect(first.message).toMatch(/^Docker Hub login failed with 500 from POST \/v2\/auth\/token: Internal server error\. No further Docker Hub login from this process until /);
+    expect(errors.every((e) => e === first)).toBe(true);
+    expect(hub.log().match(/pausing logins until/g)).toHaveLength(1);
+
+    hub.clock.advance(LOGIN_PAUSE_MS - 1);
+    await expect(c.request({ path: '/v2/data' })).rejects.toBe(first);
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES);
+    down = false;
+    hub.clock.advance(1);
+    await expect(c.request({ path: '/v2/data' })).resolves.toMatchObject({ status: 200 });
+    expect(hub.server.count('/v2/auth/token')).toBe(LOGIN_TRIES + 1);
+  });
+
+  it('with a PAT and a password, token management uses a password session and everything else the PAT', async () => {
+    const hub = await fakeHub();
+    const c = hub.client({ password: PASSWORD });
+    await c.request({ path: '/v2/data' });
+    await c.request({ path: '/v2/access-tokens' });
+    await c.request({ path: '/v2/data' });
+    const logins = hub.server.hits.filter((h) => h.path === '/v2/auth/token').map((h) => (h.json as { secret: string }).secret);
+    expect(logins).toEqual([PAT, PASSWORD]);
+    const bearerOf = (path: string) => hub.server.hits.filter((h) => h.path === path).map((h) => hub.issued.indexOf(h.headers.authorization!.replace(/^Bearer /, '')));
+    expect(bearerOf('/v2/data')).toEqual([0, 0]);
+    expect(bearerOf('/v2/access-tokens')).toEqual([1]);
+  });
+
+  it.each([
+    ['GET', '/v2/access-tokens', true],
+    ['GET', '/v2/access-tokens/abc', true],
+    ['DELETE', '/v2/access-tokens/abc', true],
+    ['GET', '/v2/access-tokensx', false],
+    ['GET', '/v2/orgs/acme/members', false],
+    ['GET', '/v2/orgs/acme/access-tokens', false],
+    ['POST', '/v2/orgs/acme/access-tokens', true],
+    ['PUT', '/v2/orgs/acme/members/bob', true],
+    ['DELETE', '/v2/invites/123', true],
+    ['GET', '/v2/namespaces/acme/repositories', false],
+    ['POST', '/v2/namespaces/acme/repositories', false],
+  ])('needsPasswordSession(%s %s) = %s', (method, path, expected) => {
+    expect(needsPasswordSession(method, path)).toBe(expected);
   });
 
   it('incomplete credentials fail without a request', async () => {
