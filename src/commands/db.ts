@@ -31,6 +31,11 @@ export async function dbCommand(ctx: CommandContext, values: Values, positionals
       throw new UsageError(`--${flag} does not apply to \`db ${action}\`.`);
     }
   }
+  if (action === 'move') {
+    const to = values.to as string | undefined;
+    if (!to) throw new UsageError('expects --to postgres://user@host:5432/database (the Postgres to copy into).');
+    if (!/^postgres(ql)?:\/\//.test(to)) throw new UsageError('--to must be a postgres:// or postgresql:// URL.');
+  }
   if (ctx.config.databaseUrl) {
     throw new UsageError(
       `db ${action} works on the embedded database, and DATABASE_URL is set (${describeDatabaseUrl(ctx.config.databaseUrl)}): ` +
@@ -106,9 +111,7 @@ async function dump(ctx: CommandContext, values: Values): Promise<number> {
 }
 
 async function move(ctx: CommandContext, values: Values): Promise<number> {
-  const to = values.to as string | undefined;
-  if (!to) throw new UsageError('expects --to postgres://user@host:5432/database (the Postgres to copy into).');
-  if (!/^postgres(ql)?:\/\//.test(to)) throw new UsageError('--to must be a postgres:// or postgresql:// URL.');
+  const to = values.to as string;
   const source: Database = await openDatabase({ dataDir: ctx.config.dataDir, logger: ctx.logger });
   try {
     const result = await moveDatabase({ source, targetUrl: to, logger: ctx.logger });

@@ -5,6 +5,46 @@ import { connectionUrl, isLoopback } from '../../src/db/serve-socket.js';
 import { commandTag, describeQueryError } from '../../src/db/sql.js';
 import { csvField, formatResult, jsonValue, parseTextArray } from '../../src/db/sql-format.js';
 import { UsageError } from '../../src/cli-errors.js';
+import { main } from '../../src/cli.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function io(env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (write: (s: string) => void) => ({ write: (chunk: string) => (write(String(chunk)), true) }) as unknown as NodeJS.WritableStream;
+  return {
+    io: { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: { LOG_LEVEL: 'silent', ...env } },
+    out: () => stdout,
+    err: () => stderr,
+  };
+}
+
+describe('sql and db on the command line', () => {
+  it.each([
+    [['db'], {}, 'expects serve, dump or move'],
+    [['db', 'frob'], {}, 'unknown action "frob"'],
+    [['db', 'dump', '--to', 'postgres://x/y'], {}, '--to does not apply to `db dump`'],
+    [['db', 'move'], { DATA_DIR: '/nonexistent-dhs' }, 'expects --to postgres://'],
+    [['db', 'move', '--to', 'mysql://x'], { DATA_DIR: '/nonexistent-dhs' }, '--to must be a postgres://'],
+    [['db', 'serve', '--port', 'x'], { DATA_DIR: '/nonexistent-dhs' }, '--port must be a port number'],
+    [['db', 'serve'], { DATABASE_URL: 'postgres://u:hidden-pw@db.example.com/x' }, 'DATABASE_URL is set (postgres://u@db.example.com/x)'],
+    [['sql', '--csv', '--json', 'SELECT 1'], {}, 'choose one of --csv and --json'],
+  ])('%j exits 2 naming the problem', async (argv, env, message) => {
+    const t = io(env as Record<string, string>);
+    expect(await main(argv, t.io)).toBe(2);
+    expect(t.err()).toContain(message);
+    expect(t.err()).not.toContain('hidden-pw');
+  });
+
+  it('SQL_PORT and SQL_HOST are read from the environment and checked', () => {
+    expect(loadConfig({ env: { SQL_PORT: '5433', SQL_HOST: '0.0.0.0' } })).toMatchObject({ sqlPort: 5433, sqlHost: '0.0.0.0' });
+    const defaults = loadConfig({ env: {} });
+    expect(defaults.sqlPort).toBeUndefined();
+    expect(defaults.sqlHost).toBe('127.0.0.1');
+    expect(() => loadConfig({ env: { SQL_PORT: 'five' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { SQL_PORT: 'five' } })).toThrow('SQL_PORT');
+  });
+});
 
 describe('describeQueryError', () => {
   it.each([
