@@ -51,7 +51,7 @@ function start(args: string[], env: NodeJS.ProcessEnv): Running {
   let output = '';
   const exited = runCli(args, {
     env,
-    timeoutMs: 170_000,
+    timeoutMs: 500_000,
     onSpawn: (spawned) => {
       child = spawned;
       spawned.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -81,7 +81,7 @@ describe('the embedded database over the Postgres protocol', () => {
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, seed: 7, rateLimitPerMinute: null });
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-'));
-  });
+  }, 600_000);
   afterAll(async () => {
     await emulator?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -89,7 +89,7 @@ describe('the embedded database over the Postgres protocol', () => {
 
   it('db serve: psql runs the README queries; sql goes through the port; the endpoint goes away on SIGTERM', async () => {
     const env = syncEnv(emulator, { DATA_DIR: dataDir });
-    const synced = await runCli(['sync'], { env });
+    const synced = await runCli(['sync'], { env, timeoutMs: 400_000 });
     expect(synced.code, synced.stderr).toBe(0);
 
     const server = start(['db', 'serve', '--port', '0'], env);
@@ -131,7 +131,7 @@ describe('the embedded database over the Postgres protocol', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(path.join(dataDir, 'dockerhub-sync.sql-endpoint'))).toBe(false);
     expect(existsSync(path.join(dataDir, 'dockerhub-sync.pid'))).toBe(false);
-  });
+  }, 600_000);
 
   it('serve with SQL_PORT: psql reads while the sync writes, including inside a transaction', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-serve-'));
@@ -177,5 +177,5 @@ describe('the embedded database over the Postgres protocol', () => {
     const result = await service.exited;
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 600_000);
 });

@@ -23,14 +23,14 @@ describe('sql: one query on whichever database is configured', () => {
   beforeAll(async () => {
     emulator = await startTestEmulator();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sql-'));
-    const first = await runCli(['sync'], { env: embedded() });
+    const first = await runCli(['sync'], { env: embedded(), timeoutMs: 400_000 });
     expect(first.code, first.stderr).toBe(0);
     if (backend !== 'pglite') {
       postgres = await createTestDatabase();
-      const second = await runCli(['sync'], { env: server() });
+      const second = await runCli(['sync'], { env: server(), timeoutMs: 400_000 });
       expect(second.code, second.stderr).toBe(0);
     }
-  });
+  }, 600_000);
   afterAll(async () => {
     await emulator?.close();
     await postgres?.destroy();
@@ -64,7 +64,7 @@ describe('sql: one query on whichever database is configured', () => {
     const table = await runCli(['sql', QUERY], { env: embedded() });
     expect(table.stdout).toMatch(/^namespace +name +pull_count/);
     expect(table.stdout.trimEnd()).toMatch(new RegExp(`\\(${repositories.length} rows\\)$`));
-  });
+  }, 600_000);
 
   it('reads the query from --file', async () => {
     const file = path.join(dataDir, 'q.sql');
@@ -79,7 +79,7 @@ describe('sql: one query on whichever database is configured', () => {
         .filter((ns) => snapshot[ns]!.length > 0)
         .map((ns) => ({ namespace: ns, repositories: snapshot[ns]!.length })),
     );
-  });
+  }, 600_000);
 
   it('refuses a change without --write and makes it with --write, on both databases', async () => {
     for (const env of postgres ? [embedded(), server()] : [embedded()]) {
@@ -99,7 +99,7 @@ describe('sql: one query on whichever database is configured', () => {
       expect(written.code, written.stderr).toBe(0);
       expect(written.stdout.trim()).toBe('UPDATE 0');
     }
-  });
+  }, 600_000);
 
   it("shows Postgres's message and where in the query it went wrong, exit 1", async () => {
     const result = await runCli(['sql', 'SELECT name,\n  nope FROM dockerhub.repositories'], { env: embedded() });
@@ -107,7 +107,7 @@ describe('sql: one query on whichever database is configured', () => {
     expect(result.stderr).toContain('ERROR:  column "nope" does not exist');
     expect(result.stderr).toContain('LINE 2:   nope FROM dockerhub.repositories\n          ^');
     expect(result.stdout).toBe('');
-  });
+  }, 600_000);
 
   it('names what is wrong with the call', async () => {
     const none = await runCli(['sql'], { env: embedded() });
@@ -123,5 +123,5 @@ describe('sql: one query on whichever database is configured', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
-  });
+  }, 600_000);
 });
