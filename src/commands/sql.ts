@@ -51,7 +51,14 @@ async function execute(ctx: CommandContext, text: string, write: boolean): Promi
   if (config.databaseUrl) return runQuery({ kind: 'postgres', url: config.databaseUrl }, text, { write });
   // A running `db serve` (or `serve` with SQL_PORT) holds the embedded database; go through it.
   const served = servedEndpoint(config.dataDir);
-  if (served) return runQuery({ kind: 'postgres', url: served.url }, text, { write });
+  if (served) {
+    try {
+      return await runQuery({ kind: 'postgres', url: served.url }, text, { write });
+    } catch (error) {
+      // A crashed server's note, with its pid reused by another process: open the files instead.
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw error;
+    }
+  }
   if (!existsSync(path.join(config.dataDir, 'pglite'))) {
     throw new Error(
       `there is no embedded database in ${path.resolve(config.dataDir)} yet: run \`dockerhub-sync sync\` first ` +
