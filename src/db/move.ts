@@ -61,7 +61,8 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveResult> {
 
   // The source first reaches the current schema, so both sides have the same tables and columns.
   await migrateDatabase(source, logger);
-  const target = await openDatabase({ url: options.targetUrl, logger, poolSize: 1, applicationName: 'dockerhub-sync db move' });
+  // Two connections: the migration lock holds one while the migrator uses the other.
+  const target = await openDatabase({ url: options.targetUrl, logger, poolSize: 2, applicationName: 'dockerhub-sync db move' });
   try {
     await migrateDatabase(target, logger);
     const migrations = await appliedMigrationCount(target);
