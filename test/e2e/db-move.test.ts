@@ -84,7 +84,7 @@ describe('db dump and db move: the embedded database leaves with everything', ()
     // Counted migrations: `migrate` on the target has nothing to do.
     const migrate = await runCli(['migrate'], { env: server });
     expect(migrate.code, migrate.stderr).toBe(0);
-    expect(migrate.stdout + migrate.stderr).not.toMatch(/migrations applied/);
+    expect(migrate.stdout).toContain('is up to date (');
 
     // A second pass on the embedded database and the first pass on the copy cost the same
     // requests: the copy is not read from scratch.
