@@ -99,6 +99,33 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: { min: 1, max: 1, names: '<name>' },
     run: lazy(() => import('./commands/test-endpoint.js'), 'testEndpointCommand'),
   },
+  sql: {
+    summary: 'run one SQL query on the configured database and print the rows',
+    usage: 'dockerhub-sync sql "<query>" | --file q.sql [--csv | --json] [--write]',
+    details: `  --file <q.sql>      read the query from a file instead of the argument
+  --csv               comma-separated values with a header row
+  --json              an array of objects (numbers, booleans and json columns as JSON values)
+  --write             allow changes (by default the query runs in a read-only transaction)
+One statement per call. Times print in UTC. With the embedded database held by \`db serve\` or
+\`serve\` with SQL_PORT, the query goes through that port.`,
+    options: { file: { type: 'string', short: 'f' }, csv: { type: 'boolean' }, json: { type: 'boolean' }, write: { type: 'boolean' } },
+    positionals: { min: 0, max: 1, names: '"<query>"' },
+    run: lazy(() => import('./commands/sql.js'), 'sqlCommand'),
+  },
+  db: {
+    summary: 'the embedded database: serve it on a Postgres port, dump it, move it into Postgres',
+    usage: 'dockerhub-sync db serve [--port 5432] [--host 127.0.0.1] | db dump [--out file.sql] | db move --to postgres://...',
+    details: `  serve               expose the embedded database on a Postgres port (psql, Grafana, DBeaver, Metabase)
+    --port <n>        default SQL_PORT, else 5432 (0: any free port)
+    --host <addr>     default SQL_HOST, else 127.0.0.1; another address is reachable without a password
+  dump                a plain SQL dump (pg_dump) of the embedded database
+    --out <file>      write it to a file instead of stdout
+  move                copy everything into a Postgres server and check the row counts of every table
+    --to <url>        the target postgres:// URL (its dockerhub tables must be empty)`,
+    options: { port: { type: 'string' }, host: { type: 'string' }, out: { type: 'string' }, to: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'serve, dump or move' },
+    run: lazy(() => import('./commands/db.js'), 'dbCommand'),
+  },
   push: {
     summary: 'run a write-back job (records → Docker Hub API calls)',
     usage: 'dockerhub-sync push <job> [--dry-run]',

@@ -103,6 +103,10 @@ export const configSchema = z
     orgs: commaList.pipe(z.array(namespaceName)).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** `serve` also exposes the embedded database on this Postgres port (unset: it does not). */
+    sqlPort: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Interface for the SQL port; anything but loopback is reachable from other machines. */
+    sqlHost: z.string().trim().min(1).default('127.0.0.1'),
     sync: z
       .object({
         /**
@@ -168,6 +172,8 @@ export const ENV_MAP: Record<string, string> = {
   SYNC_LEASE_TTL: 'sync.leaseTtl',
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
+  SQL_PORT: 'sqlPort',
+  SQL_HOST: 'sqlHost',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',
   DATABASE_CONNECT_TIMEOUT: 'databaseConnectTimeout',
   DATABASE_STATEMENT_TIMEOUT: 'databaseStatementTimeout',

@@ -85,9 +85,7 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
     }
     ctx.stdout.write(
       `\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.requests} requests to the emulator, ` +
-        `${summary.failed} failed slice(s). Query the tables yourself: ${
-          database.kind === 'pglite' ? `the embedded database lives in ${config.dataDir}` : database.location
-        } (schema "dockerhub").\n`,
+        `${summary.failed} failed slice(s).\n${waysIn(database.kind, database.location, config.dataDir)}\n`,
     );
     return summary.failed > 0 ? 1 : 0;
   } finally {
@@ -95,6 +93,21 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
     await database.close();
     await emulator.close();
   }
+}
+
+/** How to reach the tables just filled: `sql`, `db serve` + psql, Grafana against `db serve`. */
+export function waysIn(kind: 'pglite' | 'postgres', location: string, dataDir: string): string {
+  const query = 'SELECT namespace, name, pull_count FROM dockerhub.repositories ORDER BY pull_count DESC LIMIT 5';
+  if (kind === 'postgres') {
+    return `Query the tables yourself (schema "dockerhub" in ${location}): npx dockerhub-sync sql "${query}", psql, or Grafana with the same DATABASE_URL.`;
+  }
+  const url = 'postgres://postgres@127.0.0.1:5433/postgres';
+  return [
+    `Query the tables yourself (schema "dockerhub", embedded database in ${dataDir}), three ways:`,
+    `  1. DATA_DIR=${dataDir} npx dockerhub-sync sql "${query}"`,
+    `  2. DATA_DIR=${dataDir} npx dockerhub-sync db serve --port 5433   then, in another terminal:   psql ${url}`,
+    '  3. Grafana, while db serve runs: a PostgreSQL data source on 127.0.0.1:5433, database postgres, user postgres, no password, TLS disabled',
+  ].join('\n');
 }
 
 function formatCell(value: unknown): string {

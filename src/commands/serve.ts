@@ -13,6 +13,8 @@ import { createReadinessProbe } from '../server/probe.js';
 import { renderStatusPage } from '../server/status-page.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientFromConfig } from './hub.js';
+import { startSqlServer, type RunningSqlServer } from '../db/serve-socket.js';
+import { embeddedClient } from '../db/sql.js';
 
 /**
  * `serve`: the long-running service. Cron jobs per endpoint group, HTTP health and metrics, and
@@ -134,6 +136,29 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   }
   hooks.onListening?.(port);
 
+  // SQL_PORT: the embedded database on a Postgres port, sharing the one PGlite with the sync.
+  let sqlServer: RunningSqlServer | undefined;
+  if (config.sqlPort !== undefined) {
+    if (database.kind === 'pglite') {
+      try {
+        sqlServer = await startSqlServer(embeddedClient(database), {
+          port: config.sqlPort,
+          host: config.sqlHost,
+          logger,
+          dataDir: config.dataDir,
+        });
+      } catch (error) {
+        await server.close();
+        await client.close().catch(() => undefined);
+        await database.close().catch(() => undefined);
+        throw error;
+      }
+      logger.info({ url: sqlServer.url }, `SQL on ${sqlServer.url} (psql, Grafana and other Postgres clients)`);
+    } else {
+      logger.warn('SQL_PORT is ignored: DATABASE_URL is set, so clients connect to that Postgres directly');
+    }
+  }
+
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
@@ -152,6 +177,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
       );
     }
     await client.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
+    await sqlServer?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the SQL port failed'));
     // A stuck query would keep the pool from ending; do not wait for it forever.
     await Promise.race([
       database.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database failed')),
