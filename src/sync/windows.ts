@@ -58,3 +58,34 @@ export function backfillStart(cursor: BackfillCursor | undefined, from: string, 
   }
   return fromMs;
 }
+
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * A strict ISO 8601 date (`2025-01-01`, midnight UTC) or date-time (UTC unless it carries an
+ * offset), in epoch milliseconds; undefined for anything else. Every field is checked by a round
+ * trip, so `2025-02-30` is refused instead of becoming 2 March.
+ */
+export function parseInstant(text: string): number | undefined {
+  const match = INSTANT_RE.exec(text.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
+  const fields = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = fields;
+  if (year < 1) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0')));
+  const roundTrip = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  if (roundTrip.some((value, i) => value !== fields[i])) return undefined;
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMinutes = (digits.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return date.getTime() - offsetMinutes * 60_000;
+}
