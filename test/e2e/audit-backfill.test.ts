@@ -34,7 +34,7 @@ describe('audit-log backfill from far back', () => {
 
     emulator.requests.reset();
     // One request per 7-day window would be 105,000 per account; give up long before that.
-    const backfill = await runCli(['sync', '--backfill', '--from', '0001-01-01'], { env, timeoutMs: 90_000 });
+    const backfill = await runCli(['sync', '--backfill', '--from', '0001-01-01'], { env, timeoutMs: 240_000 });
     const requests = emulator.requests.get('auditlogs.list');
     expect(backfill.code, `exit ${backfill.code} after ${requests} audit-log requests\n${backfill.stderr}`).toBe(0);
     expect(requests, `${requests} audit-log requests for ${accounts} accounts`).toBeLessThanOrEqual(80 * accounts);

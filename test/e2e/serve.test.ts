@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -38,6 +38,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
     await sleep(150);
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** Resolves once a new request reaches the emulator: with added latency, it is now in flight. */
+async function requestInFlight(emulator: RunningEmulator): Promise<void> {
+  const before = emulator.requests.total;
+  await waitFor('a request to the emulator', async () => emulator.requests.total > before);
 }
 
 /** Prometheus text → value of the first sample of `name` whose labels include `labels`. */
@@ -77,7 +83,7 @@ async function startServe(env: NodeJS.ProcessEnv, configFile: string): Promise<S
   let child!: ChildProcess;
   const exited = runCli(['serve', '--config', configFile], {
     env: { ...env, PORT: String(port) },
-    timeoutMs: 170_000,
+    timeoutMs: 540_000,
     onSpawn: (spawned) => (child = spawned),
   });
   const service: Service = {
@@ -157,6 +163,7 @@ describe('serve', () => {
       watched_tags: '*/10 * * * * *',
     });
     const env = baseEnv({ ...target.env, ...hubEnv(emulator), SHUTDOWN_TIMEOUT: '30s' });
+    const startedAt = Date.now();
     const service = await startServe(env, configFile);
 
     // Rows appear: every job finishes a tick, the first pass writes every repository and tag.
@@ -167,13 +174,13 @@ describe('serve', () => {
       const text = await service.metrics();
       const jobs = ['repositories', 'audit_logs', 'organization', 'audit_log_actions', 'watched_tags'];
       return jobs.every((job) => (sample(text, 'dockerhub_sync_job_ticks_total', { job, outcome: 'succeeded' }) ?? 0) >= 1) ? text : undefined;
-    }, 90_000);
+    }, 300_000);
     expect(sum(metrics, 'dockerhub_sync_rows_written_total', { endpoint: 'repositories', op: 'inserted' })).toBe(repositoryCount);
     expect(sum(metrics, 'dockerhub_sync_rows_written_total', { endpoint: 'tags', op: 'inserted' })).toBeGreaterThanOrEqual(tagCount);
     expect(sample(metrics, 'dockerhub_sync_hub_requests_total', { endpoint: 'repositories', status_class: '2xx' })).toBeGreaterThanOrEqual(3);
     expect(sample(metrics, 'dockerhub_sync_runs_total', { endpoint: 'tags', status: 'succeeded' })).toBeGreaterThanOrEqual(repositoryCount);
     expect(sample(metrics, 'dockerhub_sync_run_duration_seconds_count', { endpoint: 'repositories' })).toBeGreaterThanOrEqual(3);
-    expect(sample(metrics, 'dockerhub_sync_last_success_timestamp_seconds', { endpoint: 'org_members' })).toBeGreaterThan(Date.now() / 1000 - 120);
+    expect(sample(metrics, 'dockerhub_sync_last_success_timestamp_seconds', { endpoint: 'org_members' })).toBeGreaterThanOrEqual(Math.floor(startedAt / 1000));
     expect(sample(metrics, 'dockerhub_sync_hub_rate_limit_remaining')).toBeGreaterThanOrEqual(0);
     expect(metrics).toMatch(/^dockerhub_sync_job_next_tick_timestamp_seconds\{job="repositories"\} \d+/m);
     expect(metrics).toContain('dockerhub_sync_hub_rate_limited_total');
@@ -195,13 +202,14 @@ describe('serve', () => {
     expect(page).toContain('<td>repositories, repository_details, tags</td>');
     expect((await fetch(service.url('/nope'))).status).toBe(404);
 
-    // Slow Hub down so a tick is certainly mid-run, then stop.
-    emulator.configure({ latencyMs: 700 });
+    // Slow Hub down so a tick is certainly mid-run, then stop while one of its requests is in
+    // flight (the emulator counts a request when it arrives, before the added latency).
+    emulator.configure({ latencyMs: 3000 });
     await waitFor('a repositories tick under way', async () => {
       const text = await service.metrics();
       return sample(text, 'dockerhub_sync_job_running', { job: 'repositories' }) === 1;
-    }, 30_000);
-    await sleep(1000);
+    });
+    await requestInFlight(emulator);
     service.child.kill('SIGTERM');
     const result = await service.exited;
     emulator.configure({ latencyMs: 0 });
@@ -244,11 +252,12 @@ describe('serve', () => {
     emulator.configure({ latencyMs: 3000 });
     try {
       const service = await startServe(env, configFile);
-      await waitFor('a repositories tick under way', async () => sample(await service.metrics(), 'dockerhub_sync_job_running', { job: 'repositories' }) === 1, 30_000);
-      await sleep(500);
+      await waitFor('a repositories tick under way', async () => sample(await service.metrics(), 'dockerhub_sync_job_running', { job: 'repositories' }) === 1);
+      await requestInFlight(emulator);
+      // Two different signals back to back: both are delivered (two SIGTERMs could merge into
+      // one), and the second lands while the first one's shutdown is still waiting on Hub.
       service.child.kill('SIGTERM');
-      await sleep(300);
-      service.child.kill('SIGTERM');
+      service.child.kill('SIGINT');
       const result = await service.exited;
       expect(result.code).toBe(130);
       expect(result.stderr).toContain('second signal');
@@ -302,7 +311,7 @@ describe.skipIf(inject('dbBackend') === 'pglite')('two serve processes on one da
               GROUP BY run_group HAVING count(*) = ${snapshot.namespaces.length}) g`,
       );
       return Number(rows[0]!.n) >= 3;
-    }, 120_000);
+    }, 400_000);
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
     const [ra, rb] = await Promise.all([a.exited, b.exited]);
