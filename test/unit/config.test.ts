@@ -197,6 +197,12 @@ describe('config traps', () => {
     expect(fromFile).toMatch(/schedules\.organization in .*config\.json.*7 fields/);
   });
 
+  it('reports an empty schedule once', () => {
+    const problems = problemsOf(() => loadConfig({ env: { SCHEDULES: 'audit_logs=' } }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/SCHEDULES/);
+  });
+
   it('refuses an audit window of zero', () => {
     expect(problemsOf(() => loadConfig({ env: { AUDIT_WINDOW: '0s' } })).join('\n')).toMatch(/AUDIT_WINDOW: must be longer than 0/);
     expect(loadConfig({ env: { AUDIT_WINDOW: '1h' } }).sync.auditWindow).toBe(3_600_000);
