@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -254,20 +255,42 @@ describe('serve', () => {
     try {
       const service = await startServe(env, configFile);
       await waitFor('a repositories tick under way', async () => sample(await service.metrics(), 'dockerhub_sync_job_running', { job: 'repositories' }) === 1);
-      // What the next start has to clean up: a run recorded as running, with a request in flight.
-      // (The embedded database cannot be read while serve holds it.)
-      if (target.backend !== 'pglite') await waitFor('a run recorded as running', async () => {
-        const rows = await query<{ n: number }>(target, sql`SELECT count(*)::int AS n FROM dockerhub.sync_runs WHERE status = 'running'`);
-        return Number(rows[0]!.n) >= 1;
-      });
-      await requestInFlight(emulator);
-      // Two different signals back to back: both are delivered (two SIGTERMs could merge into
-      // one), and the second lands while the first one's shutdown is still waiting on Hub.
-      service.child.kill('SIGTERM');
-      service.child.kill('SIGINT');
-      const result = await service.exited;
-      expect(result.code).toBe(130);
-      expect(result.stderr).toContain('second signal');
+      // What the next start has to clean up: a run recorded as running. On a server, the test
+      // then holds that row's lock, so the first signal's shutdown cannot record the run as
+      // finished before the second signal arrives, however the two are scheduled.
+      // (The embedded database cannot be opened while serve holds it; there the two signals
+      // simply go back to back.)
+      const holder = target.url ? new pg.Client({ connectionString: target.url }) : undefined;
+      if (holder) {
+        await waitFor('a run recorded as running', async () => {
+          const rows = await query<{ n: number }>(target, sql`SELECT count(*)::int AS n FROM dockerhub.sync_runs WHERE status = 'running'`);
+          return Number(rows[0]!.n) >= 1;
+        });
+        await holder.connect();
+        await holder.query('BEGIN');
+        await holder.query(`SELECT id FROM dockerhub.sync_runs WHERE status = 'running' FOR UPDATE`);
+      }
+      try {
+        // A run that writes nothing more may be waiting on the lock already; without the lock,
+        // a request in flight keeps the run busy for the added latency.
+        if (!holder) await requestInFlight(emulator);
+        const shuttingDown = new Promise<void>((resolve) => {
+          let text = '';
+          service.child.stderr?.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            if (text.includes('shutting down')) resolve();
+          });
+        });
+        service.child.kill('SIGTERM');
+        if (holder) await shuttingDown;
+        service.child.kill('SIGINT');
+        const result = await service.exited;
+        expect(result.code).toBe(130);
+        expect(result.stderr).toContain('second signal');
+      } finally {
+        await holder?.query('ROLLBACK');
+        await holder?.end();
+      }
     } finally {
       emulator.configure({ latencyMs: 0 });
     }
