@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { endpoints } from './endpoints/index.js';
+import { cronProblem } from './scheduler/cron.js';
+import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -62,8 +65,15 @@ const watchedTag = z
   .string()
   .regex(/^[a-z0-9._-]+\/[a-z0-9._-]+:[\w][\w.-]{0,127}$/, 'must look like namespace/repository:tag');
 
-const cronExpression = z.string().trim().min(1);
+// Checked (with the key it belongs to) by scheduleProblems, which knows the endpoints and jobs.
+const cronExpression = z.string().trim();
 
+/**
+ * Every `z.object` below is closed: a key it does not declare is reported by `unknownKeys` (with
+ * the nearest known key), so a typo such as `databaseURL:` fails loudly instead of silently
+ * falling back to a default. A section that takes free keys says so with `z.record` or
+ * `z.looseObject`.
+ */
 export const configSchema = z
   .object({
     databaseUrl: z
@@ -121,8 +131,8 @@ export const configSchema = z
         tagRefreshInterval: duration.default(7 * 86_400_000),
         /** Audit-log windows start this far before the stored cursor. */
         auditOverlap: duration.default(10 * 60_000),
-        /** Length of one audit-log window (backfills are cut into such windows). */
-        auditWindow: duration.default(7 * 86_400_000),
+        /** Length of one audit-log window (backfills are cut into such windows; empty ones grow). */
+        auditWindow: duration.refine((ms) => ms > 0, 'must be longer than 0 (e.g. 7d)').default(7 * 86_400_000),
         /** How far back the first audit-log read goes when nothing is stored yet. */
         auditInitialLookback: duration.default(90 * 86_400_000),
         /** Unchanged rows get `last_seen_at` refreshed at most this often (bounded write amplification). */
@@ -227,6 +237,10 @@ export interface LoadConfigOptions {
   configFile?: string;
   /** Values from CLI flags; they win over env and file. Dotted paths. */
   overrides?: Record<string, unknown>;
+  /** The endpoints `schedules` keys may name (default: the built-in registry). */
+  registry?: readonly ScheduledEndpoint[];
+  /** When a schedule is checked to fire at all. */
+  now?: Date;
 }
 
 /** Parse env + file + overrides, or throw a ConfigError listing every problem at once. */
@@ -251,8 +265,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   const result = configSchema.safeParse(input);
+  const inFile = (dotted: string) => (options.configFile ? `${dotted} in ${options.configFile}` : dotted);
   // Cross-field rules run on the raw input so they are reported together with field errors.
-  const crossProblems = [...envProblems, ...crossFieldProblems(input, sourceOf)];
+  const crossProblems = [
+    ...envProblems,
+    ...unknownKeys(configSchema, input).map(({ path: at, suggestion, known }) => {
+      const dotted = at.join('.');
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
+      return `${inFile(dotted)}: unknown setting${hint}`;
+    }),
+    ...scheduleProblems(input.schedules, options.registry ?? endpoints, options.now ?? new Date(), (key) =>
+      sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${key})` : inFile(`schedules.${key}`),
+    ),
+    ...crossFieldProblems(input, sourceOf),
+  ];
   if (result.success && crossProblems.length === 0) return result.data;
 
   const issues = result.success ? [] : result.error.issues;
@@ -279,7 +305,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 // SCHEDULES="job=cron; job=cron": the environment's form of `schedules`.
 function parseSchedules(text: string, variable: string, problems: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a key such as `__proto__` stays a key and is reported, instead of vanishing.
+  const out = Object.create(null) as Record<string, string>;
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) problems.push(`${variable}: "${part}" is not job=cron (entries are separated by ";")`);
@@ -310,4 +337,188 @@ function describeReceived(input: Record<string, unknown>, pathParts: PropertyKey
   if (node === undefined) return '';
   const text = typeof node === 'string' ? node : JSON.stringify(node);
   return ` (got "${text.length > 80 ? `${text.slice(0, 77)}...` : text}")`;
+}
+
+/**
+ * Schedule keys must name an endpoint or a job, and their expressions must be cron that croner
+ * runs and that fires at all. Checked on the raw input: a key such as `__proto__` would not
+ * survive being copied into a plain object.
+ */
+function scheduleProblems(
+  raw: unknown,
+  registry: readonly ScheduledEndpoint[],
+  now: Date,
+  where: (key: string) => string,
+): string[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const endpointNames = registry.map((e) => e.name);
+  const jobNames = planJobs(registry, {}, undefined, now).jobs.map((j) => j.name).filter((n) => !endpointNames.includes(n));
+  const names = [...endpointNames, ...jobNames];
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    const expression = (raw as Record<string, unknown>)[key];
+    if (!names.includes(key)) {
+      const near = nearest(key, names);
+      problems.push(
+        `${where(key)}: there is no endpoint or job called "${key}"${near ? `; did you mean "${near}"?` : '.'} ` +
+          `Endpoints: ${endpointNames.join(', ')}. Jobs: ${jobNames.join(', ')}.`,
+      );
+      continue;
+    }
+    if (typeof expression !== 'string') continue; // the schema reports the type
+    const problem = cronProblem(expression.trim(), now);
+    if (problem) {
+      problems.push(
+        `${where(key)}: "${expression.trim()}" is not a usable cron expression (${problem}). ` +
+          'Use 5 fields (minute hour day month weekday, e.g. "*/15 * * * *") or 6 with seconds first.',
+      );
+    }
+  }
+  return problems;
+}
+
+type AnySchema = z.core.$ZodType;
+interface ObjectKeys {
+  fields: Map<string, AnySchema>;
+  /** Takes keys it does not declare (`z.looseObject`, `.catchall(...)`). */
+  open: boolean;
+}
+
+// The zod definition of a schema; wrappers (optional, default, prefault, nullable, catch,
+// readonly …) all keep the wrapped schema in `innerType`.
+const defOf = (schema: AnySchema) => schema._zod.def as unknown as Record<string, unknown> & { type: string };
+
+/** The keys an object-shaped schema declares, looking through wrappers, pipes and unions. */
+function objectKeysOf(schema: AnySchema): ObjectKeys | undefined {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'object': {
+      const catchall = def.catchall as AnySchema | undefined;
+      return {
+        fields: new Map(Object.entries(def.shape as Record<string, AnySchema>)),
+        open: catchall !== undefined && defOf(catchall).type !== 'never',
+      };
+    }
+    case 'union':
+    case 'intersection': {
+      const parts = (def.type === 'union' ? (def.options as AnySchema[]) : [def.left as AnySchema, def.right as AnySchema])
+        .map(objectKeysOf)
+        .filter((k): k is ObjectKeys => k !== undefined);
+      if (parts.length === 0) return undefined;
+      const fields = new Map<string, AnySchema>();
+      for (const part of parts) for (const [key, value] of part.fields) if (!fields.has(key)) fields.set(key, value);
+      return { fields, open: parts.some((p) => p.open) };
+    }
+    case 'pipe':
+      return objectKeysOf(def.in as AnySchema) ?? objectKeysOf(def.out as AnySchema);
+    case 'lazy':
+      return objectKeysOf((def.getter as () => AnySchema)());
+    default:
+      return def.innerType ? objectKeysOf(def.innerType as AnySchema) : undefined;
+  }
+}
+
+/** What the items of an array-shaped schema are, or the values of a record. */
+function childSchemaOf(schema: AnySchema, kind: 'array' | 'record'): AnySchema | undefined {
+  const def = defOf(schema);
+  if (kind === 'array' && def.type === 'array') return def.element as AnySchema;
+  if (kind === 'record' && def.type === 'record') return def.valueType as AnySchema;
+  if (def.type === 'union') {
+    for (const option of def.options as AnySchema[]) {
+      const found = childSchemaOf(option, kind);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (def.type === 'pipe') return childSchemaOf(def.in as AnySchema, kind) ?? childSchemaOf(def.out as AnySchema, kind);
+  if (def.type === 'lazy') return childSchemaOf((def.getter as () => AnySchema)(), kind);
+  return def.innerType ? childSchemaOf(def.innerType as AnySchema, kind) : undefined;
+}
+
+export interface UnknownKey {
+  path: (string | number)[];
+  /** The nearest known setting, as a dotted path. */
+  suggestion: string | undefined;
+  /** The keys known where this one was found. */
+  known: string[];
+}
+
+/**
+ * Keys in `input` that `schema` does not declare, anywhere: derived from the schema, so a
+ * section added to it is checked without further work.
+ */
+export function unknownKeys(schema: AnySchema, input: unknown): UnknownKey[] {
+  const found: UnknownKey[] = [];
+  const everywhere = knownPaths(schema);
+  const walk = (node: AnySchema, value: unknown, at: (string | number)[]): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      const element = childSchemaOf(node, 'array');
+      if (element) value.forEach((item, index) => walk(element, item, [...at, index]));
+      return;
+    }
+    const keys = objectKeysOf(node);
+    if (!keys) {
+      const values = childSchemaOf(node, 'record');
+      if (values) for (const key of Object.keys(value)) walk(values, (value as Record<string, unknown>)[key], [...at, key]);
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      const child = keys.fields.get(key);
+      if (child) walk(child, (value as Record<string, unknown>)[key], [...at, key]);
+      else if (!keys.open) {
+        const known = [...keys.fields.keys()];
+        const here = nearest(key, known);
+        const prefix = at.map(String).join('.');
+        const inPlace = here && (prefix ? `${prefix}.${here}` : here);
+        found.push({ path: [...at, key], suggestion: inPlace ?? elsewhere(key, everywhere), known });
+      }
+    }
+  };
+  walk(schema, input, []);
+  return found;
+}
+
+/** Dotted paths of every setting in nested objects (not inside lists), for "did you mean". */
+function knownPaths(schema: AnySchema, prefix = ''): string[] {
+  const keys = objectKeysOf(schema);
+  if (!keys) return [];
+  return [...keys.fields].flatMap(([key, child]) => [`${prefix}${key}`, ...knownPaths(child, `${prefix}${key}.`)]);
+}
+
+/** A key written at the wrong level (`apiUrl` for `hub.apiUrl`) or as its variable (`DATABASE_URL`). */
+function elsewhere(key: string, paths: string[]): string | undefined {
+  const variable = ENV_MAP[key];
+  if (variable && paths.includes(variable)) return variable;
+  const leaf = nearest(key, paths.map((p) => p.split('.').at(-1)!));
+  return leaf === undefined ? undefined : paths.find((p) => p.split('.').at(-1) === leaf);
+}
+
+const normalized = (name: string) => name.toLowerCase().replace(/[_-]/g, '');
+
+/** The closest of `candidates` to `name`: same letters ignoring case and separators, else a few edits away. */
+export function nearest(name: string, candidates: readonly string[]): string | undefined {
+  const target = normalized(name);
+  const same = candidates.find((c) => normalized(c) === target);
+  if (same) return same;
+  const limit = Math.min(3, Math.max(1, Math.floor(target.length / 3)));
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(target, normalized(candidate));
+    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swapped neighbours. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }

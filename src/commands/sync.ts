@@ -6,6 +6,7 @@ import { renderTable } from '../format.js';
 import type { SyncOptions } from '../sync/context.js';
 import { PlanError } from '../sync/plan.js';
 import { terminalProgress } from '../sync/progress.js';
+import { parseInstant } from '../sync/windows.js';
 import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
 import { sliceTotals } from '../sync/totals.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
@@ -13,11 +14,14 @@ import { hubClientFromConfig } from './hub.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-function parseInstant(value: unknown, flag: string): string {
+function instantFlag(value: unknown, flag: string): string {
   const text = String(value);
-  // A bare date means midnight UTC.
-  const parsed = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(parsed)) throw new UsageError(`${flag} "${text}" is not a date or timestamp (e.g. 2025-01-01 or 2025-01-01T12:00:00Z).`);
+  const parsed = parseInstant(text);
+  if (parsed === undefined) {
+    throw new UsageError(
+      `${flag} "${text}" is not a date or timestamp that exists (ISO 8601, e.g. 2025-01-01 or 2025-01-01T12:00:00Z; times without an offset are UTC).`,
+    );
+  }
   return new Date(parsed).toISOString();
 }
 
@@ -32,8 +36,8 @@ export function syncOptionsFromFlags(values: Values, now = new Date()): SyncOpti
   options.dryRun = values['dry-run'] === true;
   if (values.backfill) {
     if (!values.from) throw new UsageError('--backfill needs --from <ISO date>, e.g. --backfill --from 2025-01-01.');
-    const from = parseInstant(values.from, '--from');
-    const to = values.to ? parseInstant(values.to, '--to') : now.toISOString();
+    const from = instantFlag(values.from, '--from');
+    const to = values.to ? instantFlag(values.to, '--to') : now.toISOString();
     if (Date.parse(from) >= Date.parse(to)) throw new UsageError(`--from (${from}) must be before --to (${to}).`);
     options.backfill = { from, to };
   } else if (values.from || values.to) {

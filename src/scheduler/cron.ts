@@ -15,6 +15,10 @@ export function cronPattern(expression: string): Cron {
 
 /** Why `expression` is not a usable schedule, or undefined when it is. */
 export function cronProblem(expression: string, now = new Date()): string | undefined {
+  // croner reads a seventh field as a year; other cron tools read it differently or not at all,
+  // and a year-bound schedule stops firing for good, so only 5 or 6 fields are accepted.
+  const fields = expression.trim().split(/\s+/).length;
+  if (!expression.trim().startsWith('@') && fields === 7) return '7 fields: a year field is not supported';
   let pattern: Cron;
   try {
     pattern = cronPattern(expression);

@@ -18,6 +18,78 @@ export function splitWindows(fromMs: number, toMs: number, windowMs: number): Wi
   return windows;
 }
 
+/**
+ * Empty windows grow: after a window without events the next one is twice as long (up to
+ * `MAX_GROWTH` times the configured length); the first window with events goes back to the
+ * configured length. A grown window is a guess that the stretch is quiet, and a wrong guess is
+ * cheap: one that holds more than one page is abandoned before anything is written (`spilled`)
+ * and the same start is tried with half the length, and no longer grows until events are read,
+ * so the edge of the busy stretch is found by halving. A backfill from year 1 then costs a few
+ * dozen requests instead of one per week, and a crash never re-reads more than one page of a
+ * grown window or one configured window.
+ */
+export const MAX_GROWTH = 2 ** 16;
+
+/** How a window read ended. `spilled`: a grown window held more than one page and was not used. */
+export type WindowOutcome = 'empty' | 'events' | 'spilled';
+
+export interface WindowGrowth {
+  /** Length of the next window. */
+  sizeMs: number;
+  /** Empty windows grow up to this; halved by a spill, reset by events. */
+  ceilingMs: number;
+}
+
+export function initialGrowth(baseMs: number, maxGrowth = MAX_GROWTH): WindowGrowth {
+  if (!(baseMs > 0)) throw new Error('window length must be positive');
+  return { sizeMs: baseMs, ceilingMs: baseMs * maxGrowth };
+}
+
+/** The window lengths after a window of `windowMs` (as read, after clipping) ended with `outcome`. */
+export function nextGrowth(state: WindowGrowth, windowMs: number, outcome: WindowOutcome, baseMs: number, maxGrowth = MAX_GROWTH): WindowGrowth {
+  switch (outcome) {
+    case 'events':
+      return initialGrowth(baseMs, maxGrowth);
+    case 'empty':
+      return { sizeMs: Math.max(baseMs, Math.min(state.sizeMs * 2, state.ceilingMs)), ceilingMs: state.ceilingMs };
+    case 'spilled': {
+      const half = Math.max(baseMs, Math.floor(windowMs / 2));
+      return { sizeMs: half, ceilingMs: half };
+    }
+  }
+}
+
+/**
+ * Reads [fromMs, toMs) in consecutive windows, oldest first, growing over empty stretches.
+ * `read` reads one window completely (and moves the cursor past it) or, for a grown window
+ * (`grown`), may answer `spilled` without writing anything; the same start is then read again
+ * with a shorter window. So the windows that were used are contiguous, without gap or overlap,
+ * and a cursor set at the end of each covers exactly what was read.
+ */
+export async function readGrowingWindows(
+  fromMs: number,
+  toMs: number,
+  baseMs: number,
+  read: (window: Window, grown: boolean) => Promise<WindowOutcome>,
+  maxGrowth = MAX_GROWTH,
+): Promise<{ windows: number; spilled: number }> {
+  let growth = initialGrowth(baseMs, maxGrowth);
+  let start = fromMs;
+  let windows = 0;
+  let spilled = 0;
+  while (start < toMs) {
+    const end = Math.min(start + growth.sizeMs, toMs);
+    const grown = end - start > baseMs;
+    const outcome = await read({ from: new Date(start).toISOString(), to: new Date(end).toISOString() }, grown);
+    windows++;
+    if (outcome === 'spilled' && !grown) throw new Error('a window of the configured length cannot be abandoned');
+    growth = nextGrowth(growth, end - start, outcome, baseMs, maxGrowth);
+    if (outcome === 'spilled') spilled++;
+    else start = end;
+  }
+  return { windows, spilled };
+}
+
 export interface AuditCursor {
   /** Every event before this instant has been read. */
   until: string;
@@ -57,4 +129,35 @@ export function backfillStart(cursor: BackfillCursor | undefined, from: string, 
     if (!Number.isNaN(done)) return Math.min(Math.max(fromMs, done), toMs);
   }
   return fromMs;
+}
+
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * A strict ISO 8601 date (`2025-01-01`, midnight UTC) or date-time (UTC unless it carries an
+ * offset), in epoch milliseconds; undefined for anything else. Every field is checked by a round
+ * trip, so `2025-02-30` is refused instead of becoming 2 March.
+ */
+export function parseInstant(text: string): number | undefined {
+  const match = INSTANT_RE.exec(text.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
+  const fields = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = fields;
+  if (year < 1) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0')));
+  const roundTrip = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  if (roundTrip.some((value, i) => value !== fields[i])) return undefined;
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMinutes = (digits.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return date.getTime() - offsetMinutes * 60_000;
 }

@@ -45,7 +45,7 @@ describe('Grafana dashboards against a synced database', () => {
 
   beforeAll(async () => {
     f = await syncedEmulator({ seed: 11 });
-  }, 180_000);
+  }, 600_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -161,8 +161,13 @@ describe.skipIf(onPglite)('the role migration when two databases on one server m
         () => ({ ok: true as const }),
         (error: { code?: string }) => ({ ok: false as const, code: error.code }),
       );
+      // Poll until B is seen waiting for A's lock (or B is done): a condition, not a number of tries,
+      // so a slow machine only makes this take longer.
       let waited = false;
-      for (let i = 0; i < 100 && !waited; i++) {
+      let settled = false;
+      void pending.then(() => (settled = true));
+      const deadline = Date.now() + 30_000;
+      while (!waited && !settled && Date.now() < deadline) {
         const rows = (await clientA.query<{ w: string | null }>('SELECT wait_event_type AS w FROM pg_stat_activity WHERE pid = $1', [pidB])).rows;
         waited = rows[0]?.w === 'Lock';
         if (!waited) await new Promise((resolve) => setTimeout(resolve, 20));

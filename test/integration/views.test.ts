@@ -51,7 +51,7 @@ describe('SQL views against a synced emulator', () => {
 
   beforeAll(async () => {
     f = await syncedEmulator();
-  }, 180_000);
+  }, 600_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -126,3 +126,97 @@ describe('parseDuration', () => {
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it('rejects garbage', () => expect(() => parseDuration('soon')).toThrow(/duration/));
 });
+
+describe('config traps', () => {
+  const fileWith = (name: string, text: string) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-config-'));
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('rejects unknown keys in the file, naming each with the nearest known key, listed with the other problems', () => {
+    const file = fileWith(
+      'config.yaml',
+      [
+        'databaseURL: postgres://sync@db.example/hub',
+        'hub:',
+        '  apiURL: http://127.0.0.1:9',
+        'sync:',
+        '  auditWindw: 1d',
+        'apiUrl: http://127.0.0.1:9',
+        'DOCKERHUB_NAMESPACES: acme',
+        'frobnicate: 1',
+        'port: eighty',
+      ].join('\n'),
+    );
+    const problems = problemsOf(() => loadConfig({ env: {}, configFile: file }));
+    const text = problems.join('\n');
+    expect(text).toMatch(/databaseURL in .*config\.yaml: unknown setting; did you mean "databaseUrl"/);
+    expect(text).toMatch(/hub\.apiURL in .*: unknown setting; did you mean "hub\.apiUrl"/);
+    expect(text).toMatch(/sync\.auditWindw in .*: unknown setting; did you mean "sync\.auditWindow"/);
+    expect(text).toMatch(/^apiUrl in .*: unknown setting; did you mean "hub\.apiUrl"/m);
+    expect(text).toMatch(/DOCKERHUB_NAMESPACES in .*: unknown setting; did you mean "namespaces"/);
+    expect(text).toMatch(/frobnicate in .*: unknown setting \(known: .*databaseUrl.*\)/);
+    // Reported together with the ordinary problems, and the URL (which may hold a password) is not echoed.
+    expect(text).toMatch(/port in .*config\.yaml/);
+    expect(text).not.toContain('db.example');
+    expect(problems).toHaveLength(7);
+  });
+
+  it('finds unknown keys in every object of the schema, including sections added later', async () => {
+    const { z } = await import('zod');
+    const { unknownKeys } = await import('../../src/config.js');
+    const schema = z.object({
+      known: z.string().optional(),
+      nested: z.object({ inner: z.number().optional() }).prefault({}),
+      list: z.array(z.object({ name: z.string(), query: z.record(z.string(), z.string()) })).optional(),
+      open: z.looseObject({ a: z.string() }).optional(),
+      either: z.union([z.string(), z.object({ method: z.string(), path: z.string() })]).optional(),
+    });
+    const found = unknownKeys(schema, {
+      known: 'x',
+      nested: { inner: 1, innr: 2 },
+      list: [{ name: 'a', query: { free: 'keys' } }, { name: 'b', nmae: 'c', query: {} }],
+      open: { a: 'x', anything: 'goes' },
+      either: { method: 'GET', pth: '/x' },
+      extra: true,
+    });
+    expect(found.map((f) => [f.path.join('.'), f.suggestion])).toEqual([
+      ['nested.innr', 'nested.inner'],
+      ['list.1.nmae', 'list.1.name'],
+      ['either.pth', 'either.path'],
+      ['extra', undefined],
+    ]);
+  });
+
+  it('checks schedules when loading: cron syntax, 7 fields, and keys that name no endpoint or job', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { SCHEDULES: 'audit_logs=0 0 * * * * 2030; __proto__=*/5 * * * *; audit_log=*/5 * * * *; repositories=61 * * * *' },
+      }),
+    );
+    const text = problems.join('\n');
+    expect(text).toMatch(/SCHEDULES.*audit_logs.*7 fields/);
+    expect(text).toMatch(/SCHEDULES.*__proto__.*no endpoint or job/);
+    expect(text).toMatch(/SCHEDULES.*audit_log\b.*no endpoint or job/);
+    expect(text).toMatch(/SCHEDULES.*repositories.*61 \* \* \* \*/);
+    expect(problems).toHaveLength(4);
+
+    const file = fileWith('config.json', '{"schedules": {"__proto__": "* * * * *", "organization": "0 0 * * * * *"}}');
+    const fromFile = problemsOf(() => loadConfig({ env: {}, configFile: file })).join('\n');
+    expect(fromFile).toMatch(/schedules\.__proto__ in .*config\.json.*no endpoint or job/);
+    expect(fromFile).toMatch(/schedules\.organization in .*config\.json.*7 fields/);
+  });
+
+  it('reports an empty schedule once', () => {
+    const problems = problemsOf(() => loadConfig({ env: { SCHEDULES: 'audit_logs=' } }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/SCHEDULES/);
+  });
+
+  it('refuses an audit window of zero', () => {
+    expect(problemsOf(() => loadConfig({ env: { AUDIT_WINDOW: '0s' } })).join('\n')).toMatch(/AUDIT_WINDOW: must be longer than 0/);
+    expect(loadConfig({ env: { AUDIT_WINDOW: '1h' } }).sync.auditWindow).toBe(3_600_000);
+  });
+});

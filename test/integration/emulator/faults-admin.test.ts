@@ -23,6 +23,7 @@ function biggestPublicRepo(emu: RunningEmulator, namespace: string) {
 
 describe('rate limiting', () => {
   it('answers 429 with Retry-After (seconds) and X-Retry-After (unix time) once the minute budget is spent', async () => {
+    const startedAt = Date.now();
     const { hub, org } = await start({ rateLimitPerMinute: 3 });
     const path = `/v2/namespaces/${org}/repositories`;
     const ok = [await hub.get(path), await hub.get(path), await hub.get(path)];
@@ -35,7 +36,7 @@ describe('rate limiting', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(Number(limited.headers['x-retry-after'])).toBe(Number(limited.headers['x-ratelimit-reset']));
-    expect(Number(limited.headers['x-retry-after'])).toBeGreaterThan(Date.now() / 1000);
+    expect(Number(limited.headers['x-retry-after'])).toBeGreaterThan(startedAt / 1000);
     // Admin routes are never limited.
     expect((await hub.get('/_emulator/requests')).status).toBe(200);
   });
@@ -138,7 +139,10 @@ describe('request counts', () => {
 
 describe('admin HTTP surface', () => {
   it('adds and deletes repositories and tags; last_updated moves with tags, not with pulls', async () => {
-    const { hub, org } = await start();
+    // The emulator's clock moves when the test says so: each step is a second later, on any machine.
+    let now = Date.UTC(2026, 0, 1);
+    const tick = () => (now += 1000);
+    const { hub, org } = await start({ clock: { now: () => now } });
     const owner = await hub.owner();
     const detail = async (name: string) => (await hub.get(`/v2/namespaces/${org}/repositories/${name}`, owner)).body;
 
@@ -146,21 +150,21 @@ describe('admin HTTP surface', () => {
     expect((await hub.get(`/v2/namespaces/${org}/repositories/admin-made/tags`, owner)).body.count).toBe(2);
 
     const before = await detail('admin-made');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    tick();
     const pulls = await hub.call('POST', `/_emulator/repositories/${org}/admin-made/pulls`, { body: { count: 5 } });
     expect(pulls.body).toEqual({ pull_count: before.pull_count + 5 });
     const afterPulls = await detail('admin-made');
     expect(afterPulls.last_updated).toBe(before.last_updated);
     expect(afterPulls.pull_count).toBe(before.pull_count + 5);
 
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    tick();
     const pushed = await hub.call('POST', `/_emulator/repositories/${org}/admin-made/tags`, { body: { name: 'v9', platforms: ['linux/amd64', 'linux/arm/v7'] } });
     expect(pushed.status).toBe(201);
     expect(pushed.body.images.map((i: { architecture: string; variant: string | null }) => [i.architecture, i.variant])).toEqual([['amd64', null], ['arm', 'v7']]);
     const afterPush = await detail('admin-made');
     expect(Date.parse(afterPush.last_updated)).toBeGreaterThan(Date.parse(before.last_updated));
 
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    tick();
     expect((await hub.call('DELETE', `/_emulator/repositories/${org}/admin-made/tags/v9`)).status).toBe(204);
     expect(Date.parse((await detail('admin-made')).last_updated)).toBeGreaterThan(Date.parse(afterPush.last_updated));
     expect((await hub.call('DELETE', `/_emulator/repositories/${org}/admin-made/tags/v9`)).status).toBe(404);

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHubClient, type HubClient, type HubClientOptions } from '../../../src/hub/client.js';
-import { systemClock } from '../../../src/hub/clock.js';
 import { HubHttpError, HubNetworkError, HubRateLimitError } from '../../../src/hub/errors.js';
 import { paceDelay, parseRateLimitHeaders } from '../../../src/hub/rate-limit.js';
 import { fakeClock, json, startServer, type FakeClock, type Handler, type ScriptedServer } from './support.js';
@@ -172,15 +171,27 @@ describe('5xx and network failures', () => {
 
   it('close() aborts a pending rate-limit wait', async () => {
     server = await startServer(() => json({}, 429, { 'retry-after': '30' }));
-    client = createHubClient({ baseUrl: server.url, clock: systemClock });
+    // A clock whose waits end only when aborted: the request can only settle through close().
+    const waits: number[] = [];
+    let waiting!: () => void;
+    const inWait = new Promise<void>((resolve) => (waiting = resolve));
+    const clock = {
+      now: () => Date.UTC(2025, 0, 15, 12),
+      sleep: (ms: number, signal?: AbortSignal) =>
+        new Promise<void>((_resolve, reject) => {
+          waits.push(ms);
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          waiting();
+        }),
+    };
+    client = createHubClient({ baseUrl: server.url, clock });
     const outcome = client.request({ path: '/v2/x' }).then(
       () => 'resolved',
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
+    await inWait;
+    expect(waits).toEqual([30_000]);
     await client.close();
     expect(await outcome).toMatchObject({ message: expect.stringMatching(/closed/) });
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -15,6 +15,8 @@ describe('cronProblem', () => {
     ['61 * * * *', /minute/],
     ['* * 32 * *', /day/],
     ['0 0 30 2 *', /never fires/],
+    ['0 0 * * * * 2030', /7 fields/],
+    ['0 0 0 1 1 ? 2099', /7 fields/],
     ['', /five, six, or seven/],
   ])('%j → %s', (expression, expected) => {
     const problem = cronProblem(expression, at('2025-01-15T12:00:00Z'));

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../../src/scheduler/jobs.js';
 import { createScheduler, type Scheduler, type Tick } from '../../../src/scheduler/scheduler.js';
 import { tickOutcome, tickTotals } from '../../../src/scheduler/tick.js';
@@ -9,11 +9,21 @@ const logger = pino({ level: 'silent' });
 const job = (name: string, schedule = '* * * * * *'): JobSpec => ({ name, schedule, scheduleSource: 'test', endpoints: [name] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('createScheduler (real croner, second-level schedules)', () => {
+// Real croner on fake timers: time moves only when the test says so, so a busy machine cannot
+// add or drop a tick. Half a second past a whole second, so every tick falls at a known time.
+const START = new Date('2025-01-15T12:00:00.500Z');
+
+describe('createScheduler (real croner, second-level schedules, fake timers)', () => {
   let scheduler: Scheduler | undefined;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: START });
+  });
   afterEach(async () => {
-    await scheduler?.stop(100);
+    const stopping = scheduler?.stop(100);
+    await vi.advanceTimersByTimeAsync(100);
+    await stopping;
     scheduler = undefined;
+    vi.useRealTimers();
   });
 
   it('runs each tick in a run group named after the scheduled second, never overlapping itself', async () => {
@@ -35,10 +45,11 @@ describe('createScheduler (real croner, second-level schedules)', () => {
       },
     });
     scheduler.start();
-    await sleep(3600);
+    // Ticks at :01 (runs to :02.5), :02 missed, :03 (runs to :04.5), :04 missed.
+    await vi.advanceTimersByTimeAsync(3600);
     expect(maxConcurrent).toBe(1);
-    expect(ticks.length).toBeGreaterThanOrEqual(1);
-    expect(missed.length).toBeGreaterThanOrEqual(1);
+    expect(ticks.map((tick) => tick.scheduledAt.toISOString())).toEqual(['2025-01-15T12:00:01.000Z', '2025-01-15T12:00:03.000Z']);
+    expect(missed).toEqual(['slow@2025-01-15T12:00:02.000Z', 'slow@2025-01-15T12:00:04.000Z']);
     for (const tick of ticks) {
       expect(tick.scheduledAt.getMilliseconds()).toBe(0);
       expect(tick.runGroup).toBe(`slow@${tick.scheduledAt.toISOString().replace('.000Z', 'Z')}`);
@@ -64,13 +75,14 @@ describe('createScheduler (real croner, second-level schedules)', () => {
     });
     scheduler.start();
     const done = scheduler.runNow('catchup', new Date('2025-01-15T12:00:00Z'));
-    await sleep(2200);
+    await vi.advanceTimersByTimeAsync(2200);
     expect(groups).toEqual(['catch-up:catchup@2025-01-15T12:00:00Z']);
     expect(scheduler.states()[0]!.running?.runGroup).toBe('catchup@2025-01-15T12:00:00Z');
     release();
     await done;
     expect(scheduler.states()[0]).toMatchObject({ running: null, lastCompleted: { outcome: 'succeeded' } });
-    expect(scheduler.states()[0]!.missedTicks).toBeGreaterThanOrEqual(1);
+    // The ticks at :01 and :02 came while the catch-up ran.
+    expect(scheduler.states()[0]!.missedTicks).toBe(2);
   });
 
   it('stop aborts the running tick through its signal and waits for it', async () => {
@@ -86,7 +98,9 @@ describe('createScheduler (real croner, second-level schedules)', () => {
       },
     });
     void scheduler.runNow('abortable', new Date());
-    const result = await scheduler.stop(5000);
+    const stopped = scheduler.stop(5000);
+    await vi.advanceTimersByTimeAsync(100);
+    const result = await stopped;
     expect(result).toEqual({ drained: true, stillRunning: [] });
     expect(sawAbort).toBe(true);
     expect(scheduler.states()[0]!.lastCompleted?.outcome).toBe('aborted');
@@ -96,8 +110,9 @@ describe('createScheduler (real croner, second-level schedules)', () => {
   it('stop gives up after the timeout and names what is still running', async () => {
     scheduler = createScheduler({ jobs: [job('stuck')], logger, runTick: () => new Promise(() => undefined) });
     void scheduler.runNow('stuck', new Date());
-    const result = await scheduler.stop(200);
-    expect(result).toEqual({ drained: false, stillRunning: ['stuck'] });
+    const stopped = scheduler.stop(200);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await stopped).toEqual({ drained: false, stillRunning: ['stuck'] });
   });
 
   it('no tick starts after stop', async () => {
@@ -106,7 +121,7 @@ describe('createScheduler (real croner, second-level schedules)', () => {
     scheduler.start();
     await scheduler.stop(100);
     await scheduler.runNow('late', new Date());
-    await sleep(1200);
+    await vi.advanceTimersByTimeAsync(1200);
     expect(ran).toBe(0);
   });
 
@@ -120,7 +135,7 @@ describe('createScheduler (real croner, second-level schedules)', () => {
     scheduler = createScheduler({ jobs: [job('hourly', '0 * * * *')], logger, runTick: async () => 'succeeded' });
     expect(scheduler.nextRun('hourly')).toBeNull();
     scheduler.start();
-    expect(scheduler.nextRun('hourly')!.getUTCMinutes()).toBe(0);
+    expect(scheduler.nextRun('hourly')!.toISOString()).toBe('2025-01-15T13:00:00.000Z');
   });
 });
 

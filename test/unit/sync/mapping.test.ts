@@ -92,5 +92,29 @@ describe('sync flags', () => {
     [{ backfill: true, from: '2025-05-01', to: '2025-04-01' }, /must be before/],
     [{ from: '2025-01-01' }, /only apply with --backfill/],
     [{ backfill: true, from: '2025-01-01', full: true }, /cannot be combined/],
+    // Dates that do not exist are refused, not rolled over into the next month.
+    [{ backfill: true, from: '2025-02-30' }, /--from "2025-02-30" is not a date/],
+    [{ backfill: true, from: '2023-02-29' }, /not a date/],
+    [{ backfill: true, from: '2025-13-01' }, /not a date/],
+    [{ backfill: true, from: '2025-04-31T00:00:00Z' }, /not a date/],
+    [{ backfill: true, from: '2025-01-01T24:00:00Z' }, /not a date/],
+    [{ backfill: true, from: '2025-01-01T12:60:00Z' }, /not a date/],
+    [{ backfill: true, from: '2025-01-01', to: '2025-06-31' }, /--to "2025-06-31" is not a date/],
+    [{ backfill: true, from: '0000-01-01' }, /not a date/],
+    [{ backfill: true, from: '1 March 2025' }, /not a date/],
+    [{ backfill: true, from: '2025-1-1' }, /not a date/],
   ])('rejects %o', (flags, message) => expect(() => syncOptionsFromFlags(flags, now)).toThrow(message));
+  it.each([
+    ['2024-02-29', '2024-02-29T00:00:00.000Z'],
+    ['0001-01-01', '0001-01-01T00:00:00.000Z'],
+    ['2025-01-01T12:30:00Z', '2025-01-01T12:30:00.000Z'],
+    ['2025-01-01T12:30:00.250Z', '2025-01-01T12:30:00.250Z'],
+    ['2025-01-01T12:30Z', '2025-01-01T12:30:00.000Z'],
+    ['2025-01-01T12:30:00+02:00', '2025-01-01T10:30:00.000Z'],
+    ['2025-01-01T00:30:00-0130', '2025-01-01T02:00:00.000Z'],
+    // Without an offset a time is UTC, like a bare date.
+    ['2025-01-01T12:30:00', '2025-01-01T12:30:00.000Z'],
+    ['2025-01-01 12:30:00Z', '2025-01-01T12:30:00.000Z'],
+  ])('reads --from %s as %s', (text, iso) =>
+    expect(syncOptionsFromFlags({ backfill: true, from: text }, now).backfill?.from).toBe(iso));
 });

@@ -1,0 +1,44 @@
+import { randomInt } from 'node:crypto';
+import { onTestFailed } from 'vitest';
+
+/**
+ * Random choices in tests come from a seed: `TEST_SEED` when set (to replay a failure), else a
+ * fresh one per call. A failing test prints the seed and the command that replays it.
+ */
+export interface Seeded {
+  seed: number;
+  /** Uniform in [0, 1), like Math.random, but reproducible from the seed. */
+  random(): number;
+  /** An integer in [min, max]. */
+  int(min: number, max: number): number;
+}
+
+/** mulberry32: small, fast, and good enough to pick kill points and fault patterns. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function seedFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env.TEST_SEED;
+  if (text === undefined || text === '') return undefined;
+  const seed = Number(text);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new Error(`TEST_SEED must be an integer 0..4294967295 (got "${text}")`);
+  return seed;
+}
+
+/** Call inside a test: its random choices, and the seed printed if the test fails. */
+export function seeded(testFile: string): Seeded {
+  const seed = seedFromEnv() ?? randomInt(0, 0xffff_ffff);
+  const random = seededRandom(seed);
+  onTestFailed(() => {
+    console.error(`random choices of this test came from seed ${seed}; replay with: TEST_SEED=${seed} npx vitest run ${testFile}`);
+  });
+  return { seed, random, int: (min, max) => min + Math.floor(random() * (max - min + 1)) };
+}
