@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CREDENTIAL_KINDS, credentialProblems } from './hub/credentials.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -50,6 +51,17 @@ const watchedTag = z
 
 const cronExpression = z.string().trim().min(1);
 
+/** One Docker Hub credential and the namespaces it serves; its secret lives outside the config file. */
+const hubCredential = z.object({
+  /** Docker ID, or the organization name for an organization access token; the `credential` label. */
+  username: z.string().trim().min(1),
+  kind: z.enum(CREDENTIAL_KINDS, { error: `must be one of ${CREDENTIAL_KINDS.join(', ')}` }),
+  secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  secretFile: z.string().min(1).optional(),
+  namespaces: commaList.pipe(z.array(namespaceName)).default([]),
+  orgs: commaList.pipe(z.array(namespaceName)).optional(),
+});
+
 export const configSchema = z
   .object({
     databaseUrl: z
@@ -68,6 +80,9 @@ export const configSchema = z
         maxRetryWait: duration.default(15 * 60_000),
         maxRetries: z.coerce.number().int().min(0).max(20).default(5),
         timeout: duration.default(30_000),
+        credentials: z.array(hubCredential).default([]),
+        /** Credentials working at the same time in one pass (default: all of them). */
+        concurrency: z.coerce.number().int().min(1).max(64).optional(),
       })
       .prefault({}),
     namespaces: commaList.pipe(z.array(namespaceName)).default([]),
@@ -113,6 +128,7 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_MAX_RETRY_WAIT: 'hub.maxRetryWait',
   DOCKERHUB_MAX_RETRIES: 'hub.maxRetries',
   DOCKERHUB_TIMEOUT: 'hub.timeout',
+  HUB_CONCURRENCY: 'hub.concurrency',
   DOCKERHUB_NAMESPACES: 'namespaces',
   DOCKERHUB_ORGS: 'orgs',
   DOCKERHUB_WATCHED_TAGS: 'sync.watchedTags',
@@ -200,6 +216,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const result = configSchema.safeParse(input);
   // Cross-field rules run on the raw input so they are reported together with field errors.
   const crossProblems = [...envProblems, ...crossFieldProblems(input, sourceOf)];
+  {
+    // Secrets written into the file are refused even when other fields fail to parse.
+    const rawCredentials = (input.hub as { credentials?: unknown } | undefined)?.credentials;
+    const parsed = result.success ? result.data : undefined;
+    const hub = parsed?.hub;
+    crossProblems.push(
+      ...credentialProblems({
+        entries: hub?.credentials ?? [],
+        raw: Array.isArray(rawCredentials) ? rawCredentials : [],
+        env,
+        listed: { namespaces: parsed?.namespaces ?? [], orgs: parsed?.orgs ?? [] },
+        hasDefaultCredential: Boolean(hub?.username && (hub.token || hub.password || hub.jwt)),
+      }),
+    );
+  }
   if (result.success && crossProblems.length === 0) return result.data;
 
   const issues = result.success ? [] : result.error.issues;
