@@ -109,13 +109,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   emulator: {
     summary: 'serve the Docker Hub emulator',
     usage:
-      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--epoch now|<date>]',
+      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--rate-limit-by address|credential] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--epoch now|<date>]',
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
       seed: { type: 'string' },
       scale: { type: 'string' },
       'rate-limit': { type: 'string' },
+      'rate-limit-by': { type: 'string' },
       'token-ttl': { type: 'string' },
       latency: { type: 'string' },
       'error-rate': { type: 'string' },
