@@ -12,7 +12,7 @@ import { createMetrics } from '../server/metrics.js';
 import { createReadinessProbe } from '../server/probe.js';
 import { renderStatusPage } from '../server/status-page.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientsFromConfig } from './hub.js';
 
 /**
  * `serve`: the long-running service. Cron jobs per endpoint group, HTTP health and metrics, and
@@ -49,7 +49,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   // Everything that can be checked without a network call fails here, before anything starts.
   const plan = planJobs(endpoints, config.schedules);
   if (plan.problems.length > 0) throw new ConfigError(plan.problems);
-  if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0)) {
+  if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0) && config.hub.credentials.length === 0) {
     throw new UsageError(
       'nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
     );
@@ -57,7 +57,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const database = await openMigratedDatabase(ctx);
   const metrics = createMetrics();
-  const client = hubClientFromConfig(config, logger, { onRequest: (event) => metrics.observeHubRequest(event) });
+  const clients = hubClientsFromConfig(config, ctx.env, logger, { onRequest: (event, credential) => metrics.observeHubRequest(event, credential) });
   let shuttingDown = false;
 
   const repaired = await abortInterruptedRuns(database, new Date());
@@ -67,10 +67,10 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   const scheduler = createScheduler({
     jobs: plan.jobs,
     logger,
-    runTick: createTickRunner({ database, client, logger, config, namespaceKinds: new Map() }, metrics.observer),
+    runTick: createTickRunner({ database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map() }, metrics.observer),
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
-  metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
+  metrics.bind({ hubStats: () => clients.statsByCredential(), jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
 
   const version = packageVersion();
   const server = createStatusServer(
@@ -99,7 +99,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   try {
     port = (await server.listen(config.port)).port;
   } catch (error) {
-    await client.close().catch(() => undefined);
+    await clients.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
@@ -127,7 +127,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
         'shutdown timeout: jobs still running are abandoned; their runs are marked aborted at the next start',
       );
     }
-    await client.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
+    await clients.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
     // A stuck query would keep the pool from ending; do not wait for it forever.
     await Promise.race([
       database.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database failed')),

@@ -6,7 +6,7 @@ import { terminalProgress } from '../sync/progress.js';
 import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
 import { sliceTotals } from '../sync/totals.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientsFromConfig } from './hub.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -64,7 +64,7 @@ export function renderSummary(summary: SyncSummary): string {
 export async function syncCommand(ctx: CommandContext, values: Values): Promise<number> {
   const options = syncOptionsFromFlags(values);
   const database = await openMigratedDatabase(ctx);
-  const client = hubClientFromConfig(ctx.config, ctx.logger);
+  const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -74,7 +74,8 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
     const summary = await runSync(
       {
         database,
-        client,
+        client: clients.fallback.client,
+        clients,
         logger: ctx.logger,
         config: ctx.config,
         ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
@@ -89,7 +90,7 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await client.close();
+    await clients.close();
     await database.close();
   }
 }
