@@ -2,6 +2,7 @@ import { readStatus } from '../db/status.js';
 import { endpointNames, endpoints } from '../endpoints/index.js';
 import { relativeTime, renderTable } from '../format.js';
 import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
+import { scopeMap, scopeOfSlice } from '../hub/credentials.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 
 /** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
@@ -19,12 +20,17 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   const now = new Date();
   const plan = planJobs(endpoints, ctx.config.schedules, undefined, now);
   const schedules = endpointSchedules(plan, now);
+  // Which credential serves a slice, from the configuration (the username, never the secret).
+  const served = scopeMap(ctx.config.hub.credentials);
+  const fallback = ctx.config.hub.username ?? 'anonymous';
+  const credentialOf = (sliceKey: string) => (sliceKey ? (served.get(scopeOfSlice({ key: sliceKey })) ?? fallback) : null);
   const database = await openMigratedDatabase(ctx);
   try {
     const rows = (await readStatus(database, endpointNames)).map((row) => {
       const schedule = schedules.get(row.endpoint);
       return {
         ...row,
+        credential: credentialOf(row.slice_key),
         job: schedule?.job ?? null,
         schedule: schedule?.schedule ?? null,
         next_run_at: schedule?.nextRun?.toISOString() ?? null,
@@ -36,7 +42,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
       const never = rows.every((row) => row.last_run_at === null);
       ctx.stdout.write(
         `${renderTable(
-          ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'next run', 'cursor'],
+          ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'next run', 'cursor', 'credential'],
           rows.map((row) => [
             row.endpoint,
             row.slice_key || '-',
@@ -46,6 +52,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
             row.last_success_at ? relativeTime(row.last_success_at) : '-',
             row.schedule ? `${untilTime(row.next_run_at ? new Date(row.next_run_at) : null, now.getTime())} (${row.job})` : '-',
             summarizeCursor(row.cursor),
+            row.credential ?? '-',
           ]),
         )}\n`,
       );
