@@ -134,6 +134,13 @@ describe('a credential per namespace', () => {
     }
   });
 
+  it('test-endpoint tries an organization with the credential that serves it', async () => {
+    const { second, configFile, env } = setup(emulator, target);
+    const result = await runCli(['test-endpoint', 'org_members', '--namespace', second, '--config', configFile], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`GET \\S+/v2/orgs/${second}/members\\S* → 200`));
+  });
+
   it('a namespace served by two credentials stops the start with exit 2, naming it', async () => {
     const { first, env } = setup(emulator, target);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'credentials-e2e-'));
