@@ -136,13 +136,14 @@ One statement per call. Times print in UTC. With the embedded database held by \
   emulator: {
     summary: 'serve the Docker Hub emulator',
     usage:
-      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--page-fault <page>:empty|missing|short] [--page-size-cap n] [--epoch now|<date>]',
+      'dockerhub-sync emulator [--port 8080] [--host 127.0.0.1] [--seed 1] [--scale 1] [--rate-limit 180] [--rate-limit-by address|credential] [--token-ttl 600] [--latency ms] [--error-rate 0..1] [--drop-rate 0..1] [--malformed-rate 0..1] [--extra-field] [--page-fault <page>:empty|missing|short] [--page-size-cap n] [--epoch now|<date>]',
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
       seed: { type: 'string' },
       scale: { type: 'string' },
       'rate-limit': { type: 'string' },
+      'rate-limit-by': { type: 'string' },
       'token-ttl': { type: 'string' },
       latency: { type: 'string' },
       'error-rate': { type: 'string' },

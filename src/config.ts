@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { endpoints } from './endpoints/index.js';
+import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
 import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
 
@@ -68,6 +69,17 @@ const watchedTag = z
 // Checked (with the key it belongs to) by scheduleProblems, which knows the endpoints and jobs.
 const cronExpression = z.string().trim();
 
+/** One Docker Hub credential and the namespaces it serves; its secret lives outside the config file. */
+const hubCredential = z.object({
+  /** Docker ID, or the organization name for an organization access token; the `credential` label. */
+  username: z.string().trim().min(1),
+  kind: z.enum(CREDENTIAL_KINDS, { error: `must be one of ${CREDENTIAL_KINDS.join(', ')}` }),
+  secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  secretFile: z.string().min(1).optional(),
+  namespaces: commaList.pipe(z.array(namespaceName)).default([]),
+  orgs: commaList.pipe(z.array(namespaceName)).optional(),
+});
+
 /**
  * Every `z.object` below is closed: a key it does not declare is reported by `unknownKeys` (with
  * the nearest known key), so a typo such as `databaseURL:` fails loudly instead of silently
@@ -107,6 +119,9 @@ export const configSchema = z
           .int('must be a whole number of bytes')
           .positive('must be more than 0')
           .default(64 * 1024 * 1024),
+        credentials: z.array(hubCredential).default([]),
+        /** Credentials working at the same time in one pass (default: all of them). */
+        concurrency: z.coerce.number().int().min(1).max(64).optional(),
       })
       .prefault({}),
     namespaces: commaList.pipe(z.array(namespaceName)).default([]),
@@ -170,6 +185,7 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_TIMEOUT: 'hub.timeout',
   DOCKERHUB_REQUEST_DEADLINE: 'hub.requestDeadline',
   DOCKERHUB_MAX_RESPONSE_BYTES: 'hub.maxResponseBytes',
+  HUB_CONCURRENCY: 'hub.concurrency',
   DOCKERHUB_NAMESPACES: 'namespaces',
   DOCKERHUB_ORGS: 'orgs',
   DOCKERHUB_WATCHED_TAGS: 'sync.watchedTags',
@@ -269,7 +285,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   // Cross-field rules run on the raw input so they are reported together with field errors.
   const crossProblems = [
     ...envProblems,
-    ...unknownKeys(configSchema, input).map(({ path: at, suggestion, known }) => {
+    // A secret written into a credential entry has its own message (credentialProblems).
+    ...unknownKeys(configSchema, input)
+      .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
+      .map(({ path: at, suggestion, known }) => {
       const dotted = at.join('.');
       const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
@@ -279,6 +298,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ),
     ...crossFieldProblems(input, sourceOf),
   ];
+  {
+    // Secrets written into the file are refused even when other fields fail to parse.
+    const rawCredentials = (input.hub as { credentials?: unknown } | undefined)?.credentials;
+    const parsed = result.success ? result.data : undefined;
+    const hub = parsed?.hub;
+    crossProblems.push(
+      ...credentialProblems({
+        entries: hub?.credentials ?? [],
+        raw: Array.isArray(rawCredentials) ? rawCredentials : [],
+        env,
+        listed: { namespaces: parsed?.namespaces ?? [], orgs: parsed?.orgs ?? [] },
+        hasDefaultCredential: Boolean(hub?.username && (hub.token || hub.password || hub.jwt)),
+      }),
+    );
+  }
   if (result.success && crossProblems.length === 0) return result.data;
 
   const issues = result.success ? [] : result.error.issues;

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { configuredSecrets } from './hub.js';
 
 /** What every command gets: parsed config, a logger that knows the secrets, and I/O streams. */
 export interface CommandContext {
@@ -30,7 +31,7 @@ export function createContext(
   });
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.hub.token, config.hub.password, config.hub.jwt].filter((s): s is string => Boolean(s)),
+    secrets: configuredSecrets(config, io.env),
   });
   return { config, logger, stdout: io.stdout, stderr: io.stderr, env: io.env };
 }

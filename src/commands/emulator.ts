@@ -33,6 +33,10 @@ export function emulatorOptionsFromFlags(values: Values) {
     }
     pageFault = { page: Number(match[1]), mode };
   }
+  const rateLimitBy = values['rate-limit-by'];
+  if (rateLimitBy !== undefined && rateLimitBy !== 'address' && rateLimitBy !== 'credential') {
+    throw new UsageError(`--rate-limit-by "${String(rateLimitBy)}" must be "address" or "credential".`);
+  }
   let epochMs: number | undefined;
   if (typeof values.epoch === 'string') {
     epochMs = values.epoch === 'now' ? Date.now() : Date.parse(values.epoch);
@@ -46,6 +50,7 @@ export function emulatorOptionsFromFlags(values: Values) {
     ...(scale !== undefined ? { scale } : {}),
     // Like Hub by default: 180 requests a minute.
     rateLimitPerMinute: rateLimit === undefined ? 180 : rateLimit === 0 ? null : rateLimit,
+    ...(rateLimitBy !== undefined ? { rateLimitBy: rateLimitBy as 'address' | 'credential' } : {}),
     ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
     ...(latency !== undefined ? { latencyMs: latency } : {}),
     ...(errorRate !== undefined ? { errorRate } : {}),

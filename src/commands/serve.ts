@@ -12,7 +12,7 @@ import { createMetrics } from '../server/metrics.js';
 import { createReadinessProbe } from '../server/probe.js';
 import { renderStatusPage } from '../server/status-page.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientsFromConfig } from './hub.js';
 import { startSqlServer, type RunningSqlServer } from '../db/serve-socket.js';
 import { embeddedClient } from '../db/sql.js';
 
@@ -51,7 +51,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   // Everything that can be checked without a network call fails here, before anything starts.
   const plan = planJobs(endpoints, config.schedules);
   if (plan.problems.length > 0) throw new ConfigError(plan.problems);
-  if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0)) {
+  if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0) && config.hub.credentials.length === 0) {
     throw new UsageError(
       'nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
     );
@@ -59,7 +59,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const database = await openMigratedDatabase(ctx);
   const metrics = createMetrics();
-  const client = hubClientFromConfig(config, logger, { onRequest: (event) => metrics.observeHubRequest(event) });
+  const clients = hubClientsFromConfig(config, ctx.env, logger, { onRequest: (event, credential) => metrics.observeHubRequest(event, credential) });
   let shuttingDown = false;
 
   const repaired = await abortInterruptedRuns(database, new Date());
@@ -78,7 +78,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const lastProgress = new Map<string, Date>();
   const runTick = createTickRunner(
-    { database, client, logger, config, namespaceKinds: new Map() },
+    { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map() },
     { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
   );
   const scheduler = createScheduler({
@@ -94,7 +94,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     },
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
-  metrics.bind({ hubStats: () => client.stats, jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
+  metrics.bind({ hubStats: () => clients.statsByCredential(), jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
 
   const version = packageVersion();
   const server = createStatusServer(
@@ -125,7 +125,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   try {
     port = (await server.listen(config.port)).port;
   } catch (error) {
-    await client.close().catch(() => undefined);
+    await clients.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
@@ -149,7 +149,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
         });
       } catch (error) {
         await server.close();
-        await client.close().catch(() => undefined);
+        await clients.close().catch(() => undefined);
         await database.close().catch(() => undefined);
         throw error;
       }
@@ -176,7 +176,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
         'shutdown timeout: jobs still running are abandoned; their runs are marked aborted at the next start',
       );
     }
-    await client.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
+    await clients.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Docker Hub client failed'));
     await sqlServer?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the SQL port failed'));
     // A stuck query would keep the pool from ending; do not wait for it forever.
     await Promise.race([

@@ -3,7 +3,8 @@ import { endpointNames, endpoints } from '../endpoints/index.js';
 import { relativeTime, renderTable } from '../format.js';
 import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
 import { openDatabase } from '../db/client.js';
-import type { CommandContext } from './context.js';
+import { scopeMap, scopeOfSlice } from '../hub/credentials.js';
+import { databaseOptions, type CommandContext } from './context.js';
 
 /** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
 export function untilTime(date: Date | null, now = Date.now()): string {
@@ -20,9 +21,13 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   const now = new Date();
   const plan = planJobs(endpoints, ctx.config.schedules, undefined, now);
   const schedules = endpointSchedules(plan, now);
+  // Which credential serves a slice, from the configuration (the username, never the secret).
+  const served = scopeMap(ctx.config.hub.credentials);
+  const fallback = ctx.config.hub.username ?? 'anonymous';
+  const credentialOf = (sliceKey: string) => (sliceKey ? (served.get(scopeOfSlice({ key: sliceKey })) ?? fallback) : null);
   // Read-only: it may run as the read-only role, so it neither migrates nor waits for the
   // migration lock; a database that is behind this build is reported as such.
-  const database = await openDatabase({ url: ctx.config.databaseUrl, dataDir: ctx.config.dataDir, logger: ctx.logger, readOnly: true });
+  const database = await openDatabase({ ...databaseOptions(ctx), readOnly: true });
   try {
     const schema = await readSchemaState(database);
     if (!schema.migrated) {
@@ -46,6 +51,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
       const schedule = schedules.get(row.endpoint);
       return {
         ...row,
+        credential: credentialOf(row.slice_key),
         job: schedule?.job ?? null,
         schedule: schedule?.schedule ?? null,
         next_run_at: schedule?.nextRun?.toISOString() ?? null,
@@ -57,7 +63,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
       const never = rows.every((row) => row.last_run_at === null);
       ctx.stdout.write(
         `${renderTable(
-          ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'next run', 'cursor'],
+          ['endpoint', 'slice', 'last run', 'result', 'rows', 'last success', 'next run', 'cursor', 'credential'],
           rows.map((row) => [
             row.endpoint,
             row.slice_key || '-',
@@ -67,6 +73,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
             row.last_success_at ? relativeTime(row.last_success_at) : '-',
             row.schedule ? `${untilTime(row.next_run_at ? new Date(row.next_run_at) : null, now.getTime())} (${row.job})` : '-',
             summarizeCursor(row.cursor),
+            row.credential ?? '-',
           ]),
         )}\n`,
       );

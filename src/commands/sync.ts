@@ -10,7 +10,7 @@ import { parseInstant } from '../sync/windows.js';
 import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
 import { sliceTotals } from '../sync/totals.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientsFromConfig } from './hub.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -73,7 +73,7 @@ export function renderSummary(summary: SyncSummary): string {
 export async function syncCommand(ctx: CommandContext, values: Values): Promise<number> {
   const options = syncOptionsFromFlags(values);
   const database = await openMigratedDatabase(ctx);
-  const client = hubClientFromConfig(ctx.config, ctx.logger);
+  const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
   // A pass that lost its database could not record how its runs ended; they end here.
   const repaired = await abortInterruptedRuns(database, new Date()).catch((error: unknown) => {
     ctx.logger.warn({ err: error }, 'could not check for runs left running by an earlier process');
@@ -89,7 +89,8 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
     const summary = await runSync(
       {
         database,
-        client,
+        client: clients.fallback.client,
+        clients,
         logger: ctx.logger,
         config: ctx.config,
         ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
@@ -112,7 +113,7 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await client.close();
+    await clients.close();
     // A pool whose server is gone must not keep the process from reporting and exiting.
     await Promise.race([database.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }

@@ -6,7 +6,8 @@ import { formatIssues } from '../hub/schemas.js';
 import type { HubClient } from '../hub/client.js';
 import type { Slice, SyncPlan } from '../sync/context.js';
 import type { CommandContext } from './context.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientsFromConfig } from './hub.js';
+import { namespacesOf, scopeOfSlice } from '../hub/credentials.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -88,7 +89,8 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" must be a positive whole number.`);
   const { config } = ctx;
   const flagged = Array.isArray(values.namespace) ? values.namespace.map(String) : [];
-  const namespaces = flagged.length > 0 ? flagged : config.namespaces.length > 0 ? config.namespaces : config.hub.username ? [config.hub.username] : [];
+  const listed = [...new Set([...config.namespaces, ...config.hub.credentials.flatMap(namespacesOf)])];
+  const namespaces = flagged.length > 0 ? flagged : listed.length > 0 ? listed : config.hub.username ? [config.hub.username] : [];
   const plan: SyncPlan = {
     namespaces,
     orgs: flagged.length > 0 ? flagged : (config.orgs ?? namespaces),
@@ -99,9 +101,12 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     changedRepositories: new Map(),
   };
   // Like the npm library: reads are cached for a few minutes, so trying again is free.
-  const client = hubClientFromConfig(config, ctx.logger, { cache: { ttlMs: 5 * 60_000 } });
+  const clients = hubClientsFromConfig(config, ctx.env, ctx.logger, { cache: { ttlMs: 5 * 60_000 } });
   try {
-    const slice = await sampleSlice(endpoint, plan, client, config.sync.watchedTags);
+    // With a credential per namespace, the one serving the namespace tried.
+    const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
+    const slice = await sampleSlice(endpoint, plan, lookup, config.sync.watchedTags);
+    const client = clients.forScope(scopeOfSlice(slice)).client;
     const request: EndpointRequest = endpoint.request(slice, plan);
     const query = { ...request.query, ...(request.shape === 'object' || request.shape === 'data' ? {} : { page_size: 100 }) };
     const response = await client.request<unknown>({ path: request.path, query, endpoint: `${endpoint.name} (${slice.key})` });
@@ -134,6 +139,6 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     ctx.stdout.write(`${out.join('\n')}\n`);
     return problems.length > 0 ? 1 : 0;
   } finally {
-    await client.close();
+    await clients.close();
   }
 }

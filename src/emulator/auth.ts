@@ -82,7 +82,11 @@ export class Authenticator {
     const claims = this.verify(match[1]);
     if ('ok' in claims) return claims;
     if (claims.source === '2fa') return { ok: false, reason: 'invalid' };
-    if (claims.source === 'oat') return { kind: 'oat', org: claims.org ?? '', tokenId: claims.source_id ?? '', scopes: claims.scopes ?? [] };
+    if (claims.source === 'oat') {
+      // A deactivated or deleted organization access token ends the sessions opened with it.
+      if (!this.state.orgs.oatUsable(claims.org ?? '', claims.source_id ?? '')) return { ok: false, reason: 'invalid' };
+      return { kind: 'oat', org: claims.org ?? '', tokenId: claims.source_id ?? '', scopes: claims.scopes ?? [] };
+    }
     return {
       kind: 'user',
       username: claims.username,

@@ -93,6 +93,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       api: new Router(API_ROUTES),
       admin: new Router(adminRoutes({ requests, faults, limiter, credentials })),
       limiter,
+      rateLimitBy: resolved.rateLimitBy,
       faults,
       requests,
       clock,

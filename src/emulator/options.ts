@@ -18,6 +18,12 @@ export interface EmulatorOptions {
   scale?: number;
   /** --rate-limit; requests per minute before 429. null or 0: never 429 (headers still sent). Default null. */
   rateLimitPerMinute?: number | null;
+  /**
+   * --rate-limit-by; whose budget a request spends: `address` (the caller's IP, Hub's anonymous
+   * rule) or `credential` (the user or organization the bearer token was issued to; requests
+   * without a token fall back to the address). Default address.
+   */
+  rateLimitBy?: RateLimitScope;
   /** --latency; added delay per API response in ms. Default 0. */
   latencyMs?: number;
   /** --error-rate; 0..1 share of API requests answered 500/502/503. Default 0. */
@@ -46,6 +52,8 @@ export interface EmulatorOptions {
   lockoutAfterFailedLogins?: number;
 }
 
+export type RateLimitScope = 'address' | 'credential';
+
 export interface Credentials {
   /** The emulated user (owner of every organization). */
   username: string;
@@ -64,6 +72,7 @@ export interface ResolvedOptions {
   seed: number | string;
   scale: number;
   rateLimitPerMinute: number | null;
+  rateLimitBy: RateLimitScope;
   latencyMs: number;
   errorRate: number;
   dropRate: number;
@@ -83,6 +92,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     seed: options.seed ?? 1,
     scale: options.scale ?? 1,
     rateLimitPerMinute: options.rateLimitPerMinute ?? null,
+    rateLimitBy: options.rateLimitBy ?? 'address',
     latencyMs: options.latencyMs ?? 0,
     errorRate: options.errorRate ?? 0,
     dropRate: options.dropRate ?? 0,
@@ -99,6 +109,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (resolved.rateLimitPerMinute !== null && !(Number.isInteger(resolved.rateLimitPerMinute) && resolved.rateLimitPerMinute >= 0)) {
     problems.push(`rateLimitPerMinute must be a non-negative integer or null (got ${resolved.rateLimitPerMinute})`);
   }
+  if (resolved.rateLimitBy !== 'address' && resolved.rateLimitBy !== 'credential') problems.push(`rateLimitBy must be "address" or "credential" (got ${String(resolved.rateLimitBy)})`);
   if (!(resolved.latencyMs >= 0)) problems.push(`latencyMs must be ≥ 0 (got ${resolved.latencyMs})`);
   for (const key of ['errorRate', 'dropRate', 'malformedRate'] as const) {
     if (!(resolved[key] >= 0 && resolved[key] <= 1)) problems.push(`${key} must be between 0 and 1 (got ${resolved[key]})`);

@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import { errorReply, type Faults } from './faults.js';
 import { errorBody, type ErrorShape, HttpError, KIND_STATUS, type RouteContext, type RouteResult, type Router } from './http.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { RateLimitScope } from './options.js';
 import type { RequestLog } from './request-log.js';
 import { StateError } from './state/errors.js';
 import type { EmulatorState } from './state/state.js';
@@ -21,6 +22,8 @@ export interface PipelineDeps {
   api: Router;
   admin: Router;
   limiter: RateLimiter;
+  /** Whose budget a request spends (see EmulatorOptions.rateLimitBy). */
+  rateLimitBy?: RateLimitScope;
   faults: Faults;
   requests: RequestLog;
   clock: Clock;
@@ -69,6 +72,15 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.end(head ? undefined : payload);
 }
 
+/** The budget a request spends: its address, or the user or organization its token belongs to. */
+function rateLimitKey(req: IncomingMessage, deps: PipelineDeps): string {
+  const address = `address:${req.socket.remoteAddress ?? 'unknown'}`;
+  if (deps.rateLimitBy !== 'credential') return address;
+  const principal = deps.auth.principal(req.headers.authorization);
+  if ('ok' in principal || principal.kind === 'anonymous') return address;
+  return principal.kind === 'oat' ? `org:${principal.org}` : `user:${principal.username}`;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -84,7 +96,7 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     if (!isAdmin) {
       requests.record(match.kind === 'found' ? match.route.name : match.kind);
-      const rate = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      const rate = limiter.take(rateLimitKey(req, deps));
       headers = rate.headers;
       if (rate.limited) {
         requests.recordStatus(429);

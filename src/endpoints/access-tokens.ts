@@ -36,7 +36,8 @@ export const accessTokensEndpoint: EndpointDefinition = {
   async slices(plan, deps) {
     if (!plan.user) return [];
     const { hub } = deps.config;
-    if (hub.token?.startsWith('dckr_pat_') && !hub.password && !hub.jwt) {
+    const patOnly = deps.credentialKind && deps.credentialKind !== 'default' ? deps.credentialKind === 'pat' : hub.token?.startsWith('dckr_pat_') && !hub.password && !hub.jwt;
+    if (patOnly) {
       deps.logger.warn(
         'access_tokens skipped: Docker Hub refuses to list personal access tokens to a session opened with a personal access token; set DOCKERHUB_PASSWORD to include them',
       );

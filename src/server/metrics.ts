@@ -13,7 +13,8 @@ import { hubRouteLabel, statusClass } from './hub-routes.js';
  */
 
 export interface MetricsSources {
-  hubStats?: () => HubStats;
+  /** One client's counters, or each credential's (then the rate-limit gauges carry a `credential` label). */
+  hubStats?: () => HubStats | Map<string, HubStats>;
   jobStates?: () => JobState[];
   nextRun?: (job: string) => Date | null;
 }
@@ -21,7 +22,8 @@ export interface MetricsSources {
 export interface Metrics {
   readonly registry: Registry;
   readonly observer: TickObserver;
-  observeHubRequest(event: HubRequestEvent): void;
+  /** `credential`: the username of the credential that sent it (never the secret). */
+  observeHubRequest(event: HubRequestEvent, credential?: string): void;
   missedTick(job: string): void;
   /** Seed "last success" from the database at start. */
   setLastSuccess(endpoint: string, at: Date): void;
@@ -40,59 +42,69 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const hubRequests = new Counter({
     name: `${PREFIX}hub_requests_total`,
     help: 'HTTP attempts sent to Docker Hub, by route and status class (retries included).',
-    labelNames: ['endpoint', 'status_class'] as const,
+    labelNames: ['endpoint', 'status_class', 'credential'] as const,
     registers,
   });
   const hubRequestDuration = new Histogram({
     name: `${PREFIX}hub_request_duration_seconds`,
     help: 'Docker Hub response time per attempt.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['endpoint', 'credential'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
   const hubRateLimited = new Counter({
     name: `${PREFIX}hub_rate_limited_total`,
     help: 'Docker Hub answers with 429 Too Many Requests.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['endpoint', 'credential'] as const,
     registers,
   });
   const hubRetries = new Counter({
     name: `${PREFIX}hub_retries_total`,
     help: 'Attempts that repeated a request (after a 429, a 5xx or a network error).',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['endpoint', 'credential'] as const,
     registers,
   });
   new Gauge({
     name: `${PREFIX}hub_rate_limit_remaining`,
     help: 'X-RateLimit-Remaining from the latest Docker Hub response (NaN before the first).',
+    labelNames: ['credential'] as const,
     registers,
     collect() {
-      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
-      this.set(sources.hubStats?.().rateLimit.remaining ?? Number.NaN);
+      rateLimitGauge(this, 'remaining');
     },
   });
   new Gauge({
     name: `${PREFIX}hub_rate_limit_limit`,
     help: 'X-RateLimit-Limit from the latest Docker Hub response.',
+    labelNames: ['credential'] as const,
     registers,
     collect() {
-      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
-      this.set(sources.hubStats?.().rateLimit.limit ?? Number.NaN);
+      rateLimitGauge(this, 'limit');
     },
   });
   new Gauge({
     name: `${PREFIX}hub_rate_limit_reset_timestamp_seconds`,
     help: 'When the current Docker Hub rate-limit window resets (unix seconds).',
+    labelNames: ['credential'] as const,
     registers,
     collect() {
-      // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
-      this.set(sources.hubStats?.().rateLimit.reset ?? Number.NaN);
+      rateLimitGauge(this, 'reset');
     },
   });
+  // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
+  function rateLimitGauge(gauge: Gauge<'credential'>, field: 'remaining' | 'limit' | 'reset'): void {
+    const stats = sources.hubStats?.();
+    if (stats instanceof Map) {
+      gauge.reset();
+      for (const [credential, one] of stats) gauge.set({ credential }, one.rateLimit[field] ?? Number.NaN);
+    } else {
+      gauge.set(stats?.rateLimit[field] ?? Number.NaN);
+    }
+  }
   const runs = new Counter({
     name: `${PREFIX}runs_total`,
     help: 'Slice runs by endpoint and result (skipped: another replica ran it, or holds its lock).',
-    labelNames: ['endpoint', 'status'] as const,
+    labelNames: ['endpoint', 'status', 'credential'] as const,
     registers,
   });
   const rows = new Counter({
@@ -171,7 +183,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   const sliceFinished = (report: SliceReport) => {
     const endpoint = report.endpoint;
-    runs.inc({ endpoint, status: report.status });
+    runs.inc({ endpoint, status: report.status, ...(report.credential ? { credential: report.credential } : {}) });
     if (report.status === 'skipped') return;
     for (const op of ['inserted', 'updated', 'deleted', 'invalid'] as const) {
       if (report[op] > 0) rows.inc({ endpoint, op }, report[op]);
@@ -189,12 +201,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         tickDuration.observe({ job: tick.job.name }, durationMs / 1000);
       },
     },
-    observeHubRequest(event) {
+    observeHubRequest(event, credential) {
       const endpoint = hubRouteLabel(event.path);
-      hubRequests.inc({ endpoint, status_class: statusClass(event.status) });
-      hubRequestDuration.observe({ endpoint }, event.ms / 1000);
-      if (event.status === 429) hubRateLimited.inc({ endpoint });
-      if (event.attempt > 1) hubRetries.inc({ endpoint });
+      const by = credential ? { credential } : {};
+      hubRequests.inc({ endpoint, status_class: statusClass(event.status), ...by });
+      hubRequestDuration.observe({ endpoint, ...by }, event.ms / 1000);
+      if (event.status === 429) hubRateLimited.inc({ endpoint, ...by });
+      if (event.attempt > 1) hubRetries.inc({ endpoint, ...by });
     },
     missedTick(job) {
       missed.inc({ job });

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { LeaseOptions } from '../db/leases.js';
 import type { Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
+import type { HubClientSet } from '../hub/client-set.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
 
 /** What the caller asked for in this pass. */
@@ -37,7 +38,16 @@ export interface Clock {
 
 export interface SyncDeps {
   database: Database;
+  /** The client of this slice's credential (without `clients`: the one client of the process). */
   client: HubClient;
+  /**
+   * One client per configured credential: each slice runs with the credential serving its
+   * namespace, and slices of different credentials run at the same time.
+   */
+  clients?: HubClientSet | undefined;
+  /** Username of the credential `client` belongs to (set per credential by the runner). */
+  credential?: string | undefined;
+  credentialKind?: HubClientSet['fallback']['kind'] | undefined;
   logger: Logger;
   config: Config;
   clock?: Clock;

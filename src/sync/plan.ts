@@ -12,7 +12,7 @@ const KIND_ENDPOINT = '_namespace_kind';
  * means a user account) and remembered in sync_state, so later passes cost nothing.
  */
 async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOptions): Promise<string[]> {
-  const { database, client, logger } = deps;
+  const { database, logger } = deps;
   const known = new Map<string, string>();
   const result = await database.db.execute(
     sql`SELECT slice_key, cursor->>'kind' AS kind FROM dockerhub.sync_state WHERE endpoint = ${KIND_ENDPOINT}`,
@@ -22,6 +22,8 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
     let kind: 'org' | 'user';
     let conclusive = true;
     try {
+      // Asked with the credential that serves the namespace: an organization access token sees only its own.
+      const client = deps.clients?.forScope(namespace).client ?? deps.client;
       await client.request({
         path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
         query: { page_size: 1 },
@@ -72,20 +74,27 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
   const { config } = deps;
   const username = config.hub.username;
   const authenticated = Boolean(config.hub.token || config.hub.password || config.hub.jwt);
-  let namespaces = config.namespaces.length > 0 ? [...config.namespaces] : username ? [username] : [];
+  const credentials = deps.clients?.credentials ?? [];
+  const listed = [...new Set([...config.namespaces, ...credentials.flatMap((c) => c.namespaces)])];
+  const knownOrgs = credentials.flatMap((c) => c.knownOrgs ?? []);
+  let namespaces = listed.length > 0 ? listed : username ? [username] : [];
   if (options.namespaces && options.namespaces.length > 0) namespaces = [...new Set(options.namespaces)];
-  if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0)) {
+  if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0) && knownOrgs.length === 0) {
     throw new PlanError(
       'Nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
     );
   }
+  const wanted = (org: string) => !options.namespaces || options.namespaces.length === 0 || options.namespaces.includes(org);
   let orgs: string[];
   if (config.orgs) {
-    orgs = [...config.orgs];
-    if (options.namespaces && options.namespaces.length > 0) orgs = orgs.filter((org) => options.namespaces!.includes(org));
+    orgs = [...new Set([...config.orgs, ...knownOrgs])].filter(wanted);
   } else {
     // Organization endpoints need credentials; anonymous passes read public repositories only.
-    orgs = authenticated ? await detectOrgs(deps, namespaces, options) : [];
+    // A credential that names its organizations (or is an organization's token) is not asked.
+    const decided = new Set(credentials.filter((c) => c.knownOrgs).flatMap((c) => c.scopes));
+    const ask = namespaces.filter((ns) => !decided.has(ns) && (authenticated || (deps.clients !== undefined && deps.clients.forScope(ns).kind !== 'default')));
+    const detected = ask.length > 0 ? await detectOrgs(deps, ask, options) : [];
+    orgs = [...new Set([...knownOrgs.filter(wanted), ...detected])];
   }
   const user = authenticated && username && !orgs.includes(username) ? username : undefined;
   return {

@@ -8,6 +8,7 @@ import { scrubSecrets } from '../logger.js';
 import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
 import { withRequestTally, type RequestTally } from './attribution.js';
 import { buildPlan } from './plan.js';
+import { scopeOfSlice } from '../hub/credentials.js';
 import type { HubClient } from '../hub/client.js';
 import { markMissing, upsertEntities } from './upsert.js';
 import { LeaseLostError, sliceLeaseKey, withLease } from '../db/leases.js';
@@ -17,6 +18,8 @@ export interface SliceReport extends SliceOutcome {
   slice: string;
   /** Skipped because this lease holder was running it. */
   heldBy?: string;
+  /** Username of the credential the slice ran with (with several credentials configured). */
+  credential?: string | undefined;
 }
 
 export interface SyncSummary {
@@ -56,14 +59,15 @@ export function selectEndpoints(only: readonly string[] | undefined, backfill: b
 
 function secretsOf(deps: SyncDeps): string[] {
   const { hub } = deps.config;
-  return [hub.token, hub.password, hub.jwt].filter((s): s is string => Boolean(s));
+  return [hub.token, hub.password, hub.jwt, ...(deps.clients?.secrets ?? [])].filter((s): s is string => Boolean(s));
 }
 
 /** One pass: every selected endpoint, every slice, each under its lease. */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const started = Date.now();
   options = { ...options, passStartedAt: options.passStartedAt ?? (deps.clock?.now() ?? new Date()).toISOString() };
-  const requestsBefore = deps.client.stats.requests;
+  const requestsOf = () => (deps.clients ? deps.clients.stats().requests : deps.client.stats.requests);
+  const requestsBefore = requestsOf();
   const selected = selectEndpoints(options.only, Boolean(options.backfill));
   const plan = await buildPlan(deps, options);
   deps.logger.info(
@@ -71,31 +75,75 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     'sync pass starting',
   );
   const reports: SliceReport[] = [];
-  for (const endpoint of selected) {
-    if (options.signal?.aborted) break;
-    let slices: Slice[];
-    try {
-      slices = await endpoint.slices(plan, deps);
-    } catch (error) {
-      reports.push({ ...emptyCounters(), endpoint: endpoint.name, slice: '*', status: 'failed', error: describeError(error, deps), durationMs: 0 });
-      deps.logger.error({ endpoint: endpoint.name, err: error }, 'could not work out the slices of an endpoint');
-      continue;
-    }
-    for (const slice of slices) {
+  const lanes = credentialLanes(deps, plan);
+  // Each credential runs its slices one after another (its pacing stays exact); credentials run
+  // side by side, at most HUB_CONCURRENCY at a time.
+  await inParallel(lanes, deps.config.hub.concurrency ?? lanes.length, async (lane) => {
+    for (const endpoint of selected) {
       if (options.signal?.aborted) break;
-      reports.push(await runSlice(deps, endpoint, slice, plan, options));
+      let slices: Slice[];
+      try {
+        slices = (await endpoint.slices(lane.plan, lane.deps)).filter(lane.owns);
+      } catch (error) {
+        reports.push({ ...emptyCounters(), endpoint: endpoint.name, slice: '*', status: 'failed', error: describeError(error, lane.deps), durationMs: 0, credential: lane.deps.credential });
+        deps.logger.error({ endpoint: endpoint.name, credential: lane.deps.credential, err: error }, 'could not work out the slices of an endpoint');
+        continue;
+      }
+      for (const slice of slices) {
+        if (options.signal?.aborted) break;
+        const report = await runSlice(lane.deps, endpoint, slice, plan, options);
+        reports.push(lane.deps.credential ? { ...report, credential: lane.deps.credential } : report);
+      }
     }
-  }
+  });
   deps.progress?.done?.();
   return {
     plan,
     slices: reports,
     durationMs: Date.now() - started,
-    requests: deps.client.stats.requests - requestsBefore,
+    requests: requestsOf() - requestsBefore,
     failed: reports.filter((r) => r.status === 'failed').length,
     skipped: reports.filter((r) => r.status === 'skipped').length,
     held: reports.filter((r) => r.heldBy !== undefined).length,
   };
+}
+
+interface Lane {
+  deps: SyncDeps;
+  /** The pass as this credential sees it: only the namespaces and organizations it serves. */
+  plan: SyncPlan;
+  owns: (slice: Slice) => boolean;
+}
+
+/** One lane per credential that serves something in this pass; a single lane without `clients`. */
+export function credentialLanes(deps: SyncDeps, plan: SyncPlan): Lane[] {
+  const set = deps.clients;
+  if (!set) return [{ deps, plan, owns: () => true }];
+  if (set.credentials.length === 0) {
+    return [{ deps: { ...deps, client: set.fallback.client, credential: set.fallback.name }, plan, owns: () => true }];
+  }
+  const lanes: Lane[] = [];
+  for (const credential of [...set.credentials, set.fallback]) {
+    const mine = (scope: string) => set.forScope(scope) === credential;
+    const isFallback = credential === set.fallback;
+    const orgs = plan.orgs.filter(mine);
+    const user = isFallback ? plan.user : credential.kind !== 'oat' && !orgs.includes(credential.name) ? credential.name : undefined;
+    lanes.push({
+      deps: { ...deps, client: credential.client, credential: credential.name, credentialKind: credential.kind },
+      plan: { ...plan, namespaces: plan.namespaces.filter(mine), orgs, user },
+      // A user's own tokens go with the user's credential, whichever namespaces it serves.
+      owns: (slice) => mine(scopeOfSlice(slice)) || (!isFallback && user !== undefined && slice.params.account === user && slice.params.namespace === undefined),
+    });
+  }
+  return lanes;
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 function emptyCounters(): SliceCounters {
@@ -326,6 +374,8 @@ async function runLocked(
     await withRequestTally(tally, () => endpoint.run(sliceRun));
   } catch (caught) {
     error = describeError(caught, deps);
+    // With several credentials, which one failed is the first thing to know (a revoked token).
+    if (deps.credential && deps.clients?.credentials.length) error = `credential "${deps.credential}": ${error}`;
     // After a shutdown request, whatever stopped the slice (often the aborted request) is the abort.
     if (caught instanceof SyncAbortedError || options.signal?.aborted) {
       status = 'aborted';

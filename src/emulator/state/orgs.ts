@@ -230,6 +230,12 @@ export class OrgStore {
     return token;
   }
 
+  /** Whether the token with this id is still active (not deactivated, deleted or expired). */
+  oatUsable(orgName: string, id: string): boolean {
+    const token = this.orgs.get(orgName)?.oats.find((t) => t.id === id);
+    return token !== undefined && token.isActive && (token.expiresMs === null || token.expiresMs > this.clock.now());
+  }
+
   // ------------------------------------------------------------ member writes
 
   private syncOwnersTeam(org: OrgRecord): void {

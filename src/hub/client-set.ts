@@ -1,0 +1,77 @@
+// One Docker Hub client per credential, and which one serves a namespace. Each client keeps its
+// own login, token refresh, login budget, cache and pacing on its own responses' X-RateLimit-*
+// headers; nothing here reaches into a client.
+
+import type { HubClient } from './client.js';
+import type { CredentialKindName } from './credentials.js';
+import type { HubStats } from './types.js';
+
+export interface CredentialClient {
+  /** The username: the `credential` label of metrics, status and error messages. Never the secret. */
+  name: string;
+  kind: CredentialKindName | 'default';
+  client: HubClient;
+  /** Namespaces and organizations it serves. */
+  scopes: readonly string[];
+  /** Namespaces whose repositories and audit logs it reads. */
+  namespaces: readonly string[];
+  /** Organizations known without asking Docker Hub (undefined: ask). */
+  knownOrgs: readonly string[] | undefined;
+}
+
+export interface HubClientSet {
+  /** The credentials of `hub.credentials`, in config order. */
+  readonly credentials: readonly CredentialClient[];
+  /** DOCKERHUB_USERNAME/DOCKERHUB_TOKEN, or anonymous: serves what no listed credential serves. */
+  readonly fallback: CredentialClient;
+  /** The credential serving a namespace or organization. */
+  forScope(scope: string): CredentialClient;
+  /** Counters of every client, added up. */
+  stats(): HubStats;
+  statsByCredential(): Map<string, HubStats>;
+  /** Every secret of the set, for redaction. */
+  readonly secrets: readonly string[];
+  close(): Promise<void>;
+}
+
+export function createHubClientSet(
+  credentials: readonly CredentialClient[],
+  fallback: CredentialClient,
+  options: { secrets?: readonly string[]; onClose?: () => Promise<void> } = {},
+): HubClientSet {
+  const byScope = new Map<string, CredentialClient>();
+  for (const credential of credentials) for (const scope of credential.scopes) if (!byScope.has(scope)) byScope.set(scope, credential);
+  const all = [...credentials, fallback];
+  return {
+    credentials,
+    fallback,
+    forScope: (scope) => byScope.get(scope) ?? fallback,
+    stats: () => addStats(all.map((c) => c.client.stats)),
+    statsByCredential: () => new Map(all.map((c) => [c.name, c.client.stats])),
+    secrets: options.secrets ?? [],
+    async close() {
+      await Promise.allSettled(all.map((c) => c.client.close()));
+      await options.onClose?.();
+    },
+  };
+}
+
+/** A set of one: the shorthand credential (or anonymous) serving everything. */
+export function singleClientSet(client: HubClient, name: string): HubClientSet {
+  return createHubClientSet([], { name, kind: 'default', client, scopes: [], namespaces: [], knownOrgs: undefined });
+}
+
+function addStats(all: HubStats[]): HubStats {
+  const out: HubStats = { requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0, rateLimit: {} };
+  for (const stats of all) {
+    out.requests += stats.requests;
+    out.retries += stats.retries;
+    out.rateLimited += stats.rateLimited;
+    out.bytes += stats.bytes;
+    out.waitedMs += stats.waitedMs;
+    out.cacheHits += stats.cacheHits;
+    out.logins += stats.logins;
+    out.networkErrors += stats.networkErrors;
+  }
+  return out;
+}
