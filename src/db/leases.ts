@@ -134,7 +134,10 @@ async function acquire<T>(database: Database, key: string, ttlMs: number): Promi
     VALUES (${key}, ${PROCESS_HOLDER}, clock_timestamp(), clock_timestamp() + ${ttlMs} * interval '1 millisecond')
     ON CONFLICT (key) DO UPDATE
       SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-      WHERE dockerhub.sync_leases.expires_at <= clock_timestamp() ${takeOver}
+      WHERE dockerhub.sync_leases.expires_at <= clock_timestamp()
+        -- Our own row that a lost connection kept us from releasing: withLease has checked that
+        -- nothing in this process runs the key now.
+        OR dockerhub.sync_leases.holder = excluded.holder ${takeOver}
     RETURNING holder`);
   if (rowsOf(result).length > 0) return { acquired: true };
   const current = rowsOf<{ holder: string; expires_at: unknown }>(

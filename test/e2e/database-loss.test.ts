@@ -100,8 +100,9 @@ describe.runIf(postgres)('backends killed in the middle of a pass', () => {
   it('sync: the slice in progress fails, the process does not crash, and it exits 1 without leaving runs running', async () => {
     let child!: ChildProcess;
     let done!: ReturnType<typeof runCli>;
-    // Hold the repositories table so the sync's first write waits on it: that statement, its
-    // transaction's connection and the slice's lock connection are all in use when they die.
+    // Hold the repositories table so the sync's first write waits on it: that statement and its
+    // transaction's connection are in use when they die (the slice's lease is a row, not a
+    // connection, so only the pool's connections are there to kill).
     await admin.db.transaction(async (tx) => {
       await tx.execute(sql`LOCK TABLE dockerhub.repositories IN EXCLUSIVE MODE`);
       done = runCli(['sync', '--only', 'repositories'], {
@@ -110,7 +111,7 @@ describe.runIf(postgres)('backends killed in the middle of a pass', () => {
         onSpawn: (spawned) => (child = spawned),
       });
       await vi.waitFor(async () => expect(await waitingOnLock()).toBeGreaterThan(0), { timeout: 60_000, interval: 50 });
-      expect(await killSyncBackends()).toBeGreaterThanOrEqual(2);
+      expect(await killSyncBackends()).toBeGreaterThanOrEqual(1);
     });
     const result = await done;
 

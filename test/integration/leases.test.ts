@@ -50,6 +50,13 @@ describe('slice leases', () => {
     await database.db.execute(sql`DELETE FROM dockerhub.sync_leases`);
   });
 
+  it('a live lease of this process that it could not release (its connection died) is taken again at once', async () => {
+    await database.db.execute(sql`
+      INSERT INTO dockerhub.sync_leases (key, holder, expires_at) VALUES (${'unreleased'}, ${PROCESS_HOLDER}, clock_timestamp() + interval '1 minute')`);
+    expect(await withLease(database, 'unreleased', async () => 'ran')).toEqual({ acquired: true, value: 'ran' });
+    expect(await leases(database)).toEqual([]);
+  });
+
   it('a lease taken away while held aborts the work with LeaseLostError, and the other holder keeps it', async () => {
     const result = await withLease(
       database,
