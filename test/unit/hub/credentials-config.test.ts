@@ -29,7 +29,10 @@ hub:
     - { username: globex, kind: oat, secretEnv: GLOBEX_OAT }
     - { username: alice, kind: pat, secretEnv: ALICE_PAT, namespaces: [alice, shared-ns] }
 `;
-const SECRETS = { ACME_OAT: 'dckr_oat_placeholder_acme', GLOBEX_OAT: 'dckr_oat_placeholder_globex', ALICE_PAT: 'dckr_pat_placeholder_alice' };
+/** Obviously fake secrets: nothing token-shaped is written in the repository. */
+const fakeSecret = (label: string) => `fake-secret-of-${label}`;
+const SECRETS = { ACME_OAT: fakeSecret('acme'), GLOBEX_OAT: fakeSecret('globex'), ALICE_PAT: fakeSecret('alice') };
+const WRITTEN_IN_FILE = fakeSecret('in-file');
 
 describe('hub.credentials in the config file', () => {
   it('parses a list of credentials with HUB_CONCURRENCY', () => {
@@ -41,18 +44,18 @@ describe('hub.credentials in the config file', () => {
     ]);
     expect(config.hub.concurrency).toBe(2);
     // The secrets themselves are not part of the parsed config.
-    expect(JSON.stringify(config)).not.toContain('placeholder');
+    for (const secret of Object.values(SECRETS)) expect(JSON.stringify(config)).not.toContain(secret);
   });
 
   it('refuses a secret written into the file, without echoing it', () => {
     const file = configFile(`
 hub:
   credentials:
-    - { username: acme, kind: oat, token: dckr_oat_written_in_file, namespaces: [acme] }
+    - { username: acme, kind: oat, token: ${WRITTEN_IN_FILE}, namespaces: [acme] }
 `);
     const problems = problemsOf(() => loadConfig({ env: {}, configFile: file }));
     expect(problems.join('\n')).toContain('hub.credentials[0] (acme): "token" does not belong in the config file');
-    expect(problems.join('\n')).not.toContain('dckr_oat_written_in_file');
+    expect(problems.join('\n')).not.toContain(WRITTEN_IN_FILE);
   });
 
   it.each([
@@ -69,7 +72,7 @@ hub:
 
   it('reads a secret from a file', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'creds-'));
-    writeFileSync(path.join(dir, 'acme'), 'dckr_oat_from_file\n');
+    writeFileSync(path.join(dir, 'acme'), `${fakeSecret('from-file')}\n`);
     const config = loadConfig({ env: {}, configFile: configFile(`hub:\n  credentials:\n    - { username: acme, kind: oat, secretFile: ${path.join(dir, 'acme')} }\n`) });
     expect(config.hub.credentials[0]!.secretFile).toBe(path.join(dir, 'acme'));
   });
@@ -91,7 +94,7 @@ hub:
     expect(problems.join('\n')).toContain('namespace "initech" is listed (DOCKERHUB_NAMESPACES / DOCKERHUB_ORGS) but no credential in hub.credentials serves it');
     expect(problems.join('\n')).not.toContain('"acme" is listed');
     const config = loadConfig({
-      env: { ...SECRETS, DOCKERHUB_NAMESPACES: 'acme,initech', DOCKERHUB_USERNAME: 'bob', DOCKERHUB_TOKEN: 'dckr_pat_placeholder_bob' },
+      env: { ...SECRETS, DOCKERHUB_NAMESPACES: 'acme,initech', DOCKERHUB_USERNAME: 'bob', DOCKERHUB_TOKEN: fakeSecret('bob') },
       configFile: file,
     });
     expect(config.hub.credentials).toHaveLength(3);
