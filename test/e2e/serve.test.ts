@@ -47,6 +47,17 @@ async function requestInFlight(emulator: RunningEmulator): Promise<void> {
   await waitFor('a request to the emulator', async () => emulator.requests.total > before);
 }
 
+/**
+ * Wait until a request made inside a repositories slice has started (the emulator counts a
+ * request before its added latency): its run is recorded as running and stays so while the
+ * request is held. Requests made before any slice (login, organization probes) do not count.
+ */
+async function sliceRequestInFlight(emulator: RunningEmulator): Promise<void> {
+  const inSlice = () => ['repositories.list', 'repositories.get', 'tags.list'].reduce((n, route) => n + emulator.requests.get(route), 0);
+  const before = inSlice();
+  await waitFor('a request of a repositories slice', async () => inSlice() > before);
+}
+
 /** Prometheus text → value of the first sample of `name` whose labels include `labels`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
@@ -273,7 +284,7 @@ describe('serve', () => {
       try {
         // A run that writes nothing more may be waiting on the lock already; without the lock,
         // a request in flight keeps the run busy for the added latency.
-        if (!holder) await requestInFlight(emulator);
+        if (!holder) await sliceRequestInFlight(emulator);
         const shuttingDown = new Promise<void>((resolve) => {
           let text = '';
           service.child.stderr?.on('data', (chunk: Buffer) => {
@@ -295,13 +306,20 @@ describe('serve', () => {
       emulator.configure({ latencyMs: 0 });
     }
     const left = await query<{ n: number }>(target, sql`SELECT count(*)::int AS n FROM dockerhub.sync_runs WHERE status = 'running'`);
-    expect(Number(left[0]!.n)).toBeGreaterThanOrEqual(1);
+    if (target.url) {
+      expect(Number(left[0]!.n)).toBeGreaterThanOrEqual(1);
+    } else {
+      // The embedded database answers inside the process: the first signal aborts the request in
+      // flight and records its run as aborted before the second signal is handled, so nothing is
+      // left running (rows interrupted by a kill are repaired as the crash tests show).
+      expect(Number(left[0]!.n)).toBe(0);
+    }
 
     const again = await startServe(env, configFile);
     again.child.kill('SIGTERM');
     const result = await again.exited;
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('runs left running by a previous process were marked aborted');
+    if (target.url) expect(result.stderr).toContain('runs left running by a previous process were marked aborted');
     const after = await query<{ n: number }>(target, sql`SELECT count(*)::int AS n FROM dockerhub.sync_runs WHERE status = 'running'`);
     expect(Number(after[0]!.n)).toBe(0);
   });
