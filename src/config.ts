@@ -294,7 +294,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
       .map(({ path: at, suggestion, known }) => {
       const dotted = at[0] === 'endpoints' ? at.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${part}`)).join('') : at.join('.');
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
+      const hint = suggestion ? `; did you mean "${suggestion.replace(/^endpoints\.(\d+)\./, 'endpoints[$1].')}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
     ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>

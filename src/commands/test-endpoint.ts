@@ -87,7 +87,7 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
   const name = positionals[0];
   const adHocPath = typeof values.path === 'string' ? values.path : undefined;
   if (name !== undefined && adHocPath !== undefined) throw new UsageError('give an endpoint name or --path, not both.');
-  if (name === undefined && adHocPath === undefined) throw new UsageError('give an endpoint name, or --path /v2/... for an ad-hoc request.');
+  if (name === undefined && adHocPath === undefined) throw new UsageError('expects <name> (an endpoint), or --path /v2/... for an ad-hoc request.');
   if (adHocPath === undefined && (values['data-path'] !== undefined || values.query !== undefined || values['metadata-path'] !== undefined || values.method !== undefined)) {
     throw new UsageError('--data-path, --metadata-path, --query and --method go with --path (a configured endpoint has its own).');
   }

@@ -73,6 +73,15 @@ export function maxCursor(a: unknown, b: unknown): unknown {
 }
 
 const INT4 = 2 ** 31;
+
+/** Starts with a day that exists (Postgres refuses 2025-02-30; JavaScript rolls it over). */
+function realDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!match) return false;
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
 const INT8_MAX = 9223372036854775807n;
 
 /** Why `value` cannot be read as `type` by the generated view, or undefined. */
@@ -101,9 +110,9 @@ export function columnValueProblem(value: unknown, type: ColumnType): string | u
       return typeof value === 'boolean' || value === 'true' || value === 'false' ? undefined : 'is not true or false';
     case 'timestamptz':
       if (typeof value === 'number' && Number.isFinite(value)) return undefined; // unix seconds
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'is not a timestamp';
+      return typeof value === 'string' && realDay(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'is not a timestamp';
     case 'date':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value.slice(0, 10))) ? undefined : 'is not a date';
+      return typeof value === 'string' && realDay(value) ? undefined : 'is not a date';
   }
 }
 
