@@ -107,7 +107,9 @@ function compileCustomEndpoint(
     custom: compiled,
     slices: (plan, deps) => customSlices(compiled, plan, deps),
     async run(run: SliceRun) {
-      const state = await run.getCursor<CustomSliceState>();
+      // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
+      const stored = await run.getCursor<CustomSliceState>();
+      const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
       const startedAt = run.now();
       const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl: context.apiUrl });
       const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;

@@ -61,7 +61,7 @@ describe('custom endpoints on the sync engine', () => {
     expect(stored.map((r) => `${r.slice_key}/${r.record_key}`).sort()).toEqual(expected);
 
     const org = orgs[0]!;
-    const gone = snapshot.members[org]!.find((m) => m.role !== 'owner')!.username;
+    const gone = snapshot.members[org]!.find((m) => m.role !== 'Owner')!.username;
     expect(emulator.state.removeMember(org, gone)).toBe(true);
     await pass(['members']);
     const deleted = await rows<{ record_key: string }>(`SELECT record_key FROM dockerhub.custom_records WHERE endpoint = 'members' AND deleted_at IS NOT NULL`);
