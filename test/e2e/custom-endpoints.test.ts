@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,5 +259,31 @@ describe('custom endpoints from the config file', () => {
     expect(configured.code, configured.stderr).toBe(0);
     expect(configured.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/v2\/auditlogs\/[a-z0-9-]+\?action=repo\.tag\.push&from=\d{4}-\d{2}-\d{2}T[^&]+&to=\d{4}-\d{2}-\d{2}T\S+ → 200/);
     expect(configured.stdout).toContain('$.logs[*]');
+  });
+  it('serve schedules a custom endpoint like a built-in, and makes its view', async () => {
+    const file = writeConfig('serve.yaml', {
+      // Built-in jobs far away: only the custom endpoint's schedule matters here.
+      schedules: { repositories: '0 0 1 1 *', audit_logs: '0 0 1 1 *', audit_log_actions: '0 0 1 1 *', organization: '0 0 1 1 *', watched_tags: '0 0 1 1 *' },
+      endpoints: [{ name: 'served_members', path: '/v2/orgs/{org}/members', key: '$.username', columns: { username: 'text' }, schedule: '*/2 * * * * *' }],
+    });
+    let child: ChildProcess | undefined;
+    const exited = runCli(['serve', '--config', file], { env: { ...env, PORT: '0' }, onSpawn: (spawned) => (child = spawned) });
+    try {
+      const deadline = Date.now() + 120_000;
+      let rows = 0;
+      while (Date.now() < deadline) {
+        const found = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_records WHERE endpoint = 'served_members'`).catch(() => [{ n: 0 }]);
+        rows = found[0]!.n;
+        if (rows > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(rows).toBeGreaterThan(0);
+      const view = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_served_members WHERE username IS NOT NULL`);
+      expect(view[0]!.n).toBe(rows);
+    } finally {
+      child?.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.stderr).not.toMatch(/"level":(50|60)/);
   });
 });
