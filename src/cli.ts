@@ -98,7 +98,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: `  <name>                 a built-in endpoint or one of the config's \`endpoints:\`
   --namespace <x>        the namespace or organization to try (default: the first configured)
   --limit <n>            sample records to print (default 3)
-  --path </v2/...>       an ad-hoc request (macros allowed: {now-7d}, {org} ...), relative to the API base
+  --path </v2/...>       an ad-hoc request (also as the argument: test-endpoint /v2/...) (macros allowed: {now-7d}, {org} ...), relative to the API base
   --data-path <$...>     JSONPath of the records in the response (see the suggestions printed)
   --metadata-path <$...> JSONPath of metadata kept with each record
   --query <k=v>          a query parameter (repeatable)

@@ -84,8 +84,11 @@ async function sampleSlice(
 
 export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
   const registry = buildRegistry(ctx.config);
-  const name = positionals[0];
-  const adHocPath = typeof values.path === 'string' ? values.path : undefined;
+  // `test-endpoint /v2/...` (or a URL) is the same as `--path /v2/...`.
+  const looksLikePath = positionals[0] !== undefined && /^(\/|https?:\/\/)/i.test(positionals[0]);
+  const name = looksLikePath ? undefined : positionals[0];
+  if (looksLikePath && typeof values.path === 'string') throw new UsageError('give the path once: as the argument or as --path.');
+  const adHocPath = looksLikePath ? positionals[0] : typeof values.path === 'string' ? values.path : undefined;
   if (name !== undefined && adHocPath !== undefined) throw new UsageError('give an endpoint name or --path, not both.');
   if (name === undefined && adHocPath === undefined) throw new UsageError('expects <name> (an endpoint), or --path /v2/... for an ad-hoc request.');
   if (adHocPath === undefined && (values['data-path'] !== undefined || values.query !== undefined || values['metadata-path'] !== undefined || values.method !== undefined)) {

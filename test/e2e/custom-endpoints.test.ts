@@ -255,6 +255,14 @@ describe('custom endpoints from the config file', () => {
     expect(result.stdout).toContain('Nothing was written.');
     expect(emulator.requests.get('repositories.list')).toBe(1);
 
+    const positional = await cli(['test-endpoint', '/v2/orgs/{org}/members', '--namespace', namespace, '--data-path', '$.results[*]', '--limit', '1']);
+    expect(positional.code, positional.stderr).toBe(0);
+    expect(positional.stdout).toContain(`GET ${emulator.url}/v2/orgs/${namespace}/members → 200`);
+    expect(positional.stdout).toContain('Data path: $.results[*]');
+    const typo = await cli(['test-endpoint', '--path', '/v2/orgs/{orgg}/members']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--path: {orgg}: unknown macro "orgg"');
+
     const configured = await cli(['test-endpoint', 'tag_pushes', '--limit', '1']);
     expect(configured.code, configured.stderr).toBe(0);
     expect(configured.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/v2\/auditlogs\/[a-z0-9-]+\?action=repo\.tag\.push&from=\d{4}-\d{2}-\d{2}T[^&]+&to=\d{4}-\d{2}-\d{2}T\S+ → 200/);
