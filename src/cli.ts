@@ -93,11 +93,34 @@ export const COMMANDS: Record<string, CommandSpec> = {
     run: async (ctx, values) => (await import('./commands/status.js')).statusCommand(ctx, { json: values.json === true }),
   },
   'test-endpoint': {
-    summary: 'fetch one page of an endpoint and print sample records, writing nothing',
-    usage: 'dockerhub-sync test-endpoint <name> [--namespace x] [--limit n]',
-    options: { namespace: { type: 'string', multiple: true }, limit: { type: 'string' } },
-    positionals: { min: 1, max: 1, names: '<name>' },
+    summary: 'fetch one page of an endpoint (built-in, custom or ad hoc) and print sample records, writing nothing',
+    usage: 'dockerhub-sync test-endpoint <name> [--namespace x] [--limit n] | test-endpoint --path /v2/... [--data-path $...] [--metadata-path $...] [--query k=v]... [--method GET|POST]',
+    details: `  <name>                 a built-in endpoint or one of the config's \`endpoints:\`
+  --namespace <x>        the namespace or organization to try (default: the first configured)
+  --limit <n>            sample records to print (default 3)
+  --path </v2/...>       an ad-hoc request (also as the argument: test-endpoint /v2/...) (macros allowed: {now-7d}, {org} ...), relative to the API base
+  --data-path <$...>     JSONPath of the records in the response (see the suggestions printed)
+  --metadata-path <$...> JSONPath of metadata kept with each record
+  --query <k=v>          a query parameter (repeatable)
+  --method <GET|POST>    default GET`,
+    options: {
+      namespace: { type: 'string', multiple: true },
+      limit: { type: 'string' },
+      path: { type: 'string' },
+      'data-path': { type: 'string' },
+      'metadata-path': { type: 'string' },
+      query: { type: 'string', multiple: true },
+      method: { type: 'string' },
+    },
+    positionals: { min: 0, max: 1, names: '<name> (or --path)' },
     run: lazy(() => import('./commands/test-endpoint.js'), 'testEndpointCommand'),
+  },
+  endpoints: {
+    summary: 'list the endpoints, or print one in the config syntax of a custom endpoint (a starting point to copy)',
+    usage: 'dockerhub-sync endpoints list | endpoints show <name>',
+    options: {},
+    positionals: { min: 1, max: 2, names: 'list, or show <name>' },
+    run: lazy(() => import('./commands/endpoints.js'), 'endpointsCommand'),
   },
   sql: {
     summary: 'run one SQL query on the configured database and print the rows',

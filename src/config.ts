@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { endpoints } from './endpoints/index.js';
+import { customEndpointProblems, customEndpointsSchema, DEFAULT_CUSTOM_SCHEDULE, parentName, type CustomEndpointConfig } from './custom/config.js';
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
 import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
@@ -165,6 +166,8 @@ export const configSchema = z
     databaseStatementTimeout: timeoutDuration.default(5 * 60_000),
     /** `/readyz` reports a running tick that finished no page for this long as stalled. */
     readyzStallLimit: timeoutDuration.default(30 * 60_000),
+    /** User-defined endpoints (README "Custom endpoints"); checked further by customEndpointProblems. */
+    endpoints: customEndpointsSchema,
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -253,8 +256,8 @@ export interface LoadConfigOptions {
   configFile?: string;
   /** Values from CLI flags; they win over env and file. Dotted paths. */
   overrides?: Record<string, unknown>;
-  /** The endpoints `schedules` keys may name (default: the built-in registry). */
-  registry?: readonly ScheduledEndpoint[];
+  /** The built-in endpoints (default: the built-in registry); the config's own `endpoints:` are added to them. */
+  registry?: readonly (ScheduledEndpoint & { tables?: readonly string[] })[];
   /** When a schedule is checked to fire at all. */
   now?: Date;
 }
@@ -281,6 +284,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   const result = configSchema.safeParse(input);
+  const builtins = options.registry ?? endpoints;
   const inFile = (dotted: string) => (options.configFile ? `${dotted} in ${options.configFile}` : dotted);
   // Cross-field rules run on the raw input so they are reported together with field errors.
   const crossProblems = [
@@ -289,12 +293,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...unknownKeys(configSchema, input)
       .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
       .map(({ path: at, suggestion, known }) => {
-      const dotted = at.join('.');
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
+      const dotted = at[0] === 'endpoints' ? at.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${part}`)).join('') : at.join('.');
+      const hint = suggestion ? `; did you mean "${suggestion.replace(/^endpoints\.(\d+)\./, 'endpoints[$1].')}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
-    ...scheduleProblems(input.schedules, options.registry ?? endpoints, options.now ?? new Date(), (key) =>
+    ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>
       sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${key})` : inFile(`schedules.${key}`),
+    ),
+    ...customEndpointProblems(
+      input.endpoints,
+      {
+        builtins: builtins.map((b) => ({ name: b.name, tables: b.tables ?? [] })),
+        apiUrl: typeof (input.hub as { apiUrl?: unknown } | undefined)?.apiUrl === 'string' ? String((input.hub as { apiUrl: string }).apiUrl) : 'https://hub.docker.com',
+        now: options.now ?? new Date(),
+      },
+      inFile,
     ),
     ...crossFieldProblems(input, sourceOf),
   ];
@@ -319,7 +332,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const problems = issues.map((issue) => {
     // Array items (namespaces.0) are reported against the variable that holds the list.
     const pathParts = issue.path.filter((part) => typeof part === 'string');
-    const dotted = pathParts.join('.');
+    // Custom endpoints are told apart by their position: endpoints[1].path.
+    const dotted =
+      issue.path[0] === 'endpoints'
+        ? issue.path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('')
+        : pathParts.join('.');
     // Name the variable the user actually set, or the file key, so the fix is obvious.
     const envName =
       sourceOf.get(dotted) ??
@@ -335,6 +352,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return `${where}: ${issue.message}${received}`;
   });
   throw new ConfigError([...problems, ...crossProblems]);
+}
+
+/** The config's custom endpoints as the scheduler sees them (for the names `schedules` may use). */
+function customScheduled(raw: unknown): ScheduledEndpoint[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((item): item is CustomEndpointConfig => item !== null && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' && typeof (item as { path?: unknown }).path === 'string')
+    .map((item) => ({ name: item.name, schedule: typeof item.schedule === 'string' ? item.schedule : DEFAULT_CUSTOM_SCHEDULE, parent: parentName(item) }));
 }
 
 // SCHEDULES="job=cron; job=cron": the environment's form of `schedules`.

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { UsageError } from '../cli-errors.js';
 import { ConfigError } from '../config.js';
 import { migrationJournal } from '../db/migrate.js';
-import { endpoints } from '../endpoints/index.js';
+import { applyCustomViews, buildRegistry, scheduleOverrides } from '../custom/registry.js';
 import { planJobs } from '../scheduler/jobs.js';
 import { abortInterruptedRuns, findMissedTicks, lastSuccessByEndpoint } from '../scheduler/runs.js';
 import { createScheduler } from '../scheduler/scheduler.js';
@@ -49,7 +49,8 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   const signals = hooks.signals ?? process;
 
   // Everything that can be checked without a network call fails here, before anything starts.
-  const plan = planJobs(endpoints, config.schedules);
+  const registry = buildRegistry(config);
+  const plan = planJobs(registry, scheduleOverrides(config, registry));
   if (plan.problems.length > 0) throw new ConfigError(plan.problems);
   if (config.namespaces.length === 0 && !config.hub.username && !(config.orgs && config.orgs.length > 0) && config.hub.credentials.length === 0) {
     throw new UsageError(
@@ -58,6 +59,9 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   }
 
   const database = await openMigratedDatabase(ctx);
+  await applyCustomViews(database, registry, config, logger).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not bring the custom endpoint views up to date');
+  });
   const metrics = createMetrics();
   const clients = hubClientsFromConfig(config, ctx.env, logger, { onRequest: (event, credential) => metrics.observeHubRequest(event, credential) });
   let shuttingDown = false;
@@ -78,7 +82,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
 
   const lastProgress = new Map<string, Date>();
   const runTick = createTickRunner(
-    { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map() },
+    { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map(), registry },
     { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
   );
   const scheduler = createScheduler({

@@ -1,5 +1,5 @@
 import { readSchemaState, readStatus } from '../db/status.js';
-import { endpointNames, endpoints } from '../endpoints/index.js';
+import { buildRegistry, scheduleOverrides } from '../custom/registry.js';
 import { relativeTime, renderTable } from '../format.js';
 import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
 import { openDatabase } from '../db/client.js';
@@ -19,7 +19,8 @@ export function untilTime(date: Date | null, now = Date.now()): string {
 export async function statusCommand(ctx: CommandContext, flags: { json?: boolean | undefined }): Promise<number> {
   // Next runs come from the same schedules `serve` would use; nothing is started.
   const now = new Date();
-  const plan = planJobs(endpoints, ctx.config.schedules, undefined, now);
+  const registry = buildRegistry(ctx.config);
+  const plan = planJobs(registry, scheduleOverrides(ctx.config, registry), undefined, now);
   const schedules = endpointSchedules(plan, now);
   // Which credential serves a slice, from the configuration (the username, never the secret).
   const served = scopeMap(ctx.config.hub.credentials);
@@ -47,7 +48,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
       }
       return 1;
     }
-    const rows = (await readStatus(database, endpointNames)).map((row) => {
+    const rows = (await readStatus(database, registry.map((e) => e.name))).map((row) => {
       const schedule = schedules.get(row.endpoint);
       return {
         ...row,

@@ -11,6 +11,7 @@ import { runSync, type SliceReport, type SyncSummary } from '../sync/runner.js';
 import { sliceTotals } from '../sync/totals.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
+import { applyCustomViews, buildRegistry } from '../custom/registry.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -72,7 +73,11 @@ export function renderSummary(summary: SyncSummary): string {
 
 export async function syncCommand(ctx: CommandContext, values: Values): Promise<number> {
   const options = syncOptionsFromFlags(values);
+  const registry = buildRegistry(ctx.config);
   const database = await openMigratedDatabase(ctx);
+  await applyCustomViews(database, registry, ctx.config, ctx.logger).catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, 'could not bring the custom endpoint views up to date');
+  });
   const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
   // A pass that lost its database could not record how its runs ended; they end here.
   const repaired = await abortInterruptedRuns(database, new Date()).catch((error: unknown) => {
@@ -93,6 +98,7 @@ export async function syncCommand(ctx: CommandContext, values: Values): Promise<
         clients,
         logger: ctx.logger,
         config: ctx.config,
+        registry,
         ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
       },
       { ...options, signal: controller.signal },

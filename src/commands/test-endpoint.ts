@@ -1,5 +1,8 @@
 import { UsageError } from '../cli-errors.js';
-import { endpoints, findEndpoint } from '../endpoints/index.js';
+import { buildRegistry, findIn } from '../custom/registry.js';
+import { isCustomEndpoint } from '../custom/compile.js';
+import { adHocEndpoint, openDatabase, tryCustomEndpoint } from '../custom/try.js';
+import { databaseOptions } from './context.js';
 import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
 import { extractPage } from '../hub/pagination.js';
 import { formatIssues } from '../hub/schemas.js';
@@ -80,10 +83,32 @@ async function sampleSlice(
 }
 
 export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
-  const name = positionals[0]!;
-  const endpoint = findEndpoint(name);
+  const registry = buildRegistry(ctx.config);
+  // `test-endpoint /v2/...` (or a URL) is the same as `--path /v2/...`.
+  const looksLikePath = positionals[0] !== undefined && /^(\/|https?:\/\/)/i.test(positionals[0]);
+  const name = looksLikePath ? undefined : positionals[0];
+  if (looksLikePath && typeof values.path === 'string') throw new UsageError('give the path once: as the argument or as --path.');
+  const adHocPath = looksLikePath ? positionals[0] : typeof values.path === 'string' ? values.path : undefined;
+  if (name !== undefined && adHocPath !== undefined) throw new UsageError('give an endpoint name or --path, not both.');
+  if (name === undefined && adHocPath === undefined) throw new UsageError('expects <name> (an endpoint), or --path /v2/... for an ad-hoc request.');
+  if (adHocPath === undefined && (values['data-path'] !== undefined || values.query !== undefined || values['metadata-path'] !== undefined || values.method !== undefined)) {
+    throw new UsageError('--data-path, --metadata-path, --query and --method go with --path (a configured endpoint has its own).');
+  }
+  const endpoint = adHocPath !== undefined
+    ? adHocEndpoint(
+        {
+          path: adHocPath,
+          method: typeof values.method === 'string' ? values.method : undefined,
+          dataPath: typeof values['data-path'] === 'string' ? values['data-path'] : undefined,
+          metadataPath: typeof values['metadata-path'] === 'string' ? values['metadata-path'] : undefined,
+          query: Array.isArray(values.query) ? values.query.map(String) : [],
+        },
+        ctx.config,
+        registry.filter((e) => !isCustomEndpoint(e)),
+      )
+    : findIn(registry, name!);
   if (!endpoint) {
-    throw new UsageError(`Unknown endpoint "${name}". Endpoints: ${endpoints.map((e) => e.name).join(', ')}.`);
+    throw new UsageError(`Unknown endpoint "${name}". Endpoints: ${registry.map((e) => e.name).join(', ')}.`);
   }
   const limit = values.limit === undefined ? 3 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" must be a positive whole number.`);
@@ -103,6 +128,18 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
   // Like the npm library: reads are cached for a few minutes, so trying again is free.
   const clients = hubClientsFromConfig(config, ctx.env, ctx.logger, { cache: { ttlMs: 5 * 60_000 } });
   try {
+    if (isCustomEndpoint(endpoint)) {
+      const tried = await tryCustomEndpoint(endpoint, {
+        config,
+        plan,
+        clientFor: (slice) => clients.forScope(scopeOfSlice(slice)).client,
+        openDatabase: () => openDatabase({ ...databaseOptions(ctx), readOnly: true }),
+        limit,
+        suggest: (body) => suggestDataPaths(body),
+      });
+      ctx.stdout.write(`${tried.lines.join('\n')}\n`);
+      return tried.ok ? 0 : 1;
+    }
     // With a credential per namespace, the one serving the namespace tried.
     const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
     const slice = await sampleSlice(endpoint, plan, lookup, config.sync.watchedTags);

@@ -120,7 +120,15 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
 
     let res: HubResponse<unknown>;
     try {
-      res = await deps.request({ method: 'GET', path, ...(query ? { query } : {}), endpoint, ...authAndSignal(req) });
+      res = await deps.request({
+        method: req.method ?? 'GET',
+        path,
+        ...(query ? { query } : {}),
+        endpoint,
+        ...(req.headers ? { headers: req.headers } : {}),
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        ...authAndSignal(req),
+      });
     } catch (err) {
       if (err instanceof HubNotFoundError && page > 1) {
         // Page-number lists end with a 404 past the last full page (NOTES.md). A page that a
@@ -131,6 +139,11 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     }
 
     const extracted = extractPage(res.body);
+    if (!extracted && req.shape === 'auto' && page === 1) {
+      // Not a list: the one object is the whole answer.
+      yield { items: [], page, url: res.url, body: res.body };
+      return end(page);
+    }
     if (!extracted) {
       throw new HubResponseError(
         `${endpoint}: page ${page} is not a ${req.shape} page (expected ${describeShape(req.shape)})`,
@@ -156,7 +169,7 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     received += items.length;
     // An empty first page is still yielded: "listing complete, zero items" matters for deletions.
     if (items.length > 0 || page === 1) {
-      yield { items, page, url: res.url, ...(extracted.count !== undefined ? { count: extracted.count } : {}) };
+      yield { items, page, url: res.url, ...(extracted.count !== undefined ? { count: extracted.count } : {}), body: res.body };
     }
 
     if (extracted.next !== undefined) {
@@ -196,7 +209,7 @@ function normalize(path: string): string {
   return u.pathname + u.search;
 }
 
-function usesPageNumbers(shape: PageShape): boolean {
+function usesPageNumbers(shape: PageShape | 'auto'): boolean {
   return shape === 'logs' || shape === 'array';
 }
 
@@ -207,8 +220,10 @@ function authAndSignal(req: PaginateRequest): Pick<HubRequest, 'auth' | 'signal'
   return out;
 }
 
-function describeShape(shape: PageShape): string {
+function describeShape(shape: PageShape | 'auto'): string {
   switch (shape) {
+    case 'auto':
+      return 'a list in one of Docker Hub\'s shapes';
     case 'results':
       return '{count, next, previous, results}';
     case 'total':

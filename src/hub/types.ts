@@ -44,6 +44,8 @@ export interface HubPage {
   url: string;
   /** `count` (or `total`) when the envelope has it. */
   count?: number;
+  /** The whole page as parsed (user-defined endpoints pick their records and metadata from it). */
+  body?: unknown;
 }
 
 /**
@@ -66,7 +68,15 @@ export interface ListingEnd {
 export interface PaginateRequest {
   path: string;
   query?: Query;
-  shape: PageShape;
+  /**
+   * The list's shape. `auto` takes whatever shape the first page has, and a first page that is no
+   * list at all (a single object) as the whole listing.
+   */
+  shape: PageShape | 'auto';
+  /** Default GET; user-defined endpoints may list with POST (with `body`) and extra headers. */
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: unknown;
   endpoint?: string;
   /** Default 100 (Hub's maximum); null sends no page_size. */
   pageSize?: number | null;

@@ -6,6 +6,7 @@ import type { Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubClientSet } from '../hub/client-set.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
+import type { EndpointDefinition } from '../endpoints/types.js';
 
 /** What the caller asked for in this pass. */
 export interface SyncOptions {
@@ -59,6 +60,11 @@ export interface SyncDeps {
   namespaceKinds?: Map<string, Promise<'org' | 'user'>>;
   /** Lease timing of the slices (default: DEFAULT_LEASE_OPTIONS). */
   lease?: Partial<Pick<LeaseOptions, 'ttlMs' | 'renewEveryMs'>>;
+  /**
+   * The endpoints this process knows, in the order a pass runs them: the built-ins and the
+   * config's own (src/custom/registry.ts buildRegistry). Default: the built-ins only.
+   */
+  registry?: readonly EndpointDefinition[];
 }
 
 /** Receives progress; the CLI draws it on a terminal or logs it. */

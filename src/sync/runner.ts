@@ -43,18 +43,22 @@ export class SyncAbortedError extends Error {
   }
 }
 
-/** Endpoint names from --only, checked against the registry. */
-export function selectEndpoints(only: readonly string[] | undefined, backfill: boolean): EndpointDefinition[] {
+/** Endpoint names from --only, checked against the registry (built-ins and the config's own). */
+export function selectEndpoints(
+  only: readonly string[] | undefined,
+  backfill: boolean,
+  registry: readonly EndpointDefinition[] = endpoints,
+): EndpointDefinition[] {
   if (!only || only.length === 0) {
-    return backfill ? endpoints.filter((e) => e.name === 'audit_logs') : [...endpoints];
+    return backfill ? registry.filter((e) => e.name === 'audit_logs') : [...registry];
   }
-  const unknown = only.filter((name) => !endpoints.some((e) => e.name === name));
+  const unknown = only.filter((name) => !registry.some((e) => e.name === name));
   if (unknown.length > 0) {
     throw new RangeError(
-      `Unknown endpoint${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} in --only. Endpoints: ${endpoints.map((e) => e.name).join(', ')}.`,
+      `Unknown endpoint${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} in --only. Endpoints: ${registry.map((e) => e.name).join(', ')}.`,
     );
   }
-  return endpoints.filter((e) => only.includes(e.name));
+  return registry.filter((e) => only.includes(e.name));
 }
 
 function secretsOf(deps: SyncDeps): string[] {
@@ -68,7 +72,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   options = { ...options, passStartedAt: options.passStartedAt ?? (deps.clock?.now() ?? new Date()).toISOString() };
   const requestsOf = () => (deps.clients ? deps.clients.stats().requests : deps.client.stats.requests);
   const requestsBefore = requestsOf();
-  const selected = selectEndpoints(options.only, Boolean(options.backfill));
+  const selected = selectEndpoints(options.only, Boolean(options.backfill), deps.registry);
   const plan = await buildPlan(deps, options);
   deps.logger.info(
     { namespaces: plan.namespaces, orgs: plan.orgs, endpoints: selected.map((e) => e.name), full: plan.full, dryRun: plan.dryRun },

@@ -1,0 +1,2 @@
+ALTER TABLE "dockerhub"."custom_records" DROP CONSTRAINT "custom_records_endpoint_record_key_pk";--> statement-breakpoint
+ALTER TABLE "dockerhub"."custom_records" ADD CONSTRAINT "custom_records_endpoint_slice_key_record_key_pk" PRIMARY KEY("endpoint","slice_key","record_key");

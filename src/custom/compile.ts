@@ -1,0 +1,289 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { rowsOf, type Database } from '../db/client.js';
+import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
+import { createHubClient, type HubClient } from '../hub/client.js';
+import type { Query } from '../hub/types.js';
+import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import { normalizeTimestamp, stableStringify } from '../sync/hash.js';
+import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
+import { COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
+import { recordSchema } from './records.js';
+import { runCustomPages, type CustomSliceState, type PreparedRequest } from './run.js';
+
+/**
+ * A user-defined endpoint compiled into the same EndpointDefinition the built-ins are: the
+ * runner, the scheduler, `status`, `--only` and metrics treat both alike.
+ */
+export interface CustomEndpointDefinition extends EndpointDefinition {
+  readonly custom: CompiledCustom;
+}
+
+export interface CompiledColumn {
+  name: string;
+  type: ColumnType;
+  /** Where the value is in `data` (`_parent` first for a parent's field). */
+  segments: string[];
+}
+
+export interface CompiledCustom {
+  config: CustomEndpointConfig;
+  /** What a record must satisfy to be stored (keys present, declared column values that fit). */
+  schema: z.ZodType<Record<string, unknown>>;
+  /** The endpoint it is chained to, if any (built-in or custom). */
+  parent: { name: string; kind: 'builtin'; table: string } | { name: string; kind: 'custom' } | undefined;
+  /** Parent fields copied into each record under `_parent`. */
+  parentFields: string[];
+  /** The slice dimension: one request per organization, per namespace, per parent row, or one. */
+  per: 'org' | 'namespace' | 'parent' | 'none';
+  keys: string[];
+  columns: CompiledColumn[];
+  /** Reads a window or a filtered subset (time macros, {cursor}, {last_run}): never decides deletions. */
+  windowed: boolean;
+}
+
+export function isCustomEndpoint(endpoint: EndpointDefinition): endpoint is CustomEndpointDefinition {
+  return 'custom' in endpoint && (endpoint as { custom?: unknown }).custom !== undefined;
+}
+
+export interface CompileContext {
+  /** The endpoints a custom one may be chained to: the built-ins and the custom ones before it. */
+  builtins: readonly EndpointDefinition[];
+  /** hub.apiUrl: an absolute path on this origin is a relative one. */
+  apiUrl: string;
+}
+
+/** Compile the config's endpoints (already checked), parents before their children. */
+export function compileCustomEndpoints(entries: readonly CustomEndpointConfig[], context: CompileContext): CustomEndpointDefinition[] {
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
+  const ordered: CustomEndpointConfig[] = [];
+  const visit = (entry: CustomEndpointConfig, trail: string[]) => {
+    if (ordered.includes(entry) || trail.includes(entry.name)) return;
+    const parent = parentName(entry);
+    const parentEntry = parent ? byName.get(parent) : undefined;
+    if (parentEntry) visit(parentEntry, [...trail, entry.name]);
+    ordered.push(entry);
+  };
+  for (const entry of entries) visit(entry, []);
+  return ordered.map((entry) => compileCustomEndpoint(entry, context, byName));
+}
+
+function compileCustomEndpoint(
+  entry: CustomEndpointConfig,
+  context: CompileContext,
+  customs: ReadonlyMap<string, CustomEndpointConfig>,
+): CustomEndpointDefinition {
+  const names = macroNames(entry);
+  const parentEndpoint = parentName(entry);
+  let parent: CompiledCustom['parent'];
+  if (parentEndpoint) {
+    const builtin = context.builtins.find((b) => b.name === parentEndpoint);
+    if (builtin) parent = { name: builtin.name, kind: 'builtin', table: builtin.tables[0]! };
+    else if (customs.has(parentEndpoint)) parent = { name: parentEndpoint, kind: 'custom' };
+  }
+  const fieldsUsed = names.filter((n) => n.startsWith(`${parentEndpoint}.`)).map((n) => n.slice(parentEndpoint!.length + 1));
+  const refreshField = entry.refreshWhen ? entry.refreshWhen.slice(entry.refreshWhen.indexOf('.') + 1) : undefined;
+  const parentFields = [...new Set([...fieldsUsed, ...(refreshField ? [refreshField] : []), ...(entry.includeFromParent ?? [])])];
+  const per: CompiledCustom['per'] = parent ? 'parent' : names.includes('org') ? 'org' : names.includes('namespace') ? 'namespace' : 'none';
+  const keys = entry.key === undefined ? [] : typeof entry.key === 'string' ? [entry.key] : entry.key;
+  const columns: CompiledColumn[] = Object.entries(entry.columns).map(([name, spec]) => {
+    const typeText = (typeof spec === 'string' ? spec : spec.type).trim().toLowerCase() as keyof typeof COLUMN_TYPES;
+    const path = typeof spec === 'string' ? name : (spec.path ?? name);
+    return { name, type: COLUMN_TYPES[typeText], segments: viewPathSegments(path) ?? [name] };
+  });
+  const expressions = [...placeholdersIn(entry.path), ...placeholdersIn(entry.query), ...placeholdersIn(entry.headers), ...placeholdersIn(entry.body ?? null)];
+  const alternatives = expressions.flatMap((e) => parseMacro(e).alternatives);
+  const windowed = entry.cursor !== undefined || alternatives.some((a) => isTimeMacro(a) || a === 'cursor' || a === 'last_run');
+  const schema = recordSchema({ keys, columns: columns.filter((c) => c.segments[0] !== '_parent') });
+  const compiled: CompiledCustom = { config: entry, schema, parent, parentFields, per, keys, columns, windowed };
+
+  return {
+    name: entry.name,
+    title: entry.title ?? `custom endpoint ${entry.method} ${entry.path}`,
+    reference: 'https://docs.docker.com/reference/api/hub/latest/',
+    tables: ['custom_records'],
+    schedule: entry.schedule ?? DEFAULT_CUSTOM_SCHEDULE,
+    ...(parent ? { parent: parent.name } : {}),
+    custom: compiled,
+    slices: (plan, deps) => customSlices(compiled, plan, deps),
+    async run(run: SliceRun) {
+      // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
+      const stored = await run.getCursor<CustomSliceState>();
+      const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
+      const startedAt = run.now();
+      const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl: context.apiUrl });
+      const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;
+      try {
+        await runCustomPages(run, {
+          request: prepared.request,
+          client: foreign ?? run.deps.client,
+          pagination: entry.pagination,
+          pageSize: entry.pageSize,
+          dataPath: entry.dataPath,
+          metadataPath: entry.metadataPath,
+          schema,
+          keys,
+          cursorPath: entry.cursor,
+          parentFields: parent ? parentFieldsOf(compiled, run.slice) : undefined,
+          deletions: !windowed,
+          state,
+          refresh: run.slice.params._refresh !== undefined ? (JSON.parse(run.slice.params._refresh) as unknown) : undefined,
+          startedAt,
+          label: `${entry.name}${run.slice.key ? ` (${run.slice.key})` : ''}`,
+        });
+      } finally {
+        await foreign?.close();
+      }
+    },
+    request(slice: Slice): EndpointRequest {
+      const prepared = prepareRequest(compiled, slice, { state: undefined, now: new Date(), apiUrl: context.apiUrl });
+      return {
+        path: prepared.request.path,
+        query: prepared.request.query,
+        shape: entry.pagination === 'auto' || entry.pagination === 'none' ? 'object' : entry.pagination,
+        schema: z.unknown(),
+      };
+    },
+  };
+}
+
+function parentFieldsOf(compiled: CompiledCustom, slice: Slice): Record<string, unknown> {
+  const row = slice.params._row ? (JSON.parse(slice.params._row) as Record<string, unknown>) : {};
+  return Object.fromEntries(compiled.parentFields.map((field) => [field, row[field] ?? null]));
+}
+
+export interface PrepareOptions {
+  state: CustomSliceState | undefined;
+  now: Date;
+  apiUrl: string;
+}
+
+/**
+ * The request of one slice with every macro filled in. Path values are percent-encoded as one
+ * segment each; an absolute URL on the API's own origin becomes a path, one on an allowed host
+ * comes back with its origin (it is sent by an anonymous client: no Docker Hub credentials).
+ */
+export function prepareRequest(compiled: CompiledCustom, slice: Slice, options: PrepareOptions): { request: PreparedRequest; origin?: string; url: string } {
+  const { config } = compiled;
+  const row = slice.params._row ? (JSON.parse(slice.params._row) as Record<string, unknown>) : {};
+  const values: Record<string, unknown> = {
+    ...(slice.params.org !== undefined && compiled.per === 'org' ? { org: slice.params.org } : {}),
+    ...(slice.params.namespace !== undefined && compiled.per === 'namespace' ? { namespace: slice.params.namespace } : {}),
+    cursor: options.state?.cursor ?? null,
+    last_run: options.state?.last_run ?? null,
+    ...(compiled.parent ? { [compiled.parent.name]: row } : {}),
+  };
+  const resolve = macroResolver({ now: options.now, values: valuesResolver(values), timeUnit: config.timeUnit, dateFormat: config.dateFormat });
+  const what = (key: string) => `${key} of endpoint ${config.name}`;
+  const path = renderTemplate(config.path.trim(), resolve, { encode: 'path', what: what('path') });
+  const query: Query = {};
+  for (const [key, value] of Object.entries(renderValue(config.query, resolve, { what: what('query') }) as Record<string, unknown>)) {
+    query[key] = value === null || value === undefined ? undefined : typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(renderValue(config.headers, resolve, { what: what('headers') }) as Record<string, unknown>)) {
+    headers[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  const body = config.body === undefined ? undefined : renderValue(config.body, resolve, { what: what('body') });
+  const request: PreparedRequest = { method: config.method, path, query, headers, ...(body !== undefined ? { body } : {}) };
+  const api = new URL(options.apiUrl);
+  if (/^https?:\/\//i.test(path)) {
+    const url = new URL(path);
+    request.path = url.pathname + url.search;
+    if (url.origin !== api.origin) return { request, origin: url.origin, url: describeUrl(url.origin, request) };
+    const prefix = api.pathname.replace(/\/+$/, '');
+    if (prefix && request.path.startsWith(`${prefix}/`)) request.path = request.path.slice(prefix.length);
+  }
+  return { request, url: describeUrl(api.origin + api.pathname.replace(/\/+$/, ''), request) };
+}
+
+function describeUrl(base: string, request: PreparedRequest): string {
+  const url = new URL(base + request.path);
+  for (const [k, v] of Object.entries(request.query)) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+  return url.toString();
+}
+
+/**
+ * The slices of one pass: one per organization or namespace of the plan, one per live parent row
+ * (in the plan's namespaces and organizations), or a single one. With refreshWhen, a parent row
+ * whose field has not moved since its slice was last read is left out (a full pass reads all).
+ */
+export async function customSlices(compiled: CompiledCustom, plan: SyncPlan, deps: SyncDeps): Promise<Slice[]> {
+  switch (compiled.per) {
+    case 'org':
+      return plan.orgs.map((org) => ({ key: org, params: { org } }));
+    case 'namespace':
+      return plan.namespaces.map((namespace) => ({ key: namespace, params: { namespace } }));
+    case 'none':
+      return [{ key: '', params: {} }];
+    case 'parent':
+      break;
+  }
+  const parent = compiled.parent!;
+  const rows = await parentRows(deps.database, parent);
+  const macroFields = macroNames(compiled.config)
+    .filter((n) => n.startsWith(`${parent.name}.`))
+    .map((n) => n.slice(parent.name.length + 1));
+  const identity = [...new Set(macroFields)];
+  const refreshField = compiled.config.refreshWhen ? compiled.config.refreshWhen.slice(compiled.config.refreshWhen.indexOf('.') + 1) : undefined;
+  const seenState = refreshField && !plan.full ? await refreshState(deps.database, compiled.config.name) : new Map<string, unknown>();
+  const slices: Slice[] = [];
+  const keys = new Set<string>();
+  for (const { row, sliceKey } of rows) {
+    const namespace = typeof row.namespace === 'string' ? row.namespace : undefined;
+    const org = typeof row.org === 'string' ? row.org : undefined;
+    if (namespace !== undefined && !plan.namespaces.includes(namespace) && !(org !== undefined && plan.orgs.includes(org))) continue;
+    if (namespace === undefined && org !== undefined && !plan.orgs.includes(org)) continue;
+    const values = identity.map((field) => row[field]);
+    if (values.some((v) => v === undefined || v === null)) continue;
+    const own = values.map((v) => (typeof v === 'string' ? v : stableStringify(v))).join('/');
+    const key = sliceKey ? `${sliceKey}/${own}` : own;
+    if (keys.has(key)) continue;
+    keys.add(key);
+    const params: Record<string, string> = { _row: JSON.stringify(pick(row, compiled.parentFields)) };
+    if (namespace !== undefined) params.namespace = namespace;
+    if (org !== undefined) params.org = org;
+    if (refreshField) {
+      const current = comparable(row[refreshField]);
+      params._refresh = JSON.stringify(current);
+      if (seenState.has(key) && stableStringify(seenState.get(key)) === stableStringify(current)) continue;
+    }
+    slices.push({ key, params });
+  }
+  return slices;
+}
+
+function pick(row: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(fields.map((f) => [f, row[f] ?? null]));
+}
+
+/** Timestamps compare by instant, whatever their spelling. */
+function comparable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]/.test(value)) return normalizeTimestamp(value) ?? value;
+  return value;
+}
+
+async function parentRows(database: Database, parent: NonNullable<CompiledCustom['parent']>): Promise<{ row: Record<string, unknown>; sliceKey: string }[]> {
+  if (parent.kind === 'builtin') {
+    // Columns over the API object: a column holds the value as stored (normalized types).
+    const table = sql.raw(`"dockerhub"."${parent.table.replace(/"/g, '""')}"`);
+    const result = await database.db.execute(sql`
+      SELECT (t.raw || (to_jsonb(t) - 'raw' - 'row_hash')) AS row FROM ${table} t WHERE t.deleted_at IS NULL ORDER BY 1`);
+    return rowsOf<{ row: unknown }>(result).map(({ row }) => ({ row: (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>, sliceKey: '' }));
+  }
+  const result = await database.db.execute(sql`
+    SELECT slice_key, data FROM dockerhub.custom_records
+    WHERE endpoint = ${parent.name} AND deleted_at IS NULL ORDER BY slice_key, record_key`);
+  return rowsOf<{ slice_key: string; data: unknown }>(result).map(({ slice_key, data }) => ({
+    row: (typeof data === 'string' ? JSON.parse(data) : data) as Record<string, unknown>,
+    sliceKey: slice_key,
+  }));
+}
+
+async function refreshState(database: Database, endpoint: string): Promise<Map<string, unknown>> {
+  const result = await database.db.execute(sql`
+    SELECT slice_key, (cursor->'refresh')::text AS refresh FROM dockerhub.sync_state
+    WHERE endpoint = ${endpoint} AND cursor ? 'refresh'`);
+  return new Map(rowsOf<{ slice_key: string; refresh: string }>(result).map(({ slice_key, refresh }) => [slice_key, JSON.parse(refresh) as unknown]));
+}

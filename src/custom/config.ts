@@ -1,0 +1,396 @@
+import { getTableColumns, getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { JSONPath } from 'jsonpath-plus';
+import { z } from 'zod';
+import * as schema from '../db/schema/index.js';
+import { cronProblem } from '../scheduler/cron.js';
+import { macroProblem, placeholdersIn, TIME_UNITS, formatProblem, parseMacro, isTimeMacro, TemplateError } from '../templating/template.js';
+
+/**
+ * The `endpoints:` section of the config file: user-defined endpoints (the seed's "Configure
+ * Manually"). This file holds the schema and every check that can be made before a request is
+ * sent; src/custom/compile.ts turns a checked entry into an EndpointDefinition.
+ */
+
+export const COLUMN_TYPES = {
+  text: 'text',
+  integer: 'integer',
+  int: 'integer',
+  bigint: 'bigint',
+  numeric: 'numeric',
+  double: 'double precision',
+  'double precision': 'double precision',
+  float: 'double precision',
+  boolean: 'boolean',
+  bool: 'boolean',
+  timestamptz: 'timestamptz',
+  timestamp: 'timestamptz',
+  date: 'date',
+  jsonb: 'jsonb',
+  json: 'jsonb',
+} as const;
+export type ColumnType = (typeof COLUMN_TYPES)[keyof typeof COLUMN_TYPES];
+
+export const PAGINATIONS = ['auto', 'none', 'results', 'total', 'logs', 'array', 'data'] as const;
+export type Pagination = (typeof PAGINATIONS)[number];
+
+/** Columns every generated view has; a declared column may not take these names. */
+export const VIEW_FIXED_COLUMNS = ['record_key', 'slice_key', 'data', 'metadata', 'first_seen_at', 'last_seen_at', 'deleted_at'] as const;
+
+/** The default schedule of a custom endpoint without one (and not chained to a parent). */
+export const DEFAULT_CUSTOM_SCHEDULE = '0 * * * *';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const columnSpec = z.union([
+  z.string(),
+  z.object({
+    type: z.string(),
+    /** Where the value is in the stored record: `$.data.repository` or `repository.name`; default the column's name. */
+    path: z.string().optional(),
+  }),
+]);
+
+export const customEndpointSchema = z.object({
+  name: z.string(),
+  title: z.string().optional(),
+  method: z.enum(['GET', 'POST'], { error: 'must be GET or POST' }).default('GET'),
+  path: z.string().min(1, 'must not be empty'),
+  query: z.record(z.string(), scalar).default({}),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.unknown().optional(),
+  schedule: z.string().trim().optional(),
+  pagination: z.enum(PAGINATIONS, { error: `must be one of ${PAGINATIONS.join(', ')}` }).default('auto'),
+  /** page_size sent with paginated requests (default 100, Hub's maximum); null sends none. */
+  pageSize: z.number().int().min(1).max(1000).nullable().optional(),
+  dataPath: z.string().optional(),
+  metadataPath: z.string().optional(),
+  key: z.union([z.string(), z.array(z.string()).min(1, 'must name at least one field')]).optional(),
+  cursor: z.string().optional(),
+  refreshWhen: z.string().optional(),
+  includeFromParent: z.array(z.string()).optional(),
+  columns: z.record(z.string(), columnSpec).default({}),
+  allowHosts: z.array(z.string()).default([]),
+  timeUnit: z.enum(TIME_UNITS, { error: `must be one of ${TIME_UNITS.join(', ')}` }).optional(),
+  dateFormat: z.string().optional(),
+});
+
+export type CustomEndpointConfig = z.infer<typeof customEndpointSchema>;
+
+export const customEndpointsSchema = z.array(customEndpointSchema).default([]);
+
+/** A built-in endpoint as the checks see it: its name and the table its rows land in. */
+export interface BuiltinParent {
+  name: string;
+  tables: readonly string[];
+}
+
+const tablesByName = new Map<string, PgTable>();
+for (const value of Object.values(schema) as unknown[]) {
+  if (is(value, PgTable)) tablesByName.set(getTableName(value), value);
+}
+
+/** The columns of a built-in endpoint's table: the fields a child may read from its rows. */
+export function builtinFields(parent: BuiltinParent): string[] {
+  const table = tablesByName.get(parent.tables[0] ?? '');
+  if (!table) return [];
+  return Object.keys(getTableColumns(table)).filter((c) => !['raw', 'row_hash'].includes(c));
+}
+
+export const NAME_RE = /^[a-z][a-z0-9_]{0,47}$/;
+
+/** Why a JSONPath cannot be used, or undefined. Plain field names (`name`, `data.repo`) are accepted as `$.name`. */
+export function jsonPathProblem(path: string): string | undefined {
+  const text = path.trim();
+  if (text === '') return 'is empty';
+  const expression = toJsonPath(text);
+  let depth = 0;
+  let quote: string | undefined;
+  for (const ch of expression) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') {
+      depth--;
+      if (depth < 0) return `"${path}" is not a JSONPath: "${ch}" closes nothing`;
+    }
+  }
+  if (quote) return `"${path}" is not a JSONPath: a quote is not closed`;
+  if (depth !== 0) return `"${path}" is not a JSONPath: a bracket is not closed`;
+  if (/\.\.\.|\.$|\[\]/.test(expression)) return `"${path}" is not a JSONPath`;
+  try {
+    JSONPath({ path: expression, json: { a: [{ b: 1 }] }, wrap: true });
+  } catch (error) {
+    return `"${path}" is not a JSONPath (${(error as Error).message})`;
+  }
+  return undefined;
+}
+
+/** A field name or dotted path as a JSONPath; a JSONPath as it is. */
+export function toJsonPath(path: string): string {
+  const text = path.trim();
+  if (text.startsWith('$')) return text;
+  return `$.${text}`;
+}
+
+/** The parent a dotted macro names (`repositories.name` → repositories), or undefined for a plain name. */
+function parentOf(name: string): { parent: string; field: string } | undefined {
+  const dot = name.indexOf('.');
+  if (dot <= 0) return undefined;
+  return { parent: name.slice(0, dot), field: name.slice(dot + 1) };
+}
+
+/** Every macro name (not time macros) used in an endpoint's templates. */
+export function macroNames(entry: Pick<CustomEndpointConfig, 'path' | 'query' | 'headers' | 'body'>): string[] {
+  const expressions = [...placeholdersIn(entry.path), ...placeholdersIn(entry.query ?? {}), ...placeholdersIn(entry.headers ?? {}), ...placeholdersIn(entry.body ?? null)];
+  return expressions.flatMap((e) => parseMacro(e).alternatives).filter((a) => a !== '' && !isTimeMacro(a));
+}
+
+/** The parent an entry is chained to (from its macros or refreshWhen), if any. */
+export function parentName(entry: Pick<CustomEndpointConfig, 'path' | 'query' | 'headers' | 'body' | 'refreshWhen'>): string | undefined {
+  try {
+    for (const name of macroNames(entry)) {
+      const p = parentOf(name);
+      if (p) return p.parent;
+    }
+  } catch {
+    // a template that does not parse is reported by the checks
+  }
+  return entry.refreshWhen ? parentOf(entry.refreshWhen)?.parent : undefined;
+}
+
+export interface CheckContext {
+  builtins: readonly BuiltinParent[];
+  /** The configured API base (hub.apiUrl). */
+  apiUrl: string;
+  now: Date;
+}
+
+/**
+ * Every problem with the `endpoints:` section, each naming its key (`endpoints[1].path`).
+ * Runs on the raw input so it is reported together with the schema's own errors.
+ */
+export function customEndpointProblems(raw: unknown, context: CheckContext, where: (key: string) => string = (k) => k): string[] {
+  if (!Array.isArray(raw)) return [];
+  const problems: string[] = [];
+  const say = (index: number, key: string | undefined, message: string) =>
+    problems.push(`${where(`endpoints[${index}]${key ? `.${key}` : ''}`)}: ${message}`);
+  const builtinByName = new Map(context.builtins.map((b) => [b.name, b]));
+  const entries = raw.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : {}));
+  const names = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    if (typeof entry.name === 'string') {
+      if (!names.has(entry.name)) names.set(entry.name, index);
+    }
+  });
+  const customByName = new Map<string, Record<string, unknown>>();
+  for (const [name, index] of names) customByName.set(name, entries[index]!);
+  const apiHost = safeUrl(context.apiUrl)?.host;
+
+  entries.forEach((entry, index) => {
+    const name = entry.name;
+    if (typeof name === 'string') {
+      if (!NAME_RE.test(name)) {
+        say(index, 'name', `"${name}" is not a usable name: lower-case letters, digits and _, starting with a letter, at most 48 characters (it names the view dockerhub.custom_${name})`);
+      } else if (builtinByName.has(name)) {
+        say(index, 'name', `"${name}" is a built-in endpoint; choose another name`);
+      } else if (names.get(name) !== index) {
+        say(index, 'name', `"${name}" is used twice (also endpoints[${names.get(name)}])`);
+      }
+    }
+
+    // Templates: they must parse, and every macro must mean something here.
+    const templates: { key: string; value: unknown }[] = [
+      { key: 'path', value: entry.path },
+      { key: 'query', value: entry.query ?? {} },
+      { key: 'headers', value: entry.headers ?? {} },
+      { key: 'body', value: entry.body ?? null },
+    ];
+    let parent: string | undefined;
+    let parentProblem = false;
+    const usedNames: string[] = [];
+    for (const { key, value } of templates) {
+      let expressions: string[];
+      try {
+        expressions = placeholdersIn(value);
+      } catch (error) {
+        if (error instanceof TemplateError) {
+          say(index, key, error.message);
+          continue;
+        }
+        throw error;
+      }
+      for (const expression of expressions) {
+        const problem = macroProblem(expression, (macro) => {
+          usedNames.push(macro);
+          if (['org', 'namespace', 'cursor', 'last_run'].includes(macro)) return true;
+          const p = parentOf(macro);
+          if (!p) return `unknown macro "${macro}" (known: now, now-7d, now+1h, cursor, last_run, org, namespace, <parent>.<field>)`;
+          if (parent && p.parent !== parent) return `"${macro}" names a second parent (${parent} is already used); an endpoint reads one parent`;
+          parent = p.parent;
+          return fieldVerdict(p.parent, p.field, name, customByName, builtinByName);
+        });
+        if (problem) {
+          if (problem.includes('parent')) parentProblem = true;
+          say(index, key, problem);
+        }
+      }
+    }
+    if (usedNames.includes('org') && usedNames.includes('namespace')) {
+      say(index, 'path', 'uses both {org} and {namespace}; use one (requests are made once per organization or once per namespace)');
+    }
+    if (parent && (usedNames.includes('org') || usedNames.includes('namespace'))) {
+      say(index, 'path', `uses {org} or {namespace} with the parent ${parent}; take the value from the parent row instead (e.g. {${parent}.namespace})`);
+    }
+
+    // Path: relative to the API base, or an absolute URL to the API's own host or an allowed one.
+    if (typeof entry.path === 'string') {
+      const path = entry.path.trim();
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+        const url = safeUrl(path.replace(/\{[^}]*\}/g, 'x'));
+        const allowed = Array.isArray(entry.allowHosts) ? entry.allowHosts.map(String) : [];
+        if (!url || !/^https?:$/.test(url.protocol)) say(index, 'path', `"${path}" is not an http(s) URL`);
+        else if (url.host !== apiHost && !allowed.includes(url.host) && !allowed.includes(url.hostname)) {
+          say(index, 'path', `"${path}" goes to ${url.host}, not to the API (${apiHost ?? context.apiUrl}); requests to another host are refused unless allowHosts names it (they are sent without the Docker Hub credentials)`);
+        }
+      } else if (!path.startsWith('/') || path.startsWith('//')) {
+        say(index, 'path', `"${path}" must start with a single "/" (relative to the API base, e.g. /v2/orgs/{org}/members) or be an http(s) URL`);
+      }
+    }
+    if (Array.isArray(entry.allowHosts)) {
+      entry.allowHosts.forEach((host, i) => {
+        if (typeof host !== 'string' || !/^[a-z0-9.-]+(:\d+)?$/i.test(host)) say(index, `allowHosts[${i}]`, `"${String(host)}" is not a host name (like api.example.com or api.example.com:8443)`);
+      });
+    }
+    if (entry.body !== undefined && entry.method !== 'POST') say(index, 'body', 'a body is sent only with method: POST');
+    if (entry.headers && typeof entry.headers === 'object') {
+      for (const header of Object.keys(entry.headers)) {
+        if (header.toLowerCase() === 'authorization') say(index, `headers.${header}`, 'is set from the configured credentials; secrets do not belong in the config file');
+        else if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) say(index, `headers.${header}`, 'is not a valid header name');
+      }
+    }
+
+    // JSONPaths.
+    for (const key of ['dataPath', 'metadataPath', 'cursor'] as const) {
+      if (typeof entry[key] === 'string') {
+        const problem = jsonPathProblem(entry[key]);
+        if (problem) say(index, key, problem);
+      }
+    }
+    const keys = typeof entry.key === 'string' ? [entry.key] : Array.isArray(entry.key) ? entry.key : [];
+    keys.forEach((k, i) => {
+      if (typeof k !== 'string') return;
+      const problem = jsonPathProblem(k);
+      if (problem) say(index, typeof entry.key === 'string' ? 'key' : `key[${i}]`, problem);
+    });
+
+    // refreshWhen: a field of the parent this endpoint is chained to.
+    if (typeof entry.refreshWhen === 'string') {
+      const p = parentOf(entry.refreshWhen);
+      if (!p) say(index, 'refreshWhen', `"${entry.refreshWhen}" must be <parent>.<field>, e.g. repositories.last_updated`);
+      else if (parent && p.parent !== parent) say(index, 'refreshWhen', `names ${p.parent}, but the path reads ${parent}`);
+      else if (!parent && !parentProblem) say(index, 'refreshWhen', `names ${p.parent}, but no macro of the path reads it (e.g. {${p.parent}.name})`);
+      else {
+        const verdict = fieldVerdict(p.parent, p.field, name, customByName, builtinByName);
+        if (verdict !== true) say(index, 'refreshWhen', verdict);
+      }
+    }
+    if (Array.isArray(entry.includeFromParent)) {
+      if (!parent) say(index, 'includeFromParent', 'needs a parent: use a <parent>.<field> macro in the path');
+      else {
+        entry.includeFromParent.forEach((field, i) => {
+          if (typeof field !== 'string') return;
+          const verdict = fieldVerdict(parent!, field, name, customByName, builtinByName);
+          if (verdict !== true) say(index, `includeFromParent[${i}]`, verdict);
+        });
+      }
+    }
+
+    // Columns of the view.
+    if (entry.columns && typeof entry.columns === 'object' && !Array.isArray(entry.columns)) {
+      for (const [column, spec] of Object.entries(entry.columns as Record<string, unknown>)) {
+        const at = `columns.${column}`;
+        if (!/^[a-z_][a-z0-9_]{0,62}$/.test(column)) say(index, at, `"${column}" is not a usable column name (lower-case letters, digits and _)`);
+        else if ((VIEW_FIXED_COLUMNS as readonly string[]).includes(column)) say(index, at, `"${column}" is a column every view has (${VIEW_FIXED_COLUMNS.join(', ')}); choose another name`);
+        const type = typeof spec === 'string' ? spec : spec && typeof spec === 'object' ? (spec as { type?: unknown }).type : undefined;
+        if (typeof type === 'string' && !(type.trim().toLowerCase() in COLUMN_TYPES)) {
+          say(index, at, `"${type}" is not a column type (use ${Object.keys(COLUMN_TYPES).join(', ')})`);
+        }
+        const columnPath = spec && typeof spec === 'object' ? (spec as { path?: unknown }).path : undefined;
+        if (typeof columnPath === 'string') {
+          const problem = jsonPathProblem(columnPath) ?? (viewPathSegments(columnPath) ? undefined : `"${columnPath}" must be a plain path of fields ($.a.b or a.b) to be a view column`);
+          if (problem) say(index, `${at}.path`, problem);
+        }
+      }
+    }
+
+    if (typeof entry.schedule === 'string') {
+      const problem = cronProblem(entry.schedule.trim(), context.now);
+      if (problem) say(index, 'schedule', `"${entry.schedule}" is not a usable cron expression (${problem}). Use 5 fields (e.g. "*/15 * * * *") or 6 with seconds first.`);
+    }
+    if (typeof entry.dateFormat === 'string') {
+      const problem = formatProblem(entry.dateFormat);
+      if (problem) say(index, 'dateFormat', problem);
+    }
+  });
+
+  // Parents must not form a cycle.
+  for (const [name, index] of names) {
+    const seen = [name];
+    let current = parentName(customByName.get(name) as CustomEndpointConfig);
+    while (current && customByName.has(current)) {
+      if (seen.includes(current)) {
+        if (current === name) say(index, 'path', `parents form a cycle: ${[...seen, current].join(' → ')}`);
+        break;
+      }
+      seen.push(current);
+      current = parentName(customByName.get(current) as CustomEndpointConfig);
+    }
+  }
+  return problems;
+}
+
+function fieldVerdict(
+  parent: string,
+  field: string,
+  self: unknown,
+  custom: Map<string, Record<string, unknown>>,
+  builtins: Map<string, BuiltinParent>,
+): true | string {
+  if (parent === self) return `"${parent}.${field}": an endpoint cannot be its own parent`;
+  const builtin = builtins.get(parent);
+  if (builtin) {
+    const fields = builtinFields(builtin);
+    if (fields.length === 0) return `${parent} cannot be a parent (its rows are not in one table)`;
+    if (!fields.includes(field)) return `unknown field "${field}" of ${parent} (fields: ${fields.join(', ')})`;
+    return true;
+  }
+  const entry = custom.get(parent);
+  if (entry) {
+    const columns = entry.columns && typeof entry.columns === 'object' ? Object.keys(entry.columns) : [];
+    if (!columns.includes(field)) {
+      return `unknown field "${field}" of ${parent}: a custom parent's fields are the columns it declares (${columns.length > 0 ? columns.join(', ') : 'none'})`;
+    }
+    return true;
+  }
+  return `unknown parent "${parent}" (built-in endpoints: ${[...builtins.keys()].join(', ')}${custom.size > 0 ? `; custom: ${[...custom.keys()].join(', ')}` : ''})`;
+}
+
+/** `$.a.b` / `a.b` → ['a', 'b'] for `data #>> '{a,b}'`; undefined when the path is more than plain fields. */
+export function viewPathSegments(path: string): string[] | undefined {
+  const text = path.trim().replace(/^\$\.?/, '');
+  if (text === '') return undefined;
+  const segments = text.split('.');
+  return segments.every((s) => /^[A-Za-z0-9_-]+$/.test(s)) ? segments : undefined;
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Config } from '../config.js';
+import { endpoints as builtinEndpoints } from '../endpoints/index.js';
+import type { EndpointDefinition } from '../endpoints/types.js';
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.js';
+import { compileCustomEndpoints, isCustomEndpoint } from './compile.js';
+import { syncCustomViews, type ViewSyncResult } from './views.js';
+
+/**
+ * The registry of one process: the built-in endpoints, then the config's own (parents before the
+ * endpoints chained from them). Commands build it once from the config and pass it on: the
+ * runner (`SyncDeps.registry`), the scheduler's job plan, `status`, `test-endpoint`.
+ */
+export function buildRegistry(config: Pick<Config, 'endpoints' | 'hub'>, builtins: readonly EndpointDefinition[] = builtinEndpoints): EndpointDefinition[] {
+  return [...builtins, ...compileCustomEndpoints(config.endpoints, { builtins, apiUrl: config.hub.apiUrl })];
+}
+
+/**
+ * `schedules` as the job planner takes them, with the schedule a chained custom endpoint names
+ * itself (it then runs on its own schedule instead of right after its parent). An entry in
+ * `schedules` wins over the endpoint's own.
+ */
+export function scheduleOverrides(config: Pick<Config, 'schedules'>, registry: readonly EndpointDefinition[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const endpoint of registry) {
+    if (isCustomEndpoint(endpoint) && endpoint.parent && endpoint.custom.config.schedule) out[endpoint.name] = endpoint.custom.config.schedule;
+  }
+  return { ...out, ...config.schedules };
+}
+
+/** An endpoint by name, or undefined. */
+export function findIn(registry: readonly EndpointDefinition[], name: string): EndpointDefinition | undefined {
+  return registry.find((endpoint) => endpoint.name === name);
+}
+
+/** After migrations, at `sync` and `serve` start: the custom_* views follow the config (failures are logged, not fatal). */
+export async function applyCustomViews(
+  database: Database,
+  registry: readonly EndpointDefinition[],
+  config: Pick<Config, 'databaseReaderRole'>,
+  logger: Logger,
+): Promise<ViewSyncResult> {
+  return syncCustomViews(database, registry.filter(isCustomEndpoint), { readerRole: config.databaseReaderRole, logger });
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.js';
+import { buildRegistry } from '../../../src/custom/registry.js';
+import { ROOT } from '../../support/cli.js';
+
+describe('the README examples of custom endpoints', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Custom endpoints');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+  const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it('has three worked examples, and each loads without a problem', () => {
+    expect(examples.length).toBe(3);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-readme-'));
+    try {
+      for (const [index, text] of examples.entries()) {
+        const file = path.join(dir, `example${index}.yaml`);
+        writeFileSync(file, text);
+        const config = loadConfig({ env: {}, configFile: file });
+        expect(buildRegistry(config).length).toBeGreaterThan(config.endpoints.length);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

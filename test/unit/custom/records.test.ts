@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { compareCursor, columnValueProblem, maxCursor, metadataOf, recordKeyOf, recordSchema, recordsOf } from '../../../src/custom/records.js';
+
+const page = {
+  count: 3,
+  next: null,
+  results: [
+    { name: 'a', size: 10, pushed: '2025-01-02T00:00:00Z', data: { repo: 'x' } },
+    { name: 'b', size: '20', pushed: '2025-01-03T00:00:00.000000Z', data: { repo: 'y' } },
+    { name: 'c', size: null, pushed: '2025-01-01T00:00:00+00:00', data: { repo: 'z' } },
+  ],
+};
+
+describe('records of a page', () => {
+  it('picks records with the data path, or the list of a Hub envelope, or the single object', () => {
+    expect(recordsOf(page, '$.results[*]').map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(recordsOf(page, 'results[*]').map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(recordsOf(page, '$.results[?(@.size)]').map((r) => r.name)).toEqual(['a', 'b']);
+    expect(recordsOf(page, '$.results[*].data')).toEqual([{ repo: 'x' }, { repo: 'y' }, { repo: 'z' }]);
+    expect(recordsOf(page, '$.results[*].name')).toEqual([{ value: 'a' }, { value: 'b' }, { value: 'c' }]);
+    expect(recordsOf(page, undefined).map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(recordsOf({ logs: [{ action: 'x' }] }, undefined)).toEqual([{ action: 'x' }]);
+    expect(recordsOf({ name: 'repo', categories: [] }, undefined)).toEqual([{ name: 'repo', categories: [] }]);
+    expect(recordsOf({ name: 'repo' }, '$')).toEqual([{ name: 'repo' }]);
+    expect(recordsOf(page, '$.nothing[*]')).toEqual([]);
+  });
+
+  it('keeps metadata: one match as it is, several as a list, none as null', () => {
+    expect(metadataOf(page, '$.count')).toBe(3);
+    expect(metadataOf(page, '$.results[*].name')).toEqual(['a', 'b', 'c']);
+    expect(metadataOf(page, '$.missing')).toBeNull();
+    expect(metadataOf(page, undefined)).toBeNull();
+  });
+
+  it('keys a record by its key paths, or by a hash of the whole record', () => {
+    const record = page.results[0]!;
+    expect(recordKeyOf(record, ['$.name'])).toEqual({ key: 'a' });
+    expect(recordKeyOf(record, ['name', '$.data.repo'])).toEqual({ key: '["a","x"]' });
+    expect(recordKeyOf(record, ['$.size'])).toEqual({ key: '10' });
+    expect(recordKeyOf(record, ['$.nope'])).toEqual({ missing: '$.nope' });
+    const hashed = recordKeyOf(record, []);
+    expect(hashed).toEqual(recordKeyOf({ ...record }, []));
+    expect(hashed).not.toEqual(recordKeyOf(page.results[1]!, []));
+  });
+
+  it('orders cursor values as instants, numbers or text', () => {
+    expect(compareCursor('2025-01-02T00:00:00Z', '2025-01-01T23:00:00.000000Z')).toBeGreaterThan(0);
+    expect(compareCursor('2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000+00:00')).toBe(0);
+    expect(compareCursor(9, 10)).toBeLessThan(0);
+    expect(maxCursor(undefined, '2025-01-01T00:00:00Z')).toBe('2025-01-01T00:00:00Z');
+    expect(page.results.map((r) => r.pushed).reduce<unknown>((m, v) => maxCursor(m, v), undefined)).toBe('2025-01-03T00:00:00.000000Z');
+  });
+
+  it('refuses a record whose key is missing or whose column value its type cannot hold, naming them', () => {
+    const schema = recordSchema({ keys: ['$.name'], columns: [{ name: 'size', segments: ['size'], type: 'bigint' }, { name: 'pushed', segments: ['pushed'], type: 'timestamptz' }] });
+    expect(schema.safeParse(page.results[1]).success).toBe(true);
+    expect(schema.safeParse(page.results[2]).success).toBe(true);
+    const bad = schema.safeParse({ size: 'lots', pushed: 'yesterday' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.message)).toEqual([
+      'key $.name has no value',
+      'column size (bigint): "lots" is not a whole number',
+      'column pushed (timestamptz): "yesterday" is not a timestamp',
+    ]);
+  });
+
+  it.each([
+    [1.5, 'integer', 'is not an integer (32-bit)'],
+    [2 ** 31, 'integer', 'is not an integer (32-bit)'],
+    ['99999999999999999999', 'bigint', 'is too large for bigint'],
+    ['1e3', 'numeric', undefined],
+    ['yes', 'boolean', 'is not true or false'],
+    [1700000000, 'timestamptz', undefined],
+    ['2025-02-28', 'date', undefined],
+    ['2025-02-30', 'date', 'is not a date'],
+    ['2025-02-30T00:00:00Z', 'timestamptz', 'is not a timestamp'],
+    ['31/12/2025', 'date', 'is not a date'],
+    [{ a: 1 }, 'jsonb', undefined],
+  ] as const)('%j as %s: %s', (value, type, problem) => {
+    expect(columnValueProblem(value, type)).toBe(problem);
+  });
+});
