@@ -6,6 +6,7 @@ import { endpoints } from './endpoints/index.js';
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
 import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
+import { writebackJobSchema, writebackProblems } from './writeback/job.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -165,6 +166,8 @@ export const configSchema = z
     databaseStatementTimeout: timeoutDuration.default(5 * 60_000),
     /** `/readyz` reports a running tick that finished no page for this long as stalled. */
     readyzStallLimit: timeoutDuration.default(30 * 60_000),
+    /** Write-back jobs: records from a table or query become Docker Hub calls (`push <job>`, or `schedule` under `serve`). */
+    writeback: z.array(writebackJobSchema).default([]),
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -289,7 +292,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...unknownKeys(configSchema, input)
       .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
       .map(({ path: at, suggestion, known }) => {
-      const dotted = at.join('.');
+      const dotted = keyPath(at);
       const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
@@ -297,6 +300,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${key})` : inFile(`schedules.${key}`),
     ),
     ...crossFieldProblems(input, sourceOf),
+    ...writebackProblems(input.writeback, options.now ?? new Date()).map((problem) => (options.configFile ? problem.replace(/^(\S+):/, `$1 in ${options.configFile}:`) : problem)),
   ];
   {
     // Secrets written into the file are refused even when other fields fail to parse.
@@ -319,7 +323,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const problems = issues.map((issue) => {
     // Array items (namespaces.0) are reported against the variable that holds the list.
     const pathParts = issue.path.filter((part) => typeof part === 'string');
-    const dotted = pathParts.join('.');
+    // Write-back jobs are a list: name the entry (`writeback[0].batch.size`).
+    const dotted = issue.path[0] === 'writeback' ? keyPath(issue.path) : pathParts.join('.');
     // Name the variable the user actually set, or the file key, so the fix is obvious.
     const envName =
       sourceOf.get(dotted) ??
@@ -347,6 +352,12 @@ function parseSchedules(text: string, variable: string, problems: string[]): Rec
     else out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return out;
+}
+
+/** A key's path as the file writes it: `hub.apiUrl`, and list entries of write-back jobs as `writeback[0].batch.size`. */
+function keyPath(parts: readonly PropertyKey[]): string {
+  if (parts[0] !== 'writeback') return parts.map(String).join('.');
+  return parts.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
 
 function crossFieldProblems(input: Record<string, unknown>, sourceOf: Map<string, string>): string[] {
