@@ -55,7 +55,7 @@ export async function writebackWorld(seed = 11): Promise<WritebackWorld> {
     sync: async () => {
       const summary = await runSync(
         { database, client, logger, config },
-        { full: true, only: ['repositories', 'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites'] },
+        { full: true, only: ['repositories', 'repository_details', 'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites'] },
       );
       const failed = summary.slices.filter((s) => s.status === 'failed');
       if (failed.length > 0) throw new Error(`sync failed: ${failed.map((f) => `${f.endpoint} ${f.slice}: ${f.error}`).join('; ')}`);
