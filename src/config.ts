@@ -293,7 +293,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
       .map(({ path: at, suggestion, known }) => {
       const dotted = keyPath(at);
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`;
+      const near = suggestion?.startsWith('writeback.') ? keyPath(suggestion.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : suggestion;
+      const hint = near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
     ...scheduleProblems(input.schedules, options.registry ?? endpoints, options.now ?? new Date(), (key) =>
@@ -319,7 +320,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (result.success && crossProblems.length === 0) return result.data;
 
-  const issues = result.success ? [] : result.error.issues;
+  const issues = result.success ? [] : result.error.issues.flatMap(unionBranch);
   const problems = issues.map((issue) => {
     // Array items (namespaces.0) are reported against the variable that holds the list.
     const pathParts = issue.path.filter((part) => typeof part === 'string');
@@ -352,6 +353,17 @@ function parseSchedules(text: string, variable: string, problems: string[]): Rec
     else out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return out;
+}
+
+/**
+ * A write-back `target` is a template name or an object: when the value is an object, what is
+ * wrong inside it says more than "matches neither" (`writeback[0].target.method: must be …`).
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.path[0] !== 'writeback') return [issue];
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+  const relevant = branches.find((branch) => branch.length > 0 && !branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+  return relevant ? relevant.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })) : [issue];
 }
 
 /** A key's path as the file writes it: `hub.apiUrl`, and list entries of write-back jobs as `writeback[0].batch.size`. */
