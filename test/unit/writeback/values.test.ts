@@ -41,3 +41,18 @@ describe('write-back values', () => {
     expect(sourceQuery('select email from x;')).toBe('SELECT * FROM (select email from x\n) AS writeback_source');
   });
 });
+
+describe('README', () => {
+  it('documents every built-in template in the Write back section', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { writebackTemplates } = await import('../../../src/writeback/templates/index.js');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Write back'), readme.indexOf('## Configuration'));
+    for (const template of writebackTemplates) {
+      const row = section.split('\n').find((line) => line.startsWith(`| \`${template.name}\` |`));
+      expect(row, template.name).toBeDefined();
+      expect(row).toContain(`${template.method} ${template.path}`);
+      expect(row).toContain(template.inverse ? `\`${template.inverse.template}\`` : '| — |');
+    }
+  });
+});
