@@ -157,7 +157,7 @@ function buildCall(job: ResolvedJob, deps: PlanDeps, records: Pending[], inverse
       return JSON.parse(canonical(Object.fromEntries(Object.entries(record).filter(([c]) => !exclude.includes(c))))) as unknown;
     };
     body = method === 'DELETE' && !('body' in custom! && custom.body) ? undefined : job.batch && !inverse ? records.map((p) => bodyOf(p.record)) : bodyOf(first);
-    idempotent = inverse ? true : job.custom!.idempotent;
+    idempotent = inverse ? ['PUT', 'DELETE'].includes(method) : job.custom!.idempotent;
   }
   const path = renderTemplate(pathTemplate, resolve, { encode: 'path', what: 'path' });
   const headers = Object.fromEntries(Object.entries(job.headers).map(([name, value]) => [name, renderTemplate(value, resolve, { what: `header ${name}` })]));

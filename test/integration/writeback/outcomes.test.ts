@@ -81,6 +81,41 @@ describe('write-back outcomes', () => {
     expect(w.emulator.requests.writes.map(({ method, path, body }) => ({ method, path, body }))).toEqual([{ method: 'POST', path: `/v2/orgs/${org}/groups/owners/members`, body: { member } }]);
   });
 
+  it('a custom target with a batch sends one list per group', async () => {
+    await w.sql(`CREATE TABLE staging.batched (team text, member text, n int)`);
+    await w.sql(`INSERT INTO staging.batched VALUES ('t1', 'a', 1), ('t2', 'b', 2), ('t1', 'c', 3), ('t1', 'd', 4)`);
+    // A path no route answers: what matters here is what was asked (the 404s fail the records, the job goes on).
+    w.emulator.requests.reset();
+    const summary = await w.push({
+      name: 'batched', source: 'select * from staging.batched order by n', target: { method: 'POST', path: '/v2/nowhere/{team}' },
+      key: ['member'], body: { who: '{member}', n: '{n}' }, batch: { size: 2, groupBy: ['team'] },
+    }, { plan: true });
+    expect(summary.plan!.calls.map((c) => ({ path: c.path, body: c.body }))).toEqual([
+      { path: '/v2/nowhere/t1', body: [{ who: 'a', n: 1 }, { who: 'c', n: 3 }] },
+      { path: '/v2/nowhere/t1', body: [{ who: 'd', n: 4 }] },
+      { path: '/v2/nowhere/t2', body: [{ who: 'b', n: 2 }] },
+    ]);
+  });
+
+  it('a create answered 5xx is not retried (it may have arrived): unknown, then --retry-unknown sends it once Docker Hub is back', async () => {
+    await w.sql(`CREATE TABLE staging.flaky_teams (org text, name text)`);
+    await w.sql(`INSERT INTO staging.flaky_teams VALUES ('${org}', 'flaky-team')`);
+    const job = { name: 'flaky_teams', source: 'staging.flaky_teams', target: 'teams.create' };
+    w.emulator.requests.reset();
+    w.emulator.configure({ errorRate: 1 });
+    try {
+      expect(await w.push(job)).toMatchObject({ calls: 1, unknown: 1, sent: 0, failed: 0 });
+    } finally {
+      w.emulator.configure({ errorRate: 0 });
+    }
+    expect(w.emulator.requests.get('groups.create')).toBe(1);
+    expect(await w.push(job)).toMatchObject({ calls: 0, unknown: 1 });
+    expect(w.emulator.requests.get('groups.create')).toBe(1);
+    expect(await w.push(job, { retryUnknown: true })).toMatchObject({ calls: 1, sent: 1, unknown: 0 });
+    expect(w.emulator.requests.get('groups.create')).toBe(2);
+    expect(w.emulator.snapshot({ tags: false }).teams[org]!.filter((t) => t.name === 'flaky-team')).toHaveLength(1);
+  });
+
   it('the source runs read-only: a source that would write fails and changes nothing', async () => {
     await w.sql('CREATE SEQUENCE staging.counter');
     await expect(w.push({ name: 'sneaky', source: "select nextval('staging.counter') AS n, 'x' AS org, 'y' AS name", target: 'teams.create' })).rejects.toThrow(/read-only transaction/);

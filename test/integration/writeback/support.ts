@@ -43,7 +43,8 @@ export async function writebackWorld(seed = 11): Promise<WritebackWorld> {
     LOG_LEVEL: 'silent',
   };
   const config = loadConfig({ env });
-  const client = hubClientFromConfig(config, logger);
+  // Short backoff: tests with a failing emulator need not wait for real-world delays.
+  const client = hubClientFromConfig(config, logger, { retryBaseDelayMs: 20 });
   const world: WritebackWorld = {
     emulator,
     target,
