@@ -16,7 +16,7 @@ import type { ResolvedJob } from './job.js';
 import { callHash, planJob, storableRecord, type Decision, type Plan, type PlannedCall } from './plan.js';
 import { templateNamed } from './templates/index.js';
 import type { Confirmation, HubReader, RecordOutcome, WritebackTemplate } from './templates/types.js';
-import { maskSecrets, maskText, text, type Row } from './values.js';
+import { maskSecrets, maskText, type Row } from './values.js';
 import { createWebhook, type Webhook } from './webhook.js';
 
 export interface RunnerDeps {
@@ -105,6 +105,8 @@ function readerFor(client: HubClient): HubReader {
 /** Could the request have reached Docker Hub although no usable answer came back? */
 function mayHaveArrived(error: unknown): boolean {
   if (error instanceof HubRateLimitError) return false;
+  // A 2xx whose body could not be read: it arrived and was done.
+  if (error instanceof HubError && error.status !== undefined && error.status >= 200 && error.status < 300) return true;
   if (error instanceof HubNetworkError) {
     const code = errorCode(error);
     return !(code && ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND'].includes(code));
@@ -136,7 +138,13 @@ export async function runJob(deps: RunnerDeps, job: ResolvedJob, options: RunOpt
     summary.durationMs = Date.now() - started;
     return summary;
   }
-  const leased = await withLease(deps.database, leaseKeyOf(job.name), () => execute(deps, job, options, runId), { logger: deps.logger });
+  // A lost lease (the database was unreachable too long) stops the run before its next call.
+  const leased = await withLease(
+    deps.database,
+    leaseKeyOf(job.name),
+    (lost) => execute(deps, job, { ...options, signal: options.signal ? AbortSignal.any([options.signal, lost]) : lost }, runId),
+    { logger: deps.logger },
+  );
   if (!leased.acquired) return { ...emptySummary(job.name, runId), heldBy: leased.holder, durationMs: Date.now() - started };
   leased.value.durationMs = Date.now() - started;
   return leased.value;
@@ -200,7 +208,7 @@ async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, 
       }
     }
     if (confirmation.found === true) {
-      await completeConfirmed(database, job, runId, intent, confirmation, template);
+      await completeConfirmed(database, job, runId, intent, confirmation);
       summary.confirmed += intent.records.length;
       summary.sent += intent.records.length;
       log.info({ intent: intent.id, action: intent.action }, 'write-back: a call cut off by a crash had arrived (confirmed)');
@@ -324,7 +332,7 @@ async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, 
       }
       if (confirmation.found === true) {
         const intentRow = { id: intentId, action: call.action, method: call.method, url: call.url, body: requestBody, records: call.records.map((record, i) => ({ key: call.keys[i]!, hash: call.hashes[i]!, record })) } as IntentRow;
-        await completeConfirmed(database, job, runId, intentRow, confirmation, call.template, { status, error, durationMs });
+        await completeConfirmed(database, job, runId, intentRow, confirmation, { status, error, durationMs });
         summary.confirmed += call.records.length;
         summary.sent += call.records.length;
         notify({ intent_id: intentId, action: call.action, method: call.method, url: call.url, request_body: requestBody, status: status ?? null, outcome: 'confirmed', duration_ms: durationMs, created_ids: confirmation.createdIds ?? [], error, records: call.keys });
@@ -387,7 +395,6 @@ async function completeConfirmed(
   runId: string,
   intent: Pick<IntentRow, 'id' | 'action' | 'method' | 'url' | 'body' | 'records'> & { inverse?: boolean },
   confirmation: Confirmation,
-  template: WritebackTemplate | undefined,
   failure?: { status: number | undefined; error: string; durationMs: number },
 ): Promise<void> {
   const note = confirmation.note ?? 'the check found the change made';
@@ -407,7 +414,6 @@ async function completeConfirmed(
       }
     }
   });
-  void template;
 }
 
 /** Bad and in-place records of a run: a results row each (in-place ones once per change), in-place ones stored. */
@@ -440,4 +446,3 @@ export async function unresolvedIntents(database: Database, job: string): Promis
   return rows.length;
 }
 
-export { text };
