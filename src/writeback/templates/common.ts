@@ -1,3 +1,4 @@
+import { renderTemplate, valuesResolver } from '../../templating/template.js';
 import { bool, given, list, text, type Row } from '../values.js';
 
 export const ORG_ROLES = ['owner', 'editor', 'member'] as const;
@@ -35,3 +36,6 @@ export function createdSince(value: unknown, since: Date): boolean {
   const at = Date.parse(String(value));
   return Number.isFinite(at) && at >= since.getTime() - 60_000;
 }
+
+/** A read path for a check after a crash, `{column}`s filled in from the record, each one path segment. */
+export const pathFor = (template: string, record: Row): string => renderTemplate(template, valuesResolver(record), { encode: 'path', what: 'check path' });

@@ -2,11 +2,10 @@
 // https://docs.docker.com/reference/api/hub/latest/#tag/org-members, #tag/invites, #tag/org-settings
 import { sql } from 'drizzle-orm';
 import { bool, canonical, given, text, type Row } from '../values.js';
-import { booleanColumn, oneOf, ORG_ROLES, str } from './common.js';
+import { booleanColumn, oneOf, ORG_ROLES, pathFor, str } from './common.js';
 import type { Lookup, RecordOutcome, WritebackTemplate } from './types.js';
 
 const org = (r: Row) => str(r, 'org');
-const seg = encodeURIComponent;
 
 const memberRow = (lookup: Lookup, orgName: string, who: string) =>
   lookup.one(sql`SELECT username, role FROM dockerhub.org_members WHERE org = ${orgName} AND deleted_at IS NULL
@@ -69,7 +68,7 @@ export const bulkInvite: WritebackTemplate = {
     });
   },
   confirm: async (records, hub) => {
-    const invites = await hub.list(`/v2/orgs/${seg(org(records[0]!))}/invites`, 'data');
+    const invites = await hub.list(pathFor('/v2/orgs/{org}/invites', records[0]!), 'data');
     const byInvitee = new Map(invites.map((i) => [text(i.invitee).toLowerCase(), text(i.id)]));
     const ids = records.map((r) => byInvitee.get(str(r, 'invitee').toLowerCase()));
     // Any invitee of the batch pending now means the call arrived (the others were refused or accepted since).

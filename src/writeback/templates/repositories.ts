@@ -1,7 +1,7 @@
 // Repository writes. Reference: https://docs.docker.com/reference/api/hub/latest/#tag/repositories
 import { sql } from 'drizzle-orm';
 import { bool, canonical, given, list, text, type Row } from '../values.js';
-import { booleanColumn, oneOf, pick, REPO_PERMISSIONS, str } from './common.js';
+import { booleanColumn, oneOf, pathFor, pick, REPO_PERMISSIONS, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
 
 const scope = (r: Row) => str(r, 'namespace');
@@ -25,7 +25,7 @@ export const createRepository: WritebackTemplate = {
   inPlace: async (r, lookup) => ((await repoRow(lookup, r)) ? 'repository exists' : undefined),
   confirm: async (records, hub) => {
     const r = records[0]!;
-    const found = await hub.get(`/v2/namespaces/${encodeURIComponent(str(r, 'namespace'))}/repositories/${encodeURIComponent(str(r, 'name'))}`);
+    const found = await hub.get(pathFor('/v2/namespaces/{namespace}/repositories/{name}', r));
     return { found: found !== undefined, createdIds: [`${str(r, 'namespace')}/${str(r, 'name')}`] };
   },
   createdIds: (_response, records) => records.map((r) => `${str(r, 'namespace')}/${str(r, 'name')}`),

@@ -1,11 +1,10 @@
 // Teams (groups) and their members. Reference: https://docs.docker.com/reference/api/hub/latest/#tag/groups
 import { sql } from 'drizzle-orm';
 import { given, text, type Row } from '../values.js';
-import { pick, str } from './common.js';
+import { pathFor, pick, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
 
 const org = (r: Row) => str(r, 'org');
-const seg = encodeURIComponent;
 
 export const createTeam: WritebackTemplate = {
   name: 'teams.create',
@@ -23,7 +22,7 @@ export const createTeam: WritebackTemplate = {
     (await lookup.one(sql`SELECT id FROM dockerhub.teams WHERE org = ${org(r)} AND name = ${str(r, 'name')} AND deleted_at IS NULL LIMIT 1`)) ? 'team exists' : undefined,
   confirm: async (records, hub) => {
     const r = records[0]!;
-    const team = (await hub.get(`/v2/orgs/${seg(org(r))}/groups/${seg(str(r, 'name'))}`)) as Row | undefined;
+    const team = (await hub.get(pathFor('/v2/orgs/{org}/groups/{name}', r))) as Row | undefined;
     return team ? { found: true, createdIds: [text(team.id)] } : { found: false };
   },
   createdIds: (response) => [(response as Row | undefined)?.id === undefined ? undefined : text((response as Row).id)],

@@ -2,7 +2,7 @@
 // https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens and #tag/org-access-tokens
 import { sql } from 'drizzle-orm';
 import { bool, given, json, list, text, type Row } from '../values.js';
-import { booleanColumn, createdSince, PAT_SCOPES, pick, str } from './common.js';
+import { booleanColumn, createdSince, PAT_SCOPES, pathFor, pick, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
 
 const idOf = (response: unknown, field: string): string | undefined => {
@@ -100,7 +100,7 @@ export const createOrgAccessToken: WritebackTemplate = {
       : undefined,
   confirm: async (records, hub, since) => {
     const r = records[0]!;
-    const found = (await hub.list(`/v2/orgs/${encodeURIComponent(str(r, 'org'))}/access-tokens`, 'total')).find(
+    const found = (await hub.list(pathFor('/v2/orgs/{org}/access-tokens', r), 'total')).find(
       (t) => t.label === str(r, 'label') && createdSince(t.created_at, since),
     );
     return found ? { found: true, createdIds: [text(found.id)], note: 'created; its secret was lost with the answer (delete it and create another)' } : { found: undefined };
