@@ -116,6 +116,31 @@ describe('write-back outcomes', () => {
     expect(w.emulator.snapshot({ tags: false }).teams[org]!.filter((t) => t.name === 'flaky-team')).toHaveLength(1);
   });
 
+  it('mirror cancels the invite of a person removed from the source, by the id the invite call returned; an empty source removes nothing', async () => {
+    await w.sql(`CREATE TABLE staging.mirror_people (org text, invitee text)`);
+    await w.sql(`INSERT INTO staging.mirror_people VALUES ('${org}', 'stay@example.com'), ('${org}', 'leave@example.com')`);
+    const job = { name: 'mirror_people', source: 'staging.mirror_people', target: 'org_invites.bulk', mode: 'mirror' };
+    expect(await w.push(job)).toMatchObject({ calls: 1, sent: 2 });
+    const invites = w.emulator.snapshot({ tags: false }).invites[org]!;
+    const leaving = invites.find((i) => i.invitee === 'leave@example.com')!;
+
+    await w.sql(`DELETE FROM staging.mirror_people WHERE invitee = 'leave@example.com'`);
+    w.emulator.requests.reset();
+    const plan = await w.push(job, { plan: true });
+    expect(renderPlan(plan)).toContain('org_invites.cancel (mirror: undo records that left the source): 1 call(s)');
+    expect(await w.push(job)).toMatchObject({ calls: 1, removed: 1, unchanged: 1 });
+    expect(w.emulator.requests.writes.map((e) => `${e.method} ${e.path}`)).toEqual([`DELETE /v2/invites/${leaving.id}`]);
+    expect(w.emulator.snapshot({ tags: false }).invites[org]!.map((i) => i.invitee)).toContain('stay@example.com');
+    expect(w.emulator.snapshot({ tags: false }).invites[org]!.map((i) => i.invitee)).not.toContain('leave@example.com');
+
+    await w.sql(`DELETE FROM staging.mirror_people`);
+    w.emulator.requests.reset();
+    const empty = await w.push(job);
+    expect(empty).toMatchObject({ calls: 0, removed: 0 });
+    expect(empty.warnings.join()).toContain('mirror removes nothing on an empty source');
+    expect(w.emulator.requests.writes).toHaveLength(0);
+  });
+
   it('the source runs read-only: a source that would write fails and changes nothing', async () => {
     await w.sql('CREATE SEQUENCE staging.counter');
     await expect(w.push({ name: 'sneaky', source: "select nextval('staging.counter') AS n, 'x' AS org, 'y' AS name", target: 'teams.create' })).rejects.toThrow(/read-only transaction/);
