@@ -17,7 +17,9 @@ export async function readWritebackStatus(database: Database, jobs: readonly str
       counts AS (
         SELECT r.job,
                max(r.created_at) AS last_run_at,
-               count(*) FILTER (WHERE r.outcome IN ('sent', 'confirmed'))::int AS sent,
+               -- records, not calls: a batch's record_key is the JSON list of its records' keys
+               coalesce(sum(CASE WHEN left(r.record_key, 1) = '[' THEN jsonb_array_length(r.record_key::jsonb) ELSE 1 END)
+                        FILTER (WHERE r.outcome IN ('sent', 'confirmed')), 0)::int AS sent,
                count(*) FILTER (WHERE r.outcome = 'failed')::int AS failed,
                count(*) FILTER (WHERE r.outcome = 'unknown')::int AS unknown,
                (array_agg(r.error ORDER BY r.id DESC) FILTER (WHERE r.outcome IN ('failed', 'unknown')))[1] AS last_error
