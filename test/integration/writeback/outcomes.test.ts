@@ -208,6 +208,32 @@ describe('write-back outcomes', () => {
     }
   });
 
+  it('after a crash before the call went out: a create is not found, stays unknown, and --retry-unknown sends it once; an idempotent call is planned again', async () => {
+    await w.sql(`CREATE TABLE staging.crash_teams (org text, name text)`);
+    await w.sql(`INSERT INTO staging.crash_teams VALUES ('${org}', 'never-sent')`);
+    await w.sql(`CREATE TABLE staging.crash_adds (org text, team text, member text)`);
+    await w.sql(`INSERT INTO staging.crash_adds VALUES ('${org}', 'owners', '${member}')`);
+    const teams = { name: 'crash_teams', source: 'staging.crash_teams', target: 'teams.create' };
+    const adds = { name: 'crash_adds', source: 'staging.crash_adds', target: 'team_members.add' };
+    // What a process killed right after committing its intents leaves behind.
+    const plannedTeams = (await w.push(teams, { plan: true })).plan!.calls[0]!;
+    const plannedAdds = (await w.push(adds, { plan: true })).plan!.calls[0]!;
+    for (const [job, call] of [['crash_teams', plannedTeams], ['crash_adds', plannedAdds]] as const) {
+      await w.sql(`INSERT INTO dockerhub.writeback_intents (job, run_id, action, record_keys, records, payload_hash, method, url, body, idempotent, state)
+        VALUES ('${job}', 'killed', '${call.action}', '${JSON.stringify(call.keys)}', '${JSON.stringify(call.records.map((record, i) => ({ key: call.keys[i], hash: call.hashes[i], record })))}',
+                'x', '${call.method}', '${call.url}', '${JSON.stringify(call.body)}', ${call.idempotent}, 'pending')`);
+    }
+    w.emulator.requests.reset();
+    expect(await w.push(teams)).toMatchObject({ calls: 0, unknown: 1, sent: 0 });
+    expect(w.emulator.requests.writes).toHaveLength(0);
+    expect(await w.sql(`SELECT state FROM dockerhub.writeback_intents WHERE job = 'crash_teams' ORDER BY id`)).toEqual([{ state: 'unknown' }]);
+    expect(await w.push(adds)).toMatchObject({ calls: 1, sent: 1, unknown: 0 });
+    expect(await w.sql(`SELECT state FROM dockerhub.writeback_intents WHERE job = 'crash_adds' ORDER BY id`)).toEqual([{ state: 'abandoned' }, { state: 'succeeded' }]);
+
+    expect(await w.push(teams, { retryUnknown: true })).toMatchObject({ calls: 1, sent: 1, unknown: 0 });
+    expect(w.emulator.requests.writes.filter((e) => e.route === 'groups.create').map((e) => (e.body as { name: string }).name)).toEqual(['never-sent']);
+  });
+
   it('a call that cannot be checked stays unknown until --retry-unknown', async () => {
     const config = loadConfig({ env: { DOCKERHUB_API_URL: w.emulator.url, DOCKERHUB_USERNAME: w.emulator.credentials.username, DOCKERHUB_PASSWORD: w.emulator.credentials.password, DOCKERHUB_TIMEOUT: '1s' } });
     const impatient = hubClientFromConfig(config, logger);
