@@ -144,7 +144,7 @@ describe('write-back outcomes', () => {
   it('the source runs read-only: a source that would write fails and changes nothing', async () => {
     await w.sql('CREATE SEQUENCE staging.counter');
     await expect(w.push({ name: 'sneaky', source: "select nextval('staging.counter') AS n, 'x' AS org, 'y' AS name", target: 'teams.create' })).rejects.toThrow(/read-only transaction/);
-    expect(await w.sql(`SELECT last_value, is_called FROM staging.counter`)).toEqual([{ last_value: 1, is_called: false }]);
+    expect(await w.sql(`SELECT last_value::int AS last_value, is_called FROM staging.counter`)).toEqual([{ last_value: 1, is_called: false }]);
   });
 
   it('responses go to the webhook, retried after a failure, with no token secret in them', async () => {
