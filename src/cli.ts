@@ -36,11 +36,6 @@ const GLOBAL_HELP = `Global flags:
       --log-level <lvl>  fatal, error, warn, info, debug, trace or silent
   -h, --help             show help`;
 
-const notBuilt = (name: string) => async (ctx: CommandContext) => {
-  ctx.stderr.write(`dockerhub-sync ${name}: not built yet in this version.\n`);
-  return 1;
-};
-
 const lazy =
   <M, K extends keyof M>(load: () => Promise<M>, key: K) =>
   async (ctx: CommandContext, values: Values, positionals: string[]): Promise<number> => {
@@ -151,10 +146,19 @@ One statement per call. Times print in UTC. With the embedded database held by \
   },
   push: {
     summary: 'run a write-back job (records → Docker Hub API calls)',
-    usage: 'dockerhub-sync push <job> [--dry-run]',
-    options: { 'dry-run': { type: 'boolean' } },
+    usage: 'dockerhub-sync push <job> [--plan | --dry-run] [--retry-unknown] [--validate] [--reveal-secrets]',
+    details: `  --plan, --dry-run   print the calls it would make (method, URL, body with secrets masked), grouped
+                      by action, and exit 0 without sending or writing anything
+  --retry-unknown     calls whose outcome is unknown (cut off by a crash, no answer) are checked
+                      again and, if their change is still missing, sent again
+  --validate          send templates that have an API dry run (org_invites.bulk) with it: Docker Hub
+                      checks every invitee and changes nothing; other calls are not sent
+  --reveal-secrets    print the secret of each token the job creates, once (it is never stored)
+Jobs are the \`writeback:\` entries of the config file (--config). Exit 1 when a record failed or
+has an unknown outcome.`,
+    options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'reveal-secrets': { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: '<job>' },
-    run: notBuilt('push'),
+    run: lazy(() => import('./commands/push.js'), 'pushCommand'),
   },
   emulator: {
     summary: 'serve the Docker Hub emulator',

@@ -7,6 +7,7 @@ import { customEndpointProblems, customEndpointsSchema, DEFAULT_CUSTOM_SCHEDULE,
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
 import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
+import { writebackJobSchema, writebackProblems } from './writeback/job.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -168,6 +169,8 @@ export const configSchema = z
     readyzStallLimit: timeoutDuration.default(30 * 60_000),
     /** User-defined endpoints (README "Custom endpoints"); checked further by customEndpointProblems. */
     endpoints: customEndpointsSchema,
+    /** Write-back jobs: records from a table or query become Docker Hub calls (`push <job>`, or `schedule` under `serve`). */
+    writeback: z.array(writebackJobSchema).default([]),
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -293,8 +296,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...unknownKeys(configSchema, input)
       .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
       .map(({ path: at, suggestion, known }) => {
-      const dotted = at[0] === 'endpoints' ? at.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${part}`)).join('') : at.join('.');
-      const hint = suggestion ? `; did you mean "${suggestion.replace(/^endpoints\.(\d+)\./, 'endpoints[$1].')}"?` : ` (known: ${known.join(', ')})`;
+      const dotted = keyPath(at);
+      const near = suggestion && /^(writeback|endpoints)\./.test(suggestion) ? keyPath(suggestion.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : suggestion;
+      const hint = near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
     ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>
@@ -310,6 +314,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       inFile,
     ),
     ...crossFieldProblems(input, sourceOf),
+    ...writebackProblems(input.writeback, options.now ?? new Date()).map((problem) => (options.configFile ? problem.replace(/^(\S+):/, `$1 in ${options.configFile}:`) : problem)),
   ];
   {
     // Secrets written into the file are refused even when other fields fail to parse.
@@ -328,15 +333,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (result.success && crossProblems.length === 0) return result.data;
 
-  const issues = result.success ? [] : result.error.issues;
+  const issues = result.success ? [] : result.error.issues.flatMap(unionBranch);
   const problems = issues.map((issue) => {
     // Array items (namespaces.0) are reported against the variable that holds the list.
     const pathParts = issue.path.filter((part) => typeof part === 'string');
-    // Custom endpoints are told apart by their position: endpoints[1].path.
-    const dotted =
-      issue.path[0] === 'endpoints'
-        ? issue.path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('')
-        : pathParts.join('.');
+    // Custom endpoints and write-back jobs are lists: name the entry (`endpoints[1].path`, `writeback[0].batch.size`).
+    const dotted = LIST_SECTIONS.includes(String(issue.path[0])) ? keyPath(issue.path) : pathParts.join('.');
     // Name the variable the user actually set, or the file key, so the fix is obvious.
     const envName =
       sourceOf.get(dotted) ??
@@ -372,6 +374,26 @@ function parseSchedules(text: string, variable: string, problems: string[]): Rec
     else out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return out;
+}
+
+/**
+ * A write-back `target` is a template name or an object: when the value is an object, what is
+ * wrong inside it says more than "matches neither" (`writeback[0].target.method: must be …`).
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.path[0] !== 'writeback') return [issue];
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+  const relevant = branches.find((branch) => branch.length > 0 && !branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+  return relevant ? relevant.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })) : [issue];
+}
+
+/** A key's path as the file writes it: `hub.apiUrl`, and list entries of write-back jobs as `writeback[0].batch.size`. */
+/** Config sections that are lists of named entries; their keys read `endpoints[1].path`. */
+const LIST_SECTIONS: readonly string[] = ['endpoints', 'writeback'];
+
+function keyPath(parts: readonly PropertyKey[]): string {
+  if (!LIST_SECTIONS.includes(String(parts[0]))) return parts.map(String).join('.');
+  return parts.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
 
 function crossFieldProblems(input: Record<string, unknown>, sourceOf: Map<string, string>): string[] {

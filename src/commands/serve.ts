@@ -5,7 +5,7 @@ import { migrationJournal } from '../db/migrate.js';
 import { applyCustomViews, buildRegistry, scheduleOverrides } from '../custom/registry.js';
 import { planJobs } from '../scheduler/jobs.js';
 import { abortInterruptedRuns, findMissedTicks, lastSuccessByEndpoint } from '../scheduler/runs.js';
-import { createScheduler } from '../scheduler/scheduler.js';
+import { createScheduler, type Tick } from '../scheduler/scheduler.js';
 import { createTickRunner } from '../scheduler/tick.js';
 import { createStatusServer } from '../server/http.js';
 import { createMetrics } from '../server/metrics.js';
@@ -15,6 +15,11 @@ import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 import { startSqlServer, type RunningSqlServer } from '../db/serve-socket.js';
 import { embeddedClient } from '../db/sql.js';
+import type { JobSpec } from '../scheduler/jobs.js';
+import { tickTotals } from '../scheduler/tick.js';
+import { resolveJob } from '../writeback/job.js';
+import { runFailed } from '../writeback/report.js';
+import { runJob } from '../writeback/runner.js';
 
 /**
  * `serve`: the long-running service. Cron jobs per endpoint group, HTTP health and metrics, and
@@ -85,10 +90,38 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map(), registry },
     { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
   );
+  // Write-back jobs with a `schedule` run beside the sync jobs, named `writeback:<job>`.
+  const writebackJobs: JobSpec[] = config.writeback.flatMap((job, i) =>
+    job.schedule ? [{ name: `writeback:${job.name}`, schedule: job.schedule, scheduleSource: `writeback[${i}].schedule`, endpoints: [] }] : [],
+  );
+  const runWriteback = async (tick: Tick, signal: AbortSignal): Promise<string> => {
+    const entry = config.writeback.find((job) => `writeback:${job.name}` === tick.job.name)!;
+    const log = logger.child({ job: tick.job.name, runGroup: tick.runGroup });
+    const started = Date.now();
+    metrics.observer.tickStarted?.(tick);
+    let outcome: 'succeeded' | 'failed' | 'aborted' | 'error';
+    try {
+      const summary = await runJob(
+        { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(config.hub.apiUrl), logger: log },
+        resolveJob(entry),
+        { signal },
+      );
+      metrics.observeWriteback(summary);
+      outcome = signal.aborted ? 'aborted' : runFailed(summary) ? 'failed' : 'succeeded';
+      const { plan: _plan, failures, ...totals } = summary;
+      (outcome === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))({ ...totals, failures: failures.slice(0, 20) }, 'write-back tick finished');
+    } catch (error) {
+      outcome = signal.aborted ? 'aborted' : 'error';
+      log.error({ err: error }, `write-back job ${entry.name} could not run: ${(error as Error).message}`);
+    }
+    metrics.observer.tickFinished?.(tick, outcome, tickTotals([]), Date.now() - started);
+    return outcome;
+  };
   const scheduler = createScheduler({
-    jobs: plan.jobs,
+    jobs: [...plan.jobs, ...writebackJobs],
     logger,
     runTick: async (tick, signal) => {
+      if (tick.job.name.startsWith('writeback:')) return runWriteback(tick, signal);
       if (repairPending) await repairRuns();
       const outcome = await runTick(tick, signal);
       // A tick that could not finish (the database went away) may have left its run 'running'
@@ -216,7 +249,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     {
       port,
       database: database.location,
-      jobs: plan.jobs.map((job) => ({
+      jobs: [...plan.jobs, ...writebackJobs].map((job) => ({
         name: job.name,
         schedule: job.schedule,
         from: job.scheduleSource,

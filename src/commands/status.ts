@@ -5,6 +5,8 @@ import { endpointSchedules, planJobs } from '../scheduler/jobs.js';
 import { openDatabase } from '../db/client.js';
 import { scopeMap, scopeOfSlice } from '../hub/credentials.js';
 import { databaseOptions, type CommandContext } from './context.js';
+import { nextRunOf } from '../scheduler/cron.js';
+import { readWritebackStatus } from '../writeback/status.js';
 
 /** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
 export function untilTime(date: Date | null, now = Date.now()): string {
@@ -58,6 +60,13 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
         next_run_at: schedule?.nextRun?.toISOString() ?? null,
       };
     });
+    // Write-back jobs, shaped like endpoint rows (`writeback:<job>`); rows are the records sent by the last run.
+    const jobs = ctx.config.writeback;
+    for (const row of await readWritebackStatus(database, jobs.map((j) => j.name))) {
+      const job = jobs.find((j) => `writeback:${j.name}` === row.endpoint)!;
+      const next = job.schedule ? nextRunOf(job.schedule, now) : null;
+      rows.push({ ...row, credential: null, job: job.schedule ? row.endpoint : null, schedule: job.schedule ?? null, next_run_at: next?.toISOString() ?? null });
+    }
     if (flags.json) {
       ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } else {

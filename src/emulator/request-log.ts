@@ -1,5 +1,34 @@
-/** Requests the emulator answered (admin routes excluded), by route name and by status. */
+/** One write the emulator answered: which route, what was asked, how it ended. */
+export interface WriteEntry {
+  seq: number;
+  route: string;
+  method: string;
+  path: string;
+  status: number;
+  /** The request body as parsed (write bodies carry no secrets; token secrets only ever go out). */
+  body: unknown;
+}
+
+/** Requests the emulator answered (admin routes excluded), by route name and by status, and every write. */
 export class RequestLog {
+  private readonly writeLog: WriteEntry[] = [];
+  /**
+   * Called after a write changed the state and before its answer is sent; the answer waits for
+   * the returned promise. Tests use it to stop a client at an exact write.
+   */
+  onWrite: ((entry: WriteEntry) => void | Promise<void>) | undefined;
+
+  recordWrite(entry: Omit<WriteEntry, 'seq'>): WriteEntry {
+    const full = { seq: this.writeLog.length + 1, ...entry };
+    this.writeLog.push(full);
+    return full;
+  }
+
+  /** Every write since the last reset, in order. */
+  get writes(): readonly WriteEntry[] {
+    return this.writeLog;
+  }
+
   private readonly byRoute = new Map<string, number>();
   private readonly byStatus = new Map<number, number>();
   private count = 0;
@@ -32,12 +61,13 @@ export class RequestLog {
   }
 
   reset(): void {
+    this.writeLog.length = 0;
     this.byRoute.clear();
     this.byStatus.clear();
     this.count = 0;
   }
 
-  toJSON(): { total: number; routes: Record<string, number>; statuses: Record<string, number> } {
-    return { total: this.total, routes: this.counts, statuses: this.statuses };
+  toJSON(): { total: number; routes: Record<string, number>; statuses: Record<string, number>; writes: readonly WriteEntry[] } {
+    return { total: this.total, routes: this.counts, statuses: this.statuses, writes: this.writeLog };
   }
 }

@@ -126,6 +126,7 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     const errors = match.kind === 'found' ? match.route.errors : 'error';
     let result: RouteResult;
+    let parsedBody: unknown;
     try {
       if (match.kind === 'not_found') throw new HttpError(404, errorBody('error', 404, `no route for ${url.pathname}`));
       if (match.kind === 'method_not_allowed') {
@@ -144,7 +145,7 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
         params: match.params,
         query: url.searchParams,
         principal,
-        body: await parseBody(req),
+        body: (parsedBody = await parseBody(req)),
         host,
         state,
         auth,
@@ -166,6 +167,10 @@ export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     if (!isAdmin) result = brokenPage(result, faults, Number(url.searchParams.get('page') ?? '1'), errors);
     if (!isAdmin) requests.recordStatus(result.status);
+    if (!isAdmin && match.kind === 'found' && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !match.route.name.startsWith('auth.')) {
+      const entry = requests.recordWrite({ route: match.route.name, method, path: url.pathname, status: result.status, body: parsedBody });
+      if (requests.onWrite) await requests.onWrite(entry);
+    }
     let body = result.body;
     if (!isAdmin && faults.active) {
       if (result.items) {

@@ -25,6 +25,8 @@ export interface Metrics {
   /** `credential`: the username of the credential that sent it (never the secret). */
   observeHubRequest(event: HubRequestEvent, credential?: string): void;
   missedTick(job: string): void;
+  /** A write-back run finished: its records by outcome, its calls. */
+  observeWriteback(summary: WritebackRunTotals): void;
   /** Seed "last success" from the database at start. */
   setLastSuccess(endpoint: string, at: Date): void;
   bind(sources: MetricsSources): void;
@@ -32,6 +34,22 @@ export interface Metrics {
 }
 
 const PREFIX = 'dockerhub_sync_';
+
+/** What metrics learn of a write-back run (the runner's summary fits). */
+export interface WritebackRunTotals {
+  job: string;
+  calls: number;
+  sent: number;
+  skipped: number;
+  unchanged: number;
+  failed: number;
+  unknown: number;
+  confirmed: number;
+  removed: number;
+  heldBy?: string | undefined;
+}
+
+const WRITEBACK_OUTCOMES = ['sent', 'skipped', 'unchanged', 'failed', 'unknown', 'confirmed', 'removed'] as const;
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -181,6 +199,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
   });
 
+  const writebackRecords = new Counter({
+    name: `${PREFIX}writeback_records_total`,
+    help: 'Write-back records by outcome (sent, skipped: already in place, unchanged, failed, unknown, confirmed after a cut-off call, removed by mirror).',
+    labelNames: ['job', 'outcome'] as const,
+    registers,
+  });
+  const writebackCalls = new Counter({
+    name: `${PREFIX}writeback_calls_total`,
+    help: 'Docker Hub calls made by write-back jobs.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const writebackLastRun = new Gauge({
+    name: `${PREFIX}writeback_last_run_timestamp_seconds`,
+    help: 'When each write-back job last finished a run.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+
   const sliceFinished = (report: SliceReport) => {
     const endpoint = report.endpoint;
     runs.inc({ endpoint, status: report.status, ...(report.credential ? { credential: report.credential } : {}) });
@@ -211,6 +248,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     missedTick(job) {
       missed.inc({ job });
+    },
+    observeWriteback(summary) {
+      if (summary.heldBy) return;
+      const job = summary.job;
+      for (const outcome of WRITEBACK_OUTCOMES) if (summary[outcome] > 0) writebackRecords.inc({ job, outcome }, summary[outcome]);
+      if (summary.calls > 0) writebackCalls.inc({ job }, summary.calls);
+      writebackLastRun.set({ job }, Date.now() / 1000);
     },
     setLastSuccess(endpoint, at) {
       lastSuccess.set({ endpoint }, at.getTime() / 1000);

@@ -5,7 +5,7 @@ export { orgMembers, teams, teamMembers, orgSettings, orgInvites } from './org.j
 export { accessTokens, orgAccessTokens } from './tokens.js';
 export { syncState, syncRuns, syncErrors, changes, syncLeases } from './sync.js';
 export { customRecords } from './custom.js';
-export { writebackResults } from './writeback.js';
+export { writebackIntents, writebackResults, writebackRecords } from './writeback.js';
 export {
   staleTags, imagesPerArchitecture, repositoryVisibility, repositoryVisibilityChanges, tokenUsage, memberActivity,
   pendingInvites, repositoryPullGrowth, auditActivityDaily, deletions,

@@ -1,0 +1,304 @@
+// From source records to the calls a run makes: unchanged records (same payload hash as their
+// last success) and records the synced tables show in place are left out, bad records are set
+// aside with the reason, the rest are grouped into calls (batches where the API takes lists),
+// and in mirror mode records that left the source get their inverse call.
+
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Database } from '../db/client.js';
+import { buildUrl } from '../hub/client.js';
+import { renderTemplate, renderValue, TemplateError, valuesResolver, placeholdersOf, placeholdersIn } from '../templating/template.js';
+import type { ResolvedJob } from './job.js';
+import { readSource } from './source.js';
+import { templateNamed } from './templates/index.js';
+import type { Lookup, WriteMethod, WritebackTemplate } from './templates/types.js';
+import { canonical, given, masked, project, sha256, type Row } from './values.js';
+
+export interface PlannedCall {
+  /** Template name (or the custom target's method and path); an inverse call names its own template. */
+  action: string;
+  inverse: boolean;
+  method: WriteMethod;
+  path: string;
+  url: string;
+  body: unknown;
+  headers: Record<string, string>;
+  idempotent: boolean;
+  /** The namespace or organization: picks the credential. */
+  scope: string | undefined;
+  template: WritebackTemplate | undefined;
+  /** The records the call carries, prepared; their keys and payload hashes, in the same order. */
+  records: Row[];
+  keys: string[];
+  hashes: string[];
+  undocumented?: string | undefined;
+}
+
+export type DecisionKind = 'unchanged' | 'in_place' | 'bad' | 'unknown';
+
+export interface Decision {
+  kind: DecisionKind;
+  key: string;
+  record: Row;
+  hash?: string | undefined;
+  reason: string;
+  /** A mirror removal found already done: the record is forgotten, not stored. */
+  undo?: boolean;
+}
+
+export interface Plan {
+  job: string;
+  sourceRecords: number;
+  calls: PlannedCall[];
+  decisions: Decision[];
+  warnings: string[];
+}
+
+export interface StoredRecord {
+  key: string;
+  hash: string;
+  state: string;
+  record: Row;
+  createdId: string | null;
+}
+
+export interface PlanDeps {
+  database: Database;
+  baseUrl: URL;
+}
+
+export function createLookup(database: Database): Lookup {
+  return {
+    one: async (query) => {
+      const rows = rowsOf<Row>(await database.db.execute(query));
+      return rows[0];
+    },
+  };
+}
+
+/** The record key as stored: its key columns as canonical JSON (`{"email":"a@example.com"}`). */
+export function recordKey(record: Row, key: readonly string[]): string {
+  return canonical(project(record, key));
+}
+
+/** The columns that make up what is sent for a record: a change in any of them sends it again. */
+function payloadColumns(job: ResolvedJob, record: Row): string[] {
+  if (job.template) return [...new Set([...job.key, ...job.template.requires, ...(job.template.optional ?? [])])];
+  const custom = job.custom!;
+  const fromTemplates = [...placeholdersOf(custom.path), ...Object.values(job.headers).flatMap(placeholdersOf)];
+  const fromBody = custom.body ? placeholdersIn(custom.body) : Object.keys(record).filter((c) => !custom.exclude.includes(c));
+  return [...new Set([...job.key, ...fromTemplates, ...fromBody])];
+}
+
+/** What identifies the target in a hash: a new template or a changed custom target sends everything again. */
+function targetIdentity(job: ResolvedJob): unknown {
+  return job.template ? job.template.name : { ...job.custom, headers: job.headers };
+}
+
+export function payloadHash(job: ResolvedJob, record: Row): string {
+  return sha256(canonical({ target: targetIdentity(job), record: project(record, payloadColumns(job, record)) }));
+}
+
+export function callHash(call: Pick<PlannedCall, 'method' | 'url' | 'body'>): string {
+  return sha256(canonical({ method: call.method, url: call.url, body: call.body ?? null }));
+}
+
+/** A JSON-safe copy of a record (dates as text), secrets masked. */
+export function storableRecord(record: Row): Row {
+  return masked(JSON.parse(canonical(record)) as Row) as Row;
+}
+
+export async function loadStoredRecords(database: Database, job: string): Promise<Map<string, StoredRecord>> {
+  const rows = rowsOf<{ record_key: string; payload_hash: string; state: string; record: Row; created_id: string | null }>(
+    await database.db.execute(sql`SELECT record_key, payload_hash, state, record, created_id FROM dockerhub.writeback_records WHERE job = ${job}`),
+  );
+  return new Map(rows.map((r) => [r.record_key, { key: r.record_key, hash: r.payload_hash, state: r.state, record: r.record, createdId: r.created_id }]));
+}
+
+/** Keys of records whose last call has an unknown outcome: they wait for `--retry-unknown`. */
+export async function loadUnknownKeys(database: Database, job: string): Promise<Set<string>> {
+  const rows = rowsOf<{ record_keys: string[] }>(
+    await database.db.execute(sql`SELECT record_keys FROM dockerhub.writeback_intents WHERE job = ${job} AND state IN ('unknown', 'pending')`),
+  );
+  return new Set(rows.flatMap((r) => r.record_keys));
+}
+
+function missingColumns(record: Row, columns: readonly string[]): string[] {
+  return columns.filter((c) => !given(record, c));
+}
+
+interface Pending {
+  record: Row;
+  key: string;
+  hash: string;
+}
+
+/** Path, body and headers of one call carrying `records` (one, or a batch sharing the path). */
+function buildCall(job: ResolvedJob, deps: PlanDeps, records: Pending[], inverse?: { template?: WritebackTemplate | undefined; custom?: NonNullable<ResolvedJob['custom']>['inverse'] }): PlannedCall {
+  const first = records[0]!.record;
+  const resolve = valuesResolver(first);
+  const template = inverse ? inverse.template : job.template;
+  const custom = inverse ? inverse.custom : job.custom;
+  let method: WriteMethod;
+  let pathTemplate: string;
+  let body: unknown;
+  let idempotent: boolean;
+  if (template) {
+    method = template.method;
+    pathTemplate = template.path;
+    body = template.body ? template.body(records.map((p) => p.record)) : undefined;
+    idempotent = template.idempotent;
+  } else {
+    method = custom!.method;
+    pathTemplate = custom!.path;
+    const bodyOf = (record: Row): unknown => {
+      if ('body' in custom! && custom.body) return renderValue(custom.body, valuesResolver(record), { what: 'body' });
+      if (inverse) return undefined;
+      const exclude = job.custom!.exclude;
+      return JSON.parse(canonical(Object.fromEntries(Object.entries(record).filter(([c]) => !exclude.includes(c))))) as unknown;
+    };
+    body = method === 'DELETE' && !('body' in custom! && custom.body) ? undefined : job.batch && !inverse ? records.map((p) => bodyOf(p.record)) : bodyOf(first);
+    idempotent = inverse ? ['PUT', 'DELETE'].includes(method) : job.custom!.idempotent;
+  }
+  const path = renderTemplate(pathTemplate, resolve, { encode: 'path', what: 'path' });
+  const headers = Object.fromEntries(Object.entries(job.headers).map(([name, value]) => [name, renderTemplate(value, resolve, { what: `header ${name}` })]));
+  return {
+    action: template ? template.name : `${method} ${pathTemplate}`,
+    inverse: Boolean(inverse),
+    method,
+    path,
+    url: buildUrl(deps.baseUrl, path).toString(),
+    body,
+    headers,
+    idempotent,
+    scope: template?.scope?.(first) ?? (given(first, 'org') ? String(first.org) : given(first, 'namespace') ? String(first.namespace) : undefined),
+    template,
+    records: records.map((p) => p.record),
+    keys: records.map((p) => p.key),
+    hashes: records.map((p) => p.hash),
+    undocumented: template?.undocumented,
+  };
+}
+
+/** Records sharing the batch's groupBy values, in chunks of `size`, in source order. */
+function batches(pending: Pending[], batch: { size: number; groupBy: string[] }): Pending[][] {
+  const groups = new Map<string, Pending[]>();
+  for (const p of pending) {
+    const id = canonical(batch.groupBy.map((c) => (given(p.record, c) ? p.record[c] : null)));
+    groups.set(id, [...(groups.get(id) ?? []), p]);
+  }
+  const out: Pending[][] = [];
+  for (const members of groups.values()) for (let i = 0; i < members.length; i += batch.size) out.push(members.slice(i, i + batch.size));
+  return out;
+}
+
+export interface PlanOptions {
+  /** Records waiting for `--retry-unknown` are planned again. */
+  retryUnknown?: boolean;
+}
+
+export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
+  const lookup = createLookup(deps.database);
+  const records = await readSource(deps.database, job.source);
+  const stored = await loadStoredRecords(deps.database, job.name);
+  const blocked = options.retryUnknown ? new Set<string>() : await loadUnknownKeys(deps.database, job.name);
+  const decisions: Decision[] = [];
+  const warnings: string[] = [];
+  const pending: Pending[] = [];
+  const seen = new Set<string>();
+
+  for (const source of records) {
+    const missingKey = missingColumns(source, job.key);
+    if (missingKey.length > 0) {
+      decisions.push({ kind: 'bad', key: canonical(project(source, job.key)), record: source, reason: `key column ${missingKey.join(', ')} is missing or null` });
+      continue;
+    }
+    const key = recordKey(source, job.key);
+    if (seen.has(key)) {
+      decisions.push({ kind: 'bad', key, record: source, reason: 'another record of the source has the same key' });
+      continue;
+    }
+    seen.add(key);
+    const hash = payloadHash(job, source);
+    const before = stored.get(key);
+    if (before && before.hash === hash) {
+      decisions.push({ kind: 'unchanged', key, record: source, hash, reason: before.state === 'in_place' ? 'unchanged (was already in place)' : 'unchanged since its last successful call' });
+      continue;
+    }
+    if (blocked.has(key)) {
+      decisions.push({ kind: 'unknown', key, record: source, hash, reason: 'an earlier call for it may or may not have arrived; check, then run push --retry-unknown' });
+      continue;
+    }
+    let record = source;
+    if (job.template) {
+      const missing = missingColumns(source, job.template.requires);
+      if (missing.length > 0) {
+        decisions.push({ kind: 'bad', key, record: source, hash, reason: `missing column ${missing.join(', ')} (${job.template.name} needs ${job.template.requires.join(', ')})` });
+        continue;
+      }
+      if (job.template.prepare) {
+        const prepared = await job.template.prepare(source, lookup);
+        if (typeof prepared === 'string') {
+          decisions.push({ kind: 'bad', key, record: source, hash, reason: prepared });
+          continue;
+        }
+        record = prepared;
+      }
+      const reason = await job.template.inPlace?.(record, lookup);
+      if (reason) {
+        decisions.push({ kind: 'in_place', key, record, hash, reason });
+        continue;
+      }
+    }
+    try {
+      // Render once now so a record the path or body cannot be made from is a bad record, not a failed run.
+      buildCall(job, deps, [{ record, key, hash }]);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      decisions.push({ kind: 'bad', key, record: source, hash, reason: error.message });
+      continue;
+    }
+    pending.push({ record, key, hash });
+  }
+
+  const calls = job.batch ? batches(pending, job.batch).map((group) => buildCall(job, deps, group)) : pending.map((p) => buildCall(job, deps, [p]));
+
+  if (job.mode === 'mirror') {
+    const gone = [...stored.values()].filter((s) => !seen.has(s.key) && (s.state === 'applied' || s.state === 'in_place'));
+    if (gone.length > 0 && records.length === 0) {
+      warnings.push(`the source returned no records: mirror removes nothing on an empty source (${gone.length} record(s) would go); check the source, or switch to upsert to leave them`);
+    } else {
+      for (const s of gone) {
+        if (blocked.has(s.key)) {
+          decisions.push({ kind: 'unknown', key: s.key, record: s.record, reason: 'an earlier removal may or may not have arrived; run push --retry-unknown' });
+          continue;
+        }
+        try {
+          if (job.template) {
+            const inverse = templateNamed(job.template.inverse!.template)!;
+            let record = job.template.inverse!.record(s.record, s.createdId ?? undefined);
+            if (inverse.prepare) {
+              const prepared = await inverse.prepare(record, lookup);
+              if (typeof prepared === 'string') {
+                decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${prepared}` });
+                continue;
+              }
+              record = prepared;
+            }
+            const reason = await inverse.inPlace?.(record, lookup);
+            if (reason) {
+              decisions.push({ kind: 'in_place', key: s.key, record, reason: `already undone: ${reason}`, undo: true });
+              continue;
+            }
+            calls.push(buildCall(job, deps, [{ record, key: s.key, hash: '' }], { template: inverse }));
+          } else {
+            calls.push(buildCall(job, deps, [{ record: s.record, key: s.key, hash: '' }], { custom: job.custom!.inverse }));
+          }
+        } catch (error) {
+          if (!(error instanceof TemplateError)) throw error;
+          decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${error.message}` });
+        }
+      }
+    }
+  }
+  return { job: job.name, sourceRecords: records.length, calls, decisions, warnings };
+}
