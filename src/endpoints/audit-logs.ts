@@ -4,21 +4,17 @@ import { entities } from '../sync/entities.js';
 import { auditEventHash } from '../sync/hash.js';
 import { withLast } from '../sync/lookahead.js';
 import { backfillStart, incrementalStart, readGrowingWindows, type AuditCursor, type BackfillCursor, type Window, type WindowOutcome } from '../sync/windows.js';
-import { json, str, ts } from './map.js';
+import { auditLogs } from '../db/schema/index.js';
+import { rowMapper } from '../sync/mapping.js';
 import { enc, type EndpointDefinition } from './types.js';
 
+const mapEvent = rowMapper(auditLogs, {
+  // Events carry no id: the hash of their own fields keys them.
+  columns: { event_hash: (item, context) => auditEventHash(String(context.account), item) },
+});
+
 export function auditLogRow(account: string, raw: Record<string, unknown>): Row {
-  return {
-    account,
-    event_hash: auditEventHash(account, raw),
-    action: str(raw.action),
-    name: str(raw.name),
-    actor: str(raw.actor),
-    data: json(raw.data),
-    timestamp: ts(raw.timestamp),
-    action_description: str(raw.action_description),
-    raw,
-  };
+  return mapEvent(raw, { account });
 }
 
 /**

@@ -6,32 +6,23 @@ import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
-import { bool, json, num, obj, str, ts } from './map.js';
+import { obj } from './map.js';
+import { tagImages, tags } from '../db/schema/index.js';
+import { rowMapper } from '../sync/mapping.js';
 import { repositoriesNeeding } from './repository-details.js';
 import { enc, type EndpointDefinition } from './types.js';
 
-export function tagRow(namespace: string, repository: string, raw: Record<string, unknown>): Row {
-  return {
-    namespace,
-    repository,
-    name: String(raw.name),
-    id: num(raw.id),
-    creator: num(raw.creator),
-    last_updater: num(raw.last_updater),
-    last_updater_username: str(raw.last_updater_username),
-    repository_id: num(raw.repository),
-    full_size: num(raw.full_size),
-    v2: bool(raw.v2),
+const mapTag = rowMapper(tags, {
+  columns: {
+    repository_id: 'repository',
     // The spec calls it `status`; real responses say `tag_status`.
-    tag_status: str(raw.tag_status ?? raw.status),
-    tag_last_pulled: ts(raw.tag_last_pulled),
-    tag_last_pushed: ts(raw.tag_last_pushed),
-    last_updated: ts(raw.last_updated),
-    media_type: str(raw.media_type),
-    content_type: str(raw.content_type),
-    digest: str(raw.digest),
-    raw,
-  };
+    tag_status: (item) => item.tag_status ?? item.status,
+  },
+});
+const mapImage = rowMapper(tagImages);
+
+export function tagRow(namespace: string, repository: string, raw: Record<string, unknown>): Row {
+  return mapTag(raw, { namespace, repository });
 }
 
 /** A tag's `images` as a list (the spec says one object, real answers a list); undefined when absent. */
@@ -49,24 +40,7 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
   for (const value of images) {
     const image = obj(value);
     const digest = imageKey(image);
-    rows.set(digest, {
-      namespace,
-      repository,
-      tag: String(tag.name),
-      digest,
-      architecture: str(image.architecture),
-      features: str(image.features),
-      variant: str(image.variant),
-      os: str(image.os),
-      os_features: str(image.os_features),
-      os_version: str(image.os_version),
-      size: num(image.size),
-      status: str(image.status),
-      last_pulled: ts(image.last_pulled),
-      last_pushed: ts(image.last_pushed),
-      layers: json(image.layers),
-      raw: image,
-    });
+    rows.set(digest, mapImage(image, { namespace, repository, tag: String(tag.name), digest }));
   }
   return [...rows.values()];
 }
