@@ -63,9 +63,11 @@ async function sampleSlice(
   }
   if (endpoint.parent === 'teams') {
     if (!org) throw new UsageError(`${endpoint.name} needs an organization: --namespace x or DOCKERHUB_ORGS.`);
+    // The parent's own request, from its definition.
+    const parent = findEndpoint('teams')!.request({ key: org, params: { org } }, plan);
     const first = await client.request<{ results?: { name: string }[] }>({
-      path: `/v2/orgs/${encodeURIComponent(org)}/groups`,
-      query: { page_size: 1 },
+      path: parent.path,
+      query: { ...parent.query, page_size: 1 },
       endpoint: `teams of ${org}`,
     });
     const team = first.body.results?.[0]?.name;
