@@ -11,7 +11,7 @@ import { createEmptyDatabase, type TestDatabase } from '../support/db.js';
 const DESIGN_TABLES = [
   'repositories', 'repository_stats', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions',
   'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens',
-  'org_invites', 'changes', 'sync_state', 'sync_runs', 'sync_errors', 'sync_leases', 'custom_records', 'writeback_results',
+  'org_invites', 'scim_users', 'changes', 'sync_state', 'sync_runs', 'sync_errors', 'sync_leases', 'custom_records', 'writeback_results',
 ];
 
 async function catalog(database: Database) {
