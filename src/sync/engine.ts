@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { HubRequest, ListingEnd, PaginateRequest } from '../hub/types.js';
-import { deletionsAllowed } from './completeness.js';
+import { deletionsAllowed, deletionVerdict } from './completeness.js';
 import type { EntitySpec, Row, SliceRun } from './context.js';
 import { withLast } from './lookahead.js';
 
@@ -49,6 +49,16 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   enrich?: (() => Promise<((raw: Record<string, unknown>) => Record<string, unknown>) | undefined>) | undefined;
   /** Names the listing in log lines: `members of acme`. */
   what: string;
+  /** The sync_state slice key the cursor is stored under (default: the slice's own). */
+  cursorSliceKey?: string | undefined;
+  /**
+   * When the slice counts as completed: `listing` (default) when the listing was proven complete
+   * and every item valid; `always` when the last page arrived (a time window is done once read,
+   * whatever one bad event in it).
+   */
+  completeWhen?: 'listing' | 'always' | undefined;
+  /** A listing longer than one page is left before anything is written (summary.spilled). */
+  onePageOnly?: boolean | undefined;
 }
 
 export interface PageLoopSummary {
@@ -60,6 +70,10 @@ export interface PageLoopSummary {
   complete: boolean;
   incomplete?: string | undefined;
   deleted: number;
+  /** Items received, valid or not. */
+  items: number;
+  /** Left at a second page because of `onePageOnly`: nothing was written. */
+  spilled: boolean;
 }
 
 /** A paginated listing as engine pages (`client.paginate`, rebuilt `next` links and all). */
@@ -86,16 +100,22 @@ function keyValue(row: Row, keyColumns: string | readonly string[]): unknown {
  */
 export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: PageLoop<S>): Promise<PageLoopSummary> {
   const seen = new Map<string, unknown>();
-  const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0 };
+  const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0, items: 0, spilled: false };
   let transform: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
   let enriched = false;
   for await (const { value: page, last, end } of withLast(loop.pages)) {
     run.pageFetched();
     summary.pages++;
+    if (loop.onePageOnly && !last) {
+      summary.spilled = true;
+      return summary;
+    }
     if (!enriched && loop.enrich) transform = await loop.enrich();
     enriched = true;
     await run.transaction(async (tx) => {
-      const checked = await run.validate(tx, loop.schema, loop.items ? loop.items(page) : page.items, page.url);
+      const items = loop.items ? loop.items(page) : page.items;
+      summary.items += items.length;
+      const checked = await run.validate(tx, loop.schema, items, page.url);
       summary.invalid += checked.invalid;
       const rows = checked.valid.flatMap((item) => loop.rows(transform ? { raw: transform(item.raw), parsed: item.parsed } : item));
       if (loop.deletes) for (const row of rows) {
@@ -105,7 +125,8 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       summary.rows += rows.length;
       await run.upsert(tx, loop.spec, rows);
       if (!last) return;
-      const verdict = deletionsAllowed(run, end, summary.invalid, loop.what);
+      // Only a source that deletes has deletions to refuse (and a refusal to log).
+      const verdict = loop.deletes ? deletionsAllowed(run, end, summary.invalid, loop.what) : deletionVerdict(end, summary.invalid);
       summary.complete = verdict.allowed;
       summary.incomplete = verdict.allowed ? undefined : verdict.reason;
       if (verdict.allowed && loop.deletes) {
@@ -118,7 +139,8 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
           : loop.cursor === 'snapshot'
             ? { rows: loop.deletes ? seen.size : summary.rows, invalid: summary.invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) }
             : loop.cursor(summary);
-      await run.setCursor(tx, value, { complete: verdict.allowed });
+      const complete = loop.completeWhen === 'always' || verdict.allowed;
+      await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
     });
   }
   return summary;
