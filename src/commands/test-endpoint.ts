@@ -52,9 +52,10 @@ async function sampleSlice(
   }
   if (endpoint.parent === 'repositories') {
     if (!namespace) throw new UsageError(`${endpoint.name} needs a namespace: --namespace x or DOCKERHUB_NAMESPACES.`);
+    const parent = findEndpoint('repositories')!.request({ key: namespace, params: { namespace } }, plan);
     const first = await client.request<{ results?: { name: string }[] }>({
-      path: `/v2/namespaces/${encodeURIComponent(namespace)}/repositories`,
-      query: { page_size: 1, ordering: 'name' },
+      path: parent.path,
+      query: { ...parent.query, page_size: 1 },
       endpoint: `list repositories of ${namespace}`,
     });
     const repository = first.body.results?.[0]?.name;

@@ -273,3 +273,20 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
 }
 
 export type { CursorStrategy, PageLoopSummary };
+
+/**
+ * A path template for the endpoints that keep a hand-written run(): the one place their path is
+ * written, rendered for run() and request() alike (each value percent-encoded as one segment).
+ */
+export function pathTemplate<K extends string>(template: string, params: readonly K[]): { template: string; render(values: SliceParams<K>): string } {
+  checkPlaceholders(template, template, params);
+  return { template, render: (values) => renderTemplate(template, valuesResolver(values), { encode: 'path', what: template }) };
+}
+
+/** The named parameters of a slice, typed; a missing one is a bug in the slices, reported by name. */
+export function sliceParams<K extends string>(slice: Slice, names: readonly K[]): SliceParams<K> {
+  for (const name of names) {
+    if (typeof slice.params[name] !== 'string') throw new Error(`slice ${slice.key} has no parameter "${name}"`);
+  }
+  return slice.params as SliceParams<K>;
+}

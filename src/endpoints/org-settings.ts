@@ -2,7 +2,9 @@ import { orgSettings } from '../db/schema/index.js';
 import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
 import { orgSettingsSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
-import { defineEndpoint } from './define.js';
+import { defineEndpoint, pathTemplate } from './define.js';
+
+const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
 import { obj } from './map.js';
 
 export const orgSettingsEndpoint = defineEndpoint({
@@ -20,7 +22,7 @@ export const orgSettingsEndpoint = defineEndpoint({
   async enrich(run, { org }) {
     try {
       const ram = await run.deps.client.request<unknown>({
-        path: `/v2/orgs/${encodeURIComponent(org)}/settings/registry-access-management`,
+        path: registryAccessPath.render({ org }),
         endpoint: `registry access management of ${org}`,
       });
       run.pageFetched();

@@ -9,7 +9,11 @@ import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
 import { tagReadReason } from '../sync/plan.js';
 import { num, ts } from './map.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+/** The repository list of a namespace. */
+export const repositoryListPath = pathTemplate('/v2/namespaces/{namespace}/repositories', ['namespace']);
 
 /** Fields of the list entry; a detail response never overrides these (the list is read every pass). */
 export const LIST_FIELDS = new Set([
@@ -139,7 +143,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    path: repositoryListPath.render({ namespace }),
     query: { ordering: 'name' },
     shape: 'results',
     endpoint: `list repositories of ${namespace}`,
@@ -175,7 +179,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
  */
 async function recentListing(run: SliceRun, namespace: string): Promise<void> {
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    path: repositoryListPath.render({ namespace }),
     query: { ordering: '-last_updated' },
     shape: 'results',
     endpoint: `list recently updated repositories of ${namespace}`,
@@ -209,7 +213,7 @@ async function recentListing(run: SliceRun, namespace: string): Promise<void> {
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
+  const { namespace } = sliceParams(run.slice, ['namespace']);
   const interval = run.deps.config.sync.repositoryListInterval;
   if (interval > 0 && !run.plan.full) {
     const last = await lastCompleteListing(run, namespace);
@@ -233,13 +237,14 @@ export const repositoriesEndpoint: EndpointDefinition = {
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/listNamespaceRepositories',
   tables: ['repositories', 'repository_stats'],
   schedule: '0 * * * *',
+  template: { path: repositoryListPath.template, query: { ordering: 'name' }, shape: 'results' },
   async slices(plan) {
     return plan.namespaces.map((namespace) => ({ key: namespace, params: { namespace } }));
   },
   run,
   request(slice) {
     return {
-      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories`,
+      path: repositoryListPath.render(sliceParams(slice, ['namespace'])),
       query: { ordering: 'name' },
       shape: 'results',
       schema: repositoryListEntrySchema,

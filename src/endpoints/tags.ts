@@ -10,7 +10,10 @@ import { obj } from './map.js';
 import { tagImages, tags } from '../db/schema/index.js';
 import { rowMapper } from '../sync/mapping.js';
 import { repositoriesNeeding } from './repository-details.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+const tagListPath = pathTemplate('/v2/namespaces/{namespace}/repositories/{repository}/tags', ['namespace', 'repository']);
 
 const mapTag = rowMapper(tags, {
   columns: {
@@ -76,8 +79,7 @@ export async function writeTags(
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
-  const repository = run.slice.params.repository!;
+  const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
   // The repository's last_updated before reading: if a push lands while we read, it moves and
   // the next pass reads the tags again.
   const before = rowsOf<{ last_updated: string | null }>(
@@ -91,7 +93,7 @@ async function run(run: SliceRun): Promise<void> {
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags`,
+    path: tagListPath.render({ namespace, repository }),
     shape: 'results',
     endpoint: `list tags of ${namespace}/${repository}`,
   });
@@ -141,11 +143,12 @@ export const tagsEndpoint: EndpointDefinition = {
   tables: ['tags', 'tag_images'],
   schedule: '10 * * * *',
   parent: 'repositories',
+  template: { path: tagListPath.template, shape: 'results' },
   slices: (plan, deps) => repositoriesNeeding(deps, plan, 'tags'),
   run,
   request(slice) {
     return {
-      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories/${enc(slice.params.repository!)}/tags`,
+      path: tagListPath.render(sliceParams(slice, ['namespace', 'repository'])),
       shape: 'results',
       schema: tagSchema,
     };
