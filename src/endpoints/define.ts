@@ -163,6 +163,7 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     const query = window
       ? spec.request.query
       : Object.fromEntries(Object.entries(spec.request.query).filter(([, value]) => !placeholdersIn(value).some((p) => p.startsWith('window.'))));
+    if (Object.keys(query).length === 0) return undefined;
     return renderValue(query, valuesResolver({ ...values, ...(window ? { window } : {}) })) as Query;
   };
   const toRows = (raw: Record<string, unknown>, values: SliceParams<K>) => (spec.rows ? spec.rows(raw, values, map) : [map(raw, values)]);
