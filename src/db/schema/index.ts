@@ -4,7 +4,7 @@ export { auditLogs, auditLogActions } from './audit.js';
 export { orgMembers, teams, teamMembers, orgSettings, orgInvites } from './org.js';
 export { accessTokens, orgAccessTokens } from './tokens.js';
 export { scimUsers } from './scim.js';
-export { syncState, syncRuns, syncErrors, changes, syncLeases } from './sync.js';
+export { syncState, syncRuns, syncErrors, changes, syncLeases, namespaceKinds } from './sync.js';
 export { customRecords } from './custom.js';
 export { writebackResults } from './writeback.js';
 export {
