@@ -12,7 +12,7 @@ export const scimUsersEndpoint = defineEndpoint({
   name: 'scim_users',
   title: 'Users provisioned through SCIM (single sign-on)',
   reference: 'https://docs.docker.com/reference/api/hub/beta/#tag/scim/operation/GetScimUsers',
-  schedule: '35 * * * *',
+  schedule: '25 * * * *',
   table: scimUsers,
   request: {
     path: '/v2/scim/2.0/Users',
