@@ -14,6 +14,7 @@ export const accessTokensEndpoint = defineEndpoint({
   // Only the authenticated user's own tokens can be listed, and Docker Hub refuses a token
   // that was itself issued from a personal access token: a password login is needed.
   slices: {
+    params: ['account'],
     async custom(plan, deps) {
       if (!plan.user) return [];
       const { hub } = deps.config;

@@ -33,7 +33,7 @@ export type SliceSource<K extends string> =
       params: Record<K, string>;
       within: { param: NoInfer<K>; plan: 'orgs' | 'namespaces' };
     }
-  | { custom: (plan: SyncPlan, deps: SyncDeps) => Promise<SliceParams<K>[]>; parent?: string };
+  | { custom: (plan: SyncPlan, deps: SyncDeps) => Promise<SliceParams<K>[]>; params: readonly K[]; parent?: string };
 
 /**
  * Time windows: the listing is read in `{window.from}`/`{window.to}` windows (placeholders of the
@@ -110,8 +110,8 @@ function checkPlaceholders(name: string, template: string, params: readonly stri
 
 function paramNames<K extends string>(source: SliceSource<K>): K[] {
   if ('per' in source) return [source.param];
-  if ('parent' in source && 'table' in source) return Object.keys(source.params) as K[];
-  return [];
+  if ('table' in source) return Object.keys(source.params) as K[];
+  return [...source.params];
 }
 
 async function parentSlices<K extends string>(
@@ -140,10 +140,8 @@ async function parentSlices<K extends string>(
  */
 export function defineEndpoint<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>): DeclaredEndpoint<K, S> {
   const params = paramNames(spec.slices);
-  if (!('custom' in spec.slices)) {
-    checkPlaceholders(spec.name, spec.request.path, params);
-    checkPlaceholders(spec.name, spec.label, params);
-  }
+  checkPlaceholders(spec.name, spec.request.path, params);
+  checkPlaceholders(spec.name, spec.label, params);
   const entity = entitySpec(spec.table);
   const map = rowMapper(spec.table, spec.mapping);
   const keyColumns = spec.deletes ? entity.keys.filter((key) => !spec.deletes!.scope.includes(key as K)) : [];
@@ -154,7 +152,7 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     const own = Object.values(values) as string[];
     return { key: own.length > 0 ? own.join('/') : spec.name, params: { ...values } };
   };
-  const paramsOf = (slice: Slice): SliceParams<K> => slice.params as SliceParams<K>;
+  const paramsOf = (slice: Slice): SliceParams<K> => sliceParams(slice, params);
   const pathOf = (values: SliceParams<K>) => renderTemplate(spec.request.path, valuesResolver(values), { encode: 'path', what: `path of endpoint ${spec.name}` });
   const windowed = typeof spec.cursor === 'object';
   const queryOf = (values: SliceParams<K>, window?: Window) => {

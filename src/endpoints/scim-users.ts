@@ -22,6 +22,7 @@ export const scimUsersEndpoint = defineEndpoint({
   },
   label: 'SCIM users of {org}',
   slices: {
+    params: ['org'],
     async custom(plan, deps) {
       const { scimToken, scimOrg } = deps.config.hub;
       if (!scimToken) {
