@@ -109,6 +109,10 @@ export const configSchema = z
         password: z.string().min(1).optional(),
         jwt: z.string().min(1).optional(),
         otp: z.string().regex(/^\d{6}$/, 'must be a 6-digit code').optional(),
+        /** The organization's SCIM bearer token (bearerSCIMAuth): scim_users reads nothing without it. */
+        scimToken: z.string().min(1).optional(),
+        /** The organization the SCIM token belongs to (default: the pass's only organization). */
+        scimOrg: namespaceName.optional(),
         maxRetryWait: timerDuration.default(15 * 60_000),
         maxRetries: z.coerce.number().int().min(0).max(20).default(5),
         /** Idle time allowed while waiting for headers or between two chunks of a body. */
@@ -186,6 +190,8 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_PASSWORD: 'hub.password',
   DOCKERHUB_JWT: 'hub.jwt',
   DOCKERHUB_OTP: 'hub.otp',
+  DOCKERHUB_SCIM_TOKEN: 'hub.scimToken',
+  DOCKERHUB_SCIM_ORG: 'hub.scimOrg',
   DOCKERHUB_MAX_RETRY_WAIT: 'hub.maxRetryWait',
   DOCKERHUB_MAX_RETRIES: 'hub.maxRetries',
   DOCKERHUB_TIMEOUT: 'hub.timeout',
@@ -213,7 +219,7 @@ export const ENV_MAP: Record<string, string> = {
   SCHEDULES: 'schedules',
 };
 
-const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp', 'databaseUrl']);
+const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp', 'hub.scimToken', 'databaseUrl']);
 
 export class ConfigError extends Error {
   readonly problems: string[];

@@ -55,9 +55,10 @@ async function sampleSlice(
   }
   if (endpoint.parent === 'repositories') {
     if (!namespace) throw new UsageError(`${endpoint.name} needs a namespace: --namespace x or DOCKERHUB_NAMESPACES.`);
+    const parent = findEndpoint('repositories')!.request({ key: namespace, params: { namespace } }, plan);
     const first = await client.request<{ results?: { name: string }[] }>({
-      path: `/v2/namespaces/${encodeURIComponent(namespace)}/repositories`,
-      query: { page_size: 1, ordering: 'name' },
+      path: parent.path,
+      query: { ...parent.query, page_size: 1 },
       endpoint: `list repositories of ${namespace}`,
     });
     const repository = first.body.results?.[0]?.name;
@@ -66,9 +67,11 @@ async function sampleSlice(
   }
   if (endpoint.parent === 'teams') {
     if (!org) throw new UsageError(`${endpoint.name} needs an organization: --namespace x or DOCKERHUB_ORGS.`);
+    // The parent's own request, from its definition.
+    const parent = findEndpoint('teams')!.request({ key: org, params: { org } }, plan);
     const first = await client.request<{ results?: { name: string }[] }>({
-      path: `/v2/orgs/${encodeURIComponent(org)}/groups`,
-      query: { page_size: 1 },
+      path: parent.path,
+      query: { ...parent.query, page_size: 1 },
       endpoint: `teams of ${org}`,
     });
     const team = first.body.results?.[0]?.name;

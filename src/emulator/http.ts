@@ -84,8 +84,11 @@ export interface Route {
   /** Stable name used in request counts (`repositories.list`, …). */
   name: string;
   errors: ErrorShape;
-  /** 'optional': anonymous callers allowed (public repositories); 'none': login endpoints. */
-  auth: 'required' | 'optional' | 'none';
+  /**
+   * 'optional': anonymous callers allowed (public repositories); 'none': login endpoints;
+   * 'scim': the route checks its own bearer token (an organization's SCIM token, not a login).
+   */
+  auth: 'required' | 'optional' | 'none' | 'scim';
   handler(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 

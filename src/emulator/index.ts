@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth.js';
 import { groupRoutes } from './routes/groups.js';
 import { orgRoutes } from './routes/orgs.js';
 import { repositoryRoutes } from './routes/repositories.js';
+import { scimRoutes, scimToken } from './routes/scim.js';
 import { createRequestHandler } from './server.js';
 import { type EmulatorSnapshot, EmulatorState, type SnapshotOptions } from './state/state.js';
 
@@ -32,7 +33,7 @@ export { EmulatorState } from './state/state.js';
 export type { NewRepositoryInput, NewTagInput } from './state/repositories.js';
 export type * from './model.js';
 
-export const API_ROUTES = [...authRoutes, ...repositoryRoutes, ...auditLogRoutes, ...orgRoutes, ...groupRoutes, ...accessTokenRoutes];
+export const API_ROUTES = [...authRoutes, ...repositoryRoutes, ...auditLogRoutes, ...orgRoutes, ...groupRoutes, ...accessTokenRoutes, ...scimRoutes];
 
 /** Every name `requests.counts` can contain (plus `not_found` and `method_not_allowed`). */
 export const ROUTE_NAMES: readonly string[] = API_ROUTES.map((r) => r.name);
@@ -84,6 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     pat: world.pats[0]?.secret ?? '',
     oat: world.orgs.map((org) => ({ org: org.name, token: org.oats[0]?.secret ?? '' })),
     member: { username: world.member.username, password: EMULATOR_PASSWORD, org: firstOrg },
+    scim: world.orgs.map((org) => ({ org: org.name, token: scimToken(state, org.name) })),
   };
 
   const server = createServer(

@@ -64,6 +64,8 @@ export interface Credentials {
   oat: { org: string; token: string }[];
   /** A plain member of the first organization, for tests of what non-owners see. */
   member: { username: string; password: string; org: string };
+  /** One SCIM token per organization (bearerSCIMAuth on /v2/scim/2.0/…). */
+  scim: { org: string; token: string }[];
 }
 
 export interface ResolvedOptions {

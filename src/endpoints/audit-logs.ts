@@ -1,100 +1,28 @@
+import { auditLogs } from '../db/schema/index.js';
 import { auditLogEventSchema } from '../hub/schemas.js';
-import type { Row, SliceRun } from '../sync/context.js';
-import { entities } from '../sync/entities.js';
+import type { Row } from '../sync/context.js';
 import { auditEventHash } from '../sync/hash.js';
-import { withLast } from '../sync/lookahead.js';
-import { backfillStart, incrementalStart, readGrowingWindows, type AuditCursor, type BackfillCursor, type Window, type WindowOutcome } from '../sync/windows.js';
-import { json, str, ts } from './map.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { defineEndpoint } from './define.js';
 
-export function auditLogRow(account: string, raw: Record<string, unknown>): Row {
-  return {
-    account,
-    event_hash: auditEventHash(account, raw),
-    action: str(raw.action),
-    name: str(raw.name),
-    actor: str(raw.actor),
-    data: json(raw.data),
-    timestamp: ts(raw.timestamp),
-    action_description: str(raw.action_description),
-    raw,
-  };
-}
-
-/**
- * Reads one window page by page; the cursor moves past the window only with its last page. A
- * grown window (see readGrowingWindows) that turns out to hold more than one page is left before
- * anything is written: it is read again in shorter windows.
- */
-async function readWindow(
-  run: SliceRun,
-  account: string,
-  window: Window,
-  grown: boolean,
-  cursorAfter: { value: unknown; sliceKey?: string },
-): Promise<WindowOutcome> {
-  const pages = run.deps.client.paginate({
-    path: `/v2/auditlogs/${enc(account)}`,
-    query: { from: window.from, to: window.to },
-    shape: 'logs',
-    endpoint: `audit logs of ${account}`,
-  });
-  let events = 0;
-  for await (const { value: page, last } of withLast(pages)) {
-    run.pageFetched();
-    if (grown && !last) return 'spilled';
-    events += page.items.length;
-    await run.transaction(async (tx) => {
-      const checked = await run.validate(tx, auditLogEventSchema, page.items, page.url);
-      await run.upsert(tx, entities.auditLogs, checked.valid.map((item) => auditLogRow(account, item.raw)));
-      if (last) {
-        await run.setCursor(tx, cursorAfter.value, { complete: true, ...(cursorAfter.sliceKey ? { sliceKey: cursorAfter.sliceKey } : {}) });
-      }
-    });
-  }
-  return events === 0 ? 'empty' : 'events';
-}
-
-async function run(run: SliceRun): Promise<void> {
-  const account = run.slice.params.account!;
-  const { config } = run.deps;
-  const nowMs = Date.parse(run.now());
-  const windowMs = config.sync.auditWindow;
-  if (run.plan.backfill) {
-    const { from, to } = run.plan.backfill;
-    const sliceKey = `${account}#backfill`;
-    const cursor = await run.getCursor<BackfillCursor>(sliceKey);
-    const start = backfillStart(cursor, from, to);
-    const read = await readGrowingWindows(start, Date.parse(to), windowMs, (window, grown) =>
-      readWindow(run, account, window, grown, { value: { from, to, doneUntil: window.to } satisfies BackfillCursor, sliceKey }),
-    );
-    run.logger.info({ account, from, to, resumedAt: new Date(start).toISOString(), ...read }, 'audit-log backfill');
-    return;
-  }
-  const cursor = await run.getCursor<AuditCursor>();
-  const start = incrementalStart(cursor, nowMs, {
-    overlapMs: config.sync.auditOverlap,
-    initialLookbackMs: config.sync.auditInitialLookback,
-    full: run.plan.full,
-  });
-  await readGrowingWindows(start, nowMs, windowMs, (window, grown) => {
-    // A full re-read never moves the cursor backwards.
-    const until = cursor && run.plan.full && Date.parse(cursor.until) > Date.parse(window.to) ? cursor.until : window.to;
-    return readWindow(run, account, window, grown, { value: { until } satisfies AuditCursor });
-  });
-}
-
-export const auditLogsEndpoint: EndpointDefinition = {
+export const auditLogsEndpoint = defineEndpoint({
   name: 'audit_logs',
   title: 'Audit log events',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditLogs',
-  tables: ['audit_logs'],
   schedule: '*/5 * * * *',
-  async slices(plan) {
-    return plan.orgs.map((account) => ({ key: account, params: { account } }));
+  table: auditLogs,
+  request: { path: '/v2/auditlogs/{account}', query: { from: '{window.from}', to: '{window.to}' }, shape: 'logs' },
+  label: 'audit logs of {account}',
+  slices: { per: 'org', param: 'account' },
+  schema: auditLogEventSchema,
+  // Events carry no id: the hash of their own fields keys them, so re-reading an overlap is idempotent.
+  mapping: { columns: { event_hash: (item, context) => auditEventHash(String(context.account), item) } },
+  cursor: {
+    windows: {
+      size: (config) => config.sync.auditWindow,
+      overlap: (config) => config.sync.auditOverlap,
+      initialLookback: (config) => config.sync.auditInitialLookback,
+    },
   },
-  run,
-  request(slice) {
-    return { path: `/v2/auditlogs/${enc(slice.params.account!)}`, shape: 'logs', schema: auditLogEventSchema };
-  },
-};
+});
+
+export const auditLogRow = (account: string, raw: Record<string, unknown>): Row => auditLogsEndpoint.toRows(raw, { account })[0]!;

@@ -7,6 +7,7 @@ import { orgMembersEndpoint } from './org-members.js';
 import { orgSettingsEndpoint } from './org-settings.js';
 import { repositoriesEndpoint } from './repositories.js';
 import { repositoryDetailsEndpoint } from './repository-details.js';
+import { scimUsersEndpoint } from './scim-users.js';
 import { tagsEndpoint } from './tags.js';
 import { teamMembersEndpoint } from './team-members.js';
 import { teamsEndpoint } from './teams.js';
@@ -32,6 +33,7 @@ export const endpoints: readonly EndpointDefinition[] = [
   accessTokensEndpoint,
   orgAccessTokensEndpoint,
   orgInvitesEndpoint,
+  scimUsersEndpoint,
 ];
 
 export const endpointNames: readonly string[] = endpoints.map((e) => e.name);

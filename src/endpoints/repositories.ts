@@ -1,14 +1,19 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import { repositoryListEntrySchema } from '../hub/schemas.js';
-import { repositoryStats } from '../db/schema/index.js';
+import { repositories, repositoryStats } from '../db/schema/index.js';
+import { rowMapper } from '../sync/mapping.js';
 import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
 import { tagReadReason } from '../sync/plan.js';
-import { bool, json, num, str, ts } from './map.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { num, ts } from './map.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+/** The repository list of a namespace. */
+export const repositoryListPath = pathTemplate('/v2/namespaces/{namespace}/repositories', ['namespace']);
 
 /** Fields of the list entry; a detail response never overrides these (the list is read every pass). */
 export const LIST_FIELDS = new Set([
@@ -17,37 +22,14 @@ export const LIST_FIELDS = new Set([
   'media_types', 'content_types', 'categories', 'storage_size',
 ]);
 
+const mapRepository = rowMapper(repositories, {
+  // Written by the detail and tag steps, never by the list.
+  skip: ['detail_synced_at', 'detail_synced_for', 'tags_synced_for', 'tags_synced_at'],
+});
+
 /** Columns of `repositories` from the merged API object (list entry + detail-only fields). */
 export function repositoryRow(namespace: string, raw: Record<string, unknown>): Row {
-  return {
-    namespace,
-    name: String(raw.name),
-    repository_type: str(raw.repository_type),
-    status: num(raw.status),
-    status_description: str(raw.status_description),
-    description: str(raw.description),
-    is_private: bool(raw.is_private),
-    is_automated: bool(raw.is_automated),
-    star_count: num(raw.star_count),
-    pull_count: num(raw.pull_count),
-    last_updated: ts(raw.last_updated),
-    last_modified: ts(raw.last_modified),
-    date_registered: ts(raw.date_registered),
-    affiliation: str(raw.affiliation),
-    media_types: json(raw.media_types),
-    content_types: json(raw.content_types),
-    categories: json(raw.categories),
-    storage_size: num(raw.storage_size),
-    user: str(raw.user),
-    hub_user: str(raw.hub_user),
-    collaborator_count: num(raw.collaborator_count),
-    has_starred: bool(raw.has_starred),
-    full_description: str(raw.full_description),
-    permissions: json(raw.permissions),
-    immutable_tags_settings: json(raw.immutable_tags_settings),
-    source: str(raw.source),
-    raw,
-  };
+  return mapRepository(raw, { namespace });
 }
 
 export interface StoredRepository {
@@ -161,7 +143,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    path: repositoryListPath.render({ namespace }),
     query: { ordering: 'name' },
     shape: 'results',
     endpoint: `list repositories of ${namespace}`,
@@ -197,7 +179,7 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
  */
 async function recentListing(run: SliceRun, namespace: string): Promise<void> {
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories`,
+    path: repositoryListPath.render({ namespace }),
     query: { ordering: '-last_updated' },
     shape: 'results',
     endpoint: `list recently updated repositories of ${namespace}`,
@@ -231,7 +213,7 @@ async function recentListing(run: SliceRun, namespace: string): Promise<void> {
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
+  const { namespace } = sliceParams(run.slice, ['namespace']);
   const interval = run.deps.config.sync.repositoryListInterval;
   if (interval > 0 && !run.plan.full) {
     const last = await lastCompleteListing(run, namespace);
@@ -255,13 +237,14 @@ export const repositoriesEndpoint: EndpointDefinition = {
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/listNamespaceRepositories',
   tables: ['repositories', 'repository_stats'],
   schedule: '0 * * * *',
+  template: { path: repositoryListPath.template, query: { ordering: 'name' }, shape: 'results' },
   async slices(plan) {
     return plan.namespaces.map((namespace) => ({ key: namespace, params: { namespace } }));
   },
   run,
   request(slice) {
     return {
-      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories`,
+      path: repositoryListPath.render(sliceParams(slice, ['namespace'])),
       query: { ordering: 'name' },
       shape: 'results',
       schema: repositoryListEntrySchema,

@@ -6,7 +6,10 @@ import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { tagsDueCondition } from '../sync/plan.js';
 import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+const detailPath = pathTemplate('/v2/namespaces/{namespace}/repositories/{repository}', ['namespace', 'repository']);
 
 /**
  * Repositories whose detail must be (re)read: new ones, ones whose `last_modified` moved since
@@ -43,12 +46,11 @@ export async function repositoriesNeeding(
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
-  const repository = run.slice.params.repository!;
+  const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
   let body: Record<string, unknown>;
   try {
     const response = await run.deps.client.request<Record<string, unknown>>({
-      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}`,
+      path: detailPath.render({ namespace, repository }),
       endpoint: `get repository ${namespace}/${repository}`,
     });
     body = response.body;
@@ -84,11 +86,12 @@ export const repositoryDetailsEndpoint: EndpointDefinition = {
   tables: ['repositories'],
   schedule: '5 * * * *',
   parent: 'repositories',
+  template: { path: detailPath.template, shape: 'object' },
   slices: (plan, deps) => repositoriesNeeding(deps, plan, 'details'),
   run,
   request(slice) {
     return {
-      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories/${enc(slice.params.repository!)}`,
+      path: detailPath.render(sliceParams(slice, ['namespace', 'repository'])),
       shape: 'object',
       schema: repositoryInfoSchema,
     };

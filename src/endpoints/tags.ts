@@ -6,32 +6,26 @@ import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
-import { bool, json, num, obj, str, ts } from './map.js';
+import { obj } from './map.js';
+import { tagImages, tags } from '../db/schema/index.js';
+import { rowMapper } from '../sync/mapping.js';
 import { repositoriesNeeding } from './repository-details.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+const tagListPath = pathTemplate('/v2/namespaces/{namespace}/repositories/{repository}/tags', ['namespace', 'repository']);
+
+const mapTag = rowMapper(tags, {
+  columns: {
+    repository_id: 'repository',
+    // The spec calls it `status`; real responses say `tag_status`.
+    tag_status: (item) => item.tag_status ?? item.status,
+  },
+});
+const mapImage = rowMapper(tagImages);
 
 export function tagRow(namespace: string, repository: string, raw: Record<string, unknown>): Row {
-  return {
-    namespace,
-    repository,
-    name: String(raw.name),
-    id: num(raw.id),
-    creator: num(raw.creator),
-    last_updater: num(raw.last_updater),
-    last_updater_username: str(raw.last_updater_username),
-    repository_id: num(raw.repository),
-    full_size: num(raw.full_size),
-    v2: bool(raw.v2),
-    // The spec calls it `status`; real responses say `tag_status`.
-    tag_status: str(raw.tag_status ?? raw.status),
-    tag_last_pulled: ts(raw.tag_last_pulled),
-    tag_last_pushed: ts(raw.tag_last_pushed),
-    last_updated: ts(raw.last_updated),
-    media_type: str(raw.media_type),
-    content_type: str(raw.content_type),
-    digest: str(raw.digest),
-    raw,
-  };
+  return mapTag(raw, { namespace, repository });
 }
 
 /** A tag's `images` as a list (the spec says one object, real answers a list); undefined when absent. */
@@ -49,24 +43,7 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
   for (const value of images) {
     const image = obj(value);
     const digest = imageKey(image);
-    rows.set(digest, {
-      namespace,
-      repository,
-      tag: String(tag.name),
-      digest,
-      architecture: str(image.architecture),
-      features: str(image.features),
-      variant: str(image.variant),
-      os: str(image.os),
-      os_features: str(image.os_features),
-      os_version: str(image.os_version),
-      size: num(image.size),
-      status: str(image.status),
-      last_pulled: ts(image.last_pulled),
-      last_pushed: ts(image.last_pushed),
-      layers: json(image.layers),
-      raw: image,
-    });
+    rows.set(digest, mapImage(image, { namespace, repository, tag: String(tag.name), digest }));
   }
   return [...rows.values()];
 }
@@ -102,8 +79,7 @@ export async function writeTags(
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const namespace = run.slice.params.namespace!;
-  const repository = run.slice.params.repository!;
+  const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
   // The repository's last_updated before reading: if a push lands while we read, it moves and
   // the next pass reads the tags again.
   const before = rowsOf<{ last_updated: string | null }>(
@@ -117,7 +93,7 @@ async function run(run: SliceRun): Promise<void> {
   const seen = new Set<string>();
   let invalid = 0;
   const pages = run.deps.client.paginate({
-    path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags`,
+    path: tagListPath.render({ namespace, repository }),
     shape: 'results',
     endpoint: `list tags of ${namespace}/${repository}`,
   });
@@ -167,11 +143,12 @@ export const tagsEndpoint: EndpointDefinition = {
   tables: ['tags', 'tag_images'],
   schedule: '10 * * * *',
   parent: 'repositories',
+  template: { path: tagListPath.template, shape: 'results' },
   slices: (plan, deps) => repositoriesNeeding(deps, plan, 'tags'),
   run,
   request(slice) {
     return {
-      path: `/v2/namespaces/${enc(slice.params.namespace!)}/repositories/${enc(slice.params.repository!)}/tags`,
+      path: tagListPath.render(sliceParams(slice, ['namespace', 'repository'])),
       shape: 'results',
       schema: tagSchema,
     };

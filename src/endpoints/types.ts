@@ -27,6 +27,11 @@ export interface EndpointDefinition {
   slices(plan: SyncPlan, deps: SyncDeps): Promise<Slice[]>;
   run(run: SliceRun): Promise<void>;
   request(slice: Slice, plan: SyncPlan): EndpointRequest;
+  /**
+   * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
+   * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
+   */
+  template?: { path: string; query?: Query; shape: PageShape | 'object' };
 }
 
 export const enc = encodeURIComponent;

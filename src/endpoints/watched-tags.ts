@@ -3,7 +3,11 @@ import { tagSchema } from '../hub/schemas.js';
 import type { SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { tagRow, writeTags } from './tags.js';
-import { enc, type EndpointDefinition } from './types.js';
+import { pathTemplate, sliceParams } from './define.js';
+import type { EndpointDefinition } from './types.js';
+
+// Not a `template` of the definition: metrics count get-tag calls as `tag`, not per endpoint.
+const tagPath = pathTemplate('/v2/namespaces/{namespace}/repositories/{repository}/tags/{tag}', ['namespace', 'repository', 'tag']);
 
 /** `namespace/repository:tag` → its parts. */
 export function parseWatchedTag(value: string): { namespace: string; repository: string; tag: string } {
@@ -13,10 +17,10 @@ export function parseWatchedTag(value: string): { namespace: string; repository:
 }
 
 async function run(run: SliceRun): Promise<void> {
-  const { namespace, repository, tag } = run.slice.params as { namespace: string; repository: string; tag: string };
+  const { namespace, repository, tag } = sliceParams(run.slice, ['namespace', 'repository', 'tag']);
   try {
     const response = await run.deps.client.request<unknown>({
-      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags/${enc(tag)}`,
+      path: tagPath.render({ namespace, repository, tag }),
       endpoint: `get tag ${namespace}/${repository}:${tag}`,
     });
     run.pageFetched();
@@ -49,9 +53,9 @@ export const watchedTagsEndpoint: EndpointDefinition = {
   },
   run,
   request(slice) {
-    const { namespace, repository, tag } = slice.params as { namespace: string; repository: string; tag: string };
+    const { namespace, repository, tag } = sliceParams(slice, ['namespace', 'repository', 'tag']);
     return {
-      path: `/v2/namespaces/${enc(namespace)}/repositories/${enc(repository)}/tags/${enc(tag)}`,
+      path: tagPath.render({ namespace, repository, tag }),
       shape: 'object',
       schema: tagSchema,
     };

@@ -3,6 +3,8 @@
 //                  until a page without `next`
 //   logs / array   no next: ask page=1,2,… until a short or empty page (or a 404 past the end)
 //   data           {data: [...]}: one page, no paging
+//   scim           SCIM ListResponse {totalResults, startIndex, itemsPerPage, Resources}: ask
+//                  startIndex=1,1+n,… with `count` until totalResults items arrived
 // Shape detection is tolerant: a body in another known shape is accepted (the org-members spec
 // wraps the page in an array; team members have come back bare), because a sync that stops on an
 // envelope quirk loses more than it protects.
@@ -48,6 +50,11 @@ export function extractPage(body: unknown): ExtractedPage | undefined {
       ...(typeof countValue === 'number' ? { count: countValue } : {}),
     };
   }
+  // SCIM ListResponse (RFC 7644 §3.4.2); the 2-beta spec spells the list `resources`.
+  const resources = Array.isArray(body.Resources) ? body.Resources : Array.isArray(body.resources) ? body.resources : undefined;
+  if (resources) {
+    return { items: resources, shape: 'scim', next: undefined, ...(typeof body.totalResults === 'number' ? { count: body.totalResults } : {}) };
+  }
   if (Array.isArray(body.logs)) return { items: body.logs, shape: 'logs', next: undefined };
   if (Array.isArray(body.data)) return { items: body.data, shape: 'data', next: undefined };
   return undefined;
@@ -80,11 +87,13 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
   const maxPages = req.maxPages ?? DEFAULT_MAX_PAGES;
   const endpoint = req.endpoint ?? req.path;
   const baseQuery: Query = { ...req.query };
-  if (pageSize !== null && req.shape !== 'data') baseQuery.page_size = pageSize;
+  if (pageSize !== null && req.shape === 'scim') baseQuery.count = pageSize;
+  else if (pageSize !== null && req.shape !== 'data') baseQuery.page_size = pageSize;
 
   const seen = new Set<string>();
   let path = req.path;
-  let query: Query | undefined = usesPageNumbers(req.shape) ? { ...baseQuery, page: 1 } : baseQuery;
+  let startIndex = 1;
+  let query: Query | undefined = usesPageNumbers(req.shape) ? { ...baseQuery, page: 1 } : req.shape === 'scim' ? { ...baseQuery, startIndex } : baseQuery;
   let previousFingerprint: string | undefined;
   let firstPageLength: number | undefined;
   let received = 0;
@@ -194,6 +203,14 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     }
 
     if (items.length === 0) return end(page);
+    if (req.shape === 'scim' || extracted.shape === 'scim') {
+      // totalResults says when the list ends (a server may serve fewer than `count` per page).
+      if (reported !== undefined ? received >= reported : items.length < (pageSize ?? items.length)) return end(page);
+      startIndex += items.length;
+      path = req.path;
+      query = { ...baseQuery, startIndex };
+      continue;
+    }
     if (req.shape === 'data' || extracted.shape === 'data') return end(page);
     firstPageLength ??= items.length;
     if (items.length < (pageSize ?? firstPageLength)) return end(page);
@@ -213,9 +230,10 @@ function usesPageNumbers(shape: PageShape | 'auto'): boolean {
   return shape === 'logs' || shape === 'array';
 }
 
-function authAndSignal(req: PaginateRequest): Pick<HubRequest, 'auth' | 'signal'> {
-  const out: Pick<HubRequest, 'auth' | 'signal'> = {};
+function authAndSignal(req: PaginateRequest): Pick<HubRequest, 'auth' | 'signal' | 'headers'> {
+  const out: Pick<HubRequest, 'auth' | 'signal' | 'headers'> = {};
   if (req.auth) out.auth = req.auth;
+  if (req.headers) out.headers = req.headers;
   if (req.signal) out.signal = req.signal;
   return out;
 }
@@ -234,6 +252,8 @@ function describeShape(shape: PageShape | 'auto'): string {
       return '{logs: [...]}';
     case 'array':
       return 'a JSON array';
+    case 'scim':
+      return '{totalResults, startIndex, itemsPerPage, Resources}';
   }
 }
 

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { auditLogActions } from '../db/schema/audit.js';
 import { orgInvites, orgMembers, teamMembers, teams } from '../db/schema/org.js';
 import { repositories, tagImages, tags } from '../db/schema/repositories.js';
+import { scimUsers } from '../db/schema/scim.js';
 import { accessTokens, orgAccessTokens } from '../db/schema/tokens.js';
 
 // ---------------------------------------------------------------- what the database can hold
@@ -337,6 +338,21 @@ export const restrictedImagesSchema = z.looseObject({
 
 export const orgSettingsSchema = item({ restricted_images: restrictedImagesSchema });
 
+// ---------------------------------------------------------------- SCIM (spec 2-beta, bearerSCIMAuth)
+
+/** A SCIM user (RFC 7643 core User as Docker Hub sends it). */
+export const scimUserSchema = item({
+  id: keyTextFor(scimUsers.id),
+  schemas: strArray,
+  userName: str,
+  displayName: str,
+  active: bool,
+  name: z.looseObject({ givenName: str, familyName: str }).nullish(),
+  emails: z.array(z.looseObject({ value: str, display: str, primary: bool })).nullish(),
+  groups: z.array(z.looseObject({ value: str, display: str })).nullish(),
+  meta: z.looseObject({ resourceType: str, location: str, created: ts, lastModified: ts }).nullish(),
+});
+
 // ---------------------------------------------------------------- tokens
 
 /** Personal access token. Reads carry `token: ""`; only the create answer holds the secret. */
@@ -488,5 +504,6 @@ export type AccessToken = z.infer<typeof accessTokenSchema>;
 export type OrgAccessTokenResource = z.infer<typeof orgAccessTokenResourceSchema>;
 export type OrgAccessToken = z.infer<typeof orgAccessTokenSchema>;
 export type Invite = z.infer<typeof inviteSchema>;
+export type ScimUser = z.infer<typeof scimUserSchema>;
 export type BulkInviteResult = z.infer<typeof bulkInviteResultSchema>;
 export type BulkInviteResponse = z.infer<typeof bulkInviteResponseSchema>;

@@ -35,7 +35,7 @@ export interface HubResponse<T = unknown> {
   url: string;
 }
 
-export type PageShape = 'results' | 'total' | 'data' | 'logs' | 'array';
+export type PageShape = 'results' | 'total' | 'data' | 'logs' | 'array' | 'scim';
 
 export interface HubPage {
   items: unknown[];
@@ -83,6 +83,8 @@ export interface PaginateRequest {
   /** Default 10 000; more pages than this is treated as a runaway loop. */
   maxPages?: number;
   auth?: AuthMode;
+  /** Sent with every page (a credential of its own, such as a SCIM token, with `auth: 'none'`). */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 

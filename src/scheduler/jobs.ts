@@ -38,7 +38,7 @@ export interface JobGroup {
 export const DEFAULT_JOB_GROUPS: readonly JobGroup[] = [
   {
     name: 'organization',
-    members: ['org_members', 'teams', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites'],
+    members: ['org_members', 'teams', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites', 'scim_users'],
   },
 ];
 

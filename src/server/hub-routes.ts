@@ -1,10 +1,15 @@
+import { endpoints } from '../endpoints/index.js';
+import type { EndpointDefinition } from '../endpoints/types.js';
+import { parseTemplate } from '../templating/template.js';
+
 /**
  * A low-cardinality label for a Docker Hub request path: the metrics must not grow a series per
  * repository or tag. Names follow the endpoints (`repositories`, `tags`, `org_members` …);
  * a path nobody expected is `other`.
  */
 
-const ROUTES: readonly [RegExp, string][] = [
+/** Routes no definition describes: item calls, writes, logins; and sub-paths of a listing. */
+const OTHER_ROUTES: readonly [RegExp, string][] = [
   [/^\/v2\/(users\/login|users\/2fa-login|auth\/token)\/?$/, 'auth'],
   [/^\/v2\/namespaces\/[^/]+\/repositories\/?$/, 'repositories'],
   [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/tags\/?$/, 'tags'],
@@ -12,21 +17,38 @@ const ROUTES: readonly [RegExp, string][] = [
   [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/?$/, 'repository_details'],
   [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/.+$/, 'repository_settings'],
   [/^\/v2\/repositories\/.+$/, 'repository_admin'],
-  [/^\/v2\/auditlogs\/[^/]+\/actions\/?$/, 'audit_log_actions'],
   [/^\/v2\/auditlogs\/[^/]+\/?$/, 'audit_logs'],
   [/^\/v2\/orgs\/[^/]+\/members(\/export)?\/?$/, 'org_members'],
   [/^\/v2\/orgs\/[^/]+\/members\/[^/]+\/?$/, 'org_member'],
-  [/^\/v2\/orgs\/[^/]+\/groups\/?$/, 'teams'],
   [/^\/v2\/orgs\/[^/]+\/groups\/[^/]+\/members(\/[^/]+)?\/?$/, 'team_members'],
   [/^\/v2\/orgs\/[^/]+\/groups\/[^/]+\/?$/, 'team'],
   [/^\/v2\/orgs\/[^/]+\/settings(\/.*)?$/, 'org_settings'],
   [/^\/v2\/access-tokens(\/[^/]+)?\/?$/, 'access_tokens'],
   [/^\/v2\/orgs\/[^/]+\/access-tokens(\/[^/]+)?\/?$/, 'org_access_tokens'],
-  [/^\/v2\/orgs\/[^/]+\/invites\/?$/, 'org_invites'],
   [/^\/v2\/invites(\/.*)?$/, 'org_invites'],
 ];
 
-export function hubRouteLabel(pathWithQuery: string): string {
+/** A definition's path template as a pattern: each placeholder is one path segment. */
+export function templatePattern(template: string): RegExp {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const body = parseTemplate(template)
+    .map((part) => (typeof part === 'string' ? escape(part) : '[^/]+'))
+    .join('');
+  return new RegExp(`^${body.replace(/\\\/$/, '')}\\/?$`);
+}
+
+/**
+ * The route table for a registry: each endpoint's own listing path (from its definition) is
+ * labelled with its name; the remaining Hub routes follow.
+ */
+export function hubRoutes(registry: readonly EndpointDefinition[]): readonly [RegExp, string][] {
+  const defined = registry.flatMap((endpoint) => (endpoint.template ? [[templatePattern(endpoint.template.path), endpoint.name] as [RegExp, string]] : []));
+  return [...defined, ...OTHER_ROUTES];
+}
+
+const ROUTES = hubRoutes(endpoints);
+
+export function hubRouteLabel(pathWithQuery: string, routes: readonly [RegExp, string][] = ROUTES): string {
   let path = pathWithQuery.split(/[?#]/, 1)[0] ?? '';
   // An absolute URL (a followed `next`) counts by its path.
   if (/^https?:\/\//i.test(path)) {
@@ -36,7 +58,7 @@ export function hubRouteLabel(pathWithQuery: string): string {
       return 'other';
     }
   }
-  for (const [pattern, label] of ROUTES) if (pattern.test(path)) return label;
+  for (const [pattern, label] of routes) if (pattern.test(path)) return label;
   return 'other';
 }
 

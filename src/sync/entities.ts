@@ -1,18 +1,38 @@
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import * as t from '../db/schema/index.js';
 import type { EntitySpec } from './upsert.js';
 
-/** Every entity table with its key; `entity` is what `changes.entity` says. */
+/**
+ * The primary key of a drizzle table, as its column names: a composite `primaryKey({...})` or a
+ * single column declared `.primaryKey()`. The table is the one place a key is written down.
+ */
+export function primaryKeyOf(table: PgTable): string[] {
+  const config = getTableConfig(table);
+  const byName = new Map(Object.entries(getTableColumns(table)).map(([key, column]) => [column.name, key]));
+  const composite = config.primaryKeys[0];
+  const names = composite ? composite.columns.map((column) => column.name) : config.columns.filter((column) => column.primary).map((column) => column.name);
+  if (names.length === 0) throw new Error(`table ${getTableName(table)} has no primary key`);
+  return names.map((name) => byName.get(name) ?? name);
+}
+
+/** An entity table with its key taken from the table; `entity` (what `changes.entity` says) defaults to the table name. */
+export function entitySpec(table: PgTable, entity: string = getTableName(table)): EntitySpec {
+  return { entity, table, keys: primaryKeyOf(table) };
+}
+
+/** Every built-in entity table with its key; `entity` is what `changes.entity` says. */
 export const entities = {
-  repositories: { entity: 'repositories', table: t.repositories, keys: ['namespace', 'name'] },
-  tags: { entity: 'tags', table: t.tags, keys: ['namespace', 'repository', 'name'] },
-  tagImages: { entity: 'tag_images', table: t.tagImages, keys: ['namespace', 'repository', 'tag', 'digest'] },
-  auditLogs: { entity: 'audit_logs', table: t.auditLogs, keys: ['account', 'event_hash'] },
-  auditLogActions: { entity: 'audit_log_actions', table: t.auditLogActions, keys: ['account', 'name'] },
-  orgMembers: { entity: 'org_members', table: t.orgMembers, keys: ['org', 'id'] },
-  teams: { entity: 'teams', table: t.teams, keys: ['org', 'id'] },
-  teamMembers: { entity: 'team_members', table: t.teamMembers, keys: ['org', 'team', 'id'] },
-  orgSettings: { entity: 'org_settings', table: t.orgSettings, keys: ['org'] },
-  accessTokens: { entity: 'access_tokens', table: t.accessTokens, keys: ['uuid'] },
-  orgAccessTokens: { entity: 'org_access_tokens', table: t.orgAccessTokens, keys: ['org', 'id'] },
-  orgInvites: { entity: 'org_invites', table: t.orgInvites, keys: ['org', 'id'] },
+  repositories: entitySpec(t.repositories),
+  tags: entitySpec(t.tags),
+  tagImages: entitySpec(t.tagImages),
+  auditLogs: entitySpec(t.auditLogs),
+  auditLogActions: entitySpec(t.auditLogActions),
+  orgMembers: entitySpec(t.orgMembers),
+  teams: entitySpec(t.teams),
+  teamMembers: entitySpec(t.teamMembers),
+  orgSettings: entitySpec(t.orgSettings),
+  accessTokens: entitySpec(t.accessTokens),
+  orgAccessTokens: entitySpec(t.orgAccessTokens),
+  orgInvites: entitySpec(t.orgInvites),
 } satisfies Record<string, EntitySpec>;

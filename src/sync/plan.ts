@@ -5,7 +5,8 @@ import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
 
 export class PlanError extends Error {}
 
-const KIND_ENDPOINT = '_namespace_kind';
+/** Where earlier versions kept the answers (sync_state rows of a pseudo-endpoint); still read, never written. */
+const LEGACY_KIND_ENDPOINT = '_namespace_kind';
 
 /**
  * Is each namespace an organization? Asked once per namespace (a one-item member listing: 404
@@ -14,10 +15,12 @@ const KIND_ENDPOINT = '_namespace_kind';
 async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOptions): Promise<string[]> {
   const { database, logger } = deps;
   const known = new Map<string, string>();
-  const result = await database.db.execute(
-    sql`SELECT slice_key, cursor->>'kind' AS kind FROM dockerhub.sync_state WHERE endpoint = ${KIND_ENDPOINT}`,
-  );
-  for (const row of rowsOf<{ slice_key: string; kind: string }>(result)) known.set(row.slice_key, row.kind);
+  const result = await database.db.execute(sql`
+    SELECT namespace, kind FROM dockerhub.namespace_kinds
+    UNION ALL
+    SELECT slice_key, cursor->>'kind' FROM dockerhub.sync_state
+    WHERE endpoint = ${LEGACY_KIND_ENDPOINT} AND slice_key NOT IN (SELECT namespace FROM dockerhub.namespace_kinds)`);
+  for (const row of rowsOf<{ namespace: string; kind: string }>(result)) known.set(row.namespace, row.kind);
   const probe = async (namespace: string): Promise<'org' | 'user'> => {
     let kind: 'org' | 'user';
     let conclusive = true;
@@ -43,9 +46,9 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
     }
     if (!options.dryRun && conclusive) {
       await database.db.execute(sql`
-        INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, updated_at)
-        VALUES (${KIND_ENDPOINT}, ${namespace}, ${JSON.stringify({ kind })}::jsonb, now())
-        ON CONFLICT (endpoint, slice_key) DO UPDATE SET cursor = excluded.cursor, updated_at = now()`);
+        INSERT INTO dockerhub.namespace_kinds (namespace, kind, checked_at)
+        VALUES (${namespace}, ${kind}, now())
+        ON CONFLICT (namespace) DO UPDATE SET kind = excluded.kind, checked_at = now()`);
     }
     return kind;
   };

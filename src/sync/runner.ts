@@ -63,7 +63,7 @@ export function selectEndpoints(
 
 function secretsOf(deps: SyncDeps): string[] {
   const { hub } = deps.config;
-  return [hub.token, hub.password, hub.jwt, ...(deps.clients?.secrets ?? [])].filter((s): s is string => Boolean(s));
+  return [hub.token, hub.password, hub.jwt, hub.scimToken, ...(deps.clients?.secrets ?? [])].filter((s): s is string => Boolean(s));
 }
 
 /** One pass: every selected endpoint, every slice, each under its lease. */

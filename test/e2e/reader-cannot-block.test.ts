@@ -62,7 +62,10 @@ describe.skipIf(onPglite)('a member of the read-only role cannot stall or skip t
     expect(await sqlState(reader, 'BEGIN; LOCK TABLE dockerhub.sync_leases IN ACCESS EXCLUSIVE MODE')).toBe('42501');
     await reader.query('ROLLBACK');
 
-    const result = await runCli(['sync', '--no-progress'], { env: syncEnv(emulator, target.env), timeoutMs: 120_000 });
+    // Every endpoint that needs no configured value runs, and scim_users with its SCIM token.
+    const scim = emulator.credentials.scim[0]!;
+    const env = syncEnv(emulator, target.env, { DOCKERHUB_SCIM_TOKEN: scim.token, DOCKERHUB_SCIM_ORG: scim.org });
+    const result = await runCli(['sync', '--no-progress'], { env, timeoutMs: 120_000 });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('0 slice(s) failed');
     expect(result.stdout).not.toContain('skipped: another process');

@@ -3,7 +3,8 @@ export { repositories, repositoryStats, tags, tagImages } from './repositories.j
 export { auditLogs, auditLogActions } from './audit.js';
 export { orgMembers, teams, teamMembers, orgSettings, orgInvites } from './org.js';
 export { accessTokens, orgAccessTokens } from './tokens.js';
-export { syncState, syncRuns, syncErrors, changes, syncLeases } from './sync.js';
+export { scimUsers } from './scim.js';
+export { syncState, syncRuns, syncErrors, changes, syncLeases, namespaceKinds } from './sync.js';
 export { customRecords } from './custom.js';
 export { writebackIntents, writebackResults, writebackRecords } from './writeback.js';
 export {

@@ -14,6 +14,17 @@ export const syncState = dockerhub.table(
   (t) => [primaryKey({ columns: [t.endpoint, t.slice_key] })],
 );
 
+/**
+ * Whether each namespace is an organization or a user account: asked of Docker Hub once per
+ * namespace (a one-item member listing; 404 means a user) and remembered here.
+ */
+export const namespaceKinds = dockerhub.table('namespace_kinds', {
+  namespace: text('namespace').primaryKey(),
+  /** `org` or `user`. */
+  kind: text('kind').notNull(),
+  checked_at: ts('checked_at').notNull().defaultNow(),
+});
+
 /** One row per run of an endpoint slice. */
 export const syncRuns = dockerhub.table(
   'sync_runs',

@@ -1,0 +1,58 @@
+import { scimUsers } from '../db/schema/index.js';
+import { scimUserSchema } from '../hub/schemas.js';
+import type { Row } from '../sync/context.js';
+import { defineEndpoint } from './define.js';
+
+/**
+ * Users provisioned through SCIM. The SCIM API answers to the organization's SCIM token
+ * (DOCKERHUB_SCIM_TOKEN), not to a login, and the token decides the organization: there is
+ * nothing to read without one.
+ */
+export const scimUsersEndpoint = defineEndpoint({
+  name: 'scim_users',
+  title: 'Users provisioned through SCIM (single sign-on)',
+  reference: 'https://docs.docker.com/reference/api/hub/beta/#tag/scim/operation/GetScimUsers',
+  schedule: '25 * * * *',
+  table: scimUsers,
+  request: {
+    path: '/v2/scim/2.0/Users',
+    shape: 'scim',
+    auth: 'none',
+    headers: (_params, deps) => ({ authorization: `Bearer ${deps.config.hub.scimToken ?? ''}` }),
+  },
+  label: 'SCIM users of {org}',
+  slices: {
+    params: ['org'],
+    async custom(plan, deps) {
+      const { scimToken, scimOrg } = deps.config.hub;
+      if (!scimToken) {
+        deps.logger.info('scim_users skipped: DOCKERHUB_SCIM_TOKEN is not set (the SCIM API needs the organization\'s SCIM token)');
+        return [];
+      }
+      // With several credentials each sees only its own organizations: only DOCKERHUB_SCIM_ORG can say which one the token is for.
+      const several = (deps.clients?.credentials.length ?? 0) > 0;
+      const org = scimOrg ?? (!several && plan.orgs.length === 1 ? plan.orgs[0] : undefined);
+      if (!org) {
+        deps.logger.warn(
+          { orgs: plan.orgs },
+          'scim_users skipped: set DOCKERHUB_SCIM_ORG to the organization the SCIM token belongs to (it cannot be told from the configured organizations)',
+        );
+        return [];
+      }
+      return [{ org }];
+    },
+  },
+  schema: scimUserSchema,
+  mapping: {
+    columns: {
+      user_name: 'userName',
+      display_name: 'displayName',
+      created: (item) => (item.meta as { created?: unknown } | null | undefined)?.created,
+      last_modified: (item) => (item.meta as { lastModified?: unknown } | null | undefined)?.lastModified,
+    },
+  },
+  deletes: { scope: ['org'] },
+  cursor: 'snapshot',
+});
+
+export const scimUserRow = (org: string, raw: Record<string, unknown>): Row => scimUsersEndpoint.toRows(raw, { org })[0]!;

@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/client.js';
+import { scimUsers } from '../../src/emulator/routes/scim.js';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+
+// The CLI reads SCIM users with DOCKERHUB_SCIM_TOKEN (and DOCKERHUB_SCIM_ORG, as the pass covers
+// several organizations), and never prints the token.
+
+describe('sync of scim_users through the CLI', () => {
+  let emulator: RunningEmulator;
+  let target: TestDatabase;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    target = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await target?.destroy();
+  });
+
+  it('lands every SCIM user of the token\'s organization, with LOG_LEVEL=debug output free of the token', async () => {
+    const { org, token } = emulator.credentials.scim[0]!;
+    const result = await runCli(['sync', '--only', 'scim_users'], {
+      env: syncEnv(emulator, target.env, { DOCKERHUB_SCIM_TOKEN: token, DOCKERHUB_SCIM_ORG: org, LOG_LEVEL: 'debug' }),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('0 slice(s) failed');
+    expect(`${result.stdout}\n${result.stderr}`).not.toContain(token);
+    const database = await target.open();
+    try {
+      const rows = rowsOf<{ id: string; display_name: string }>(
+        await database.db.execute(sql`SELECT id, display_name FROM dockerhub.scim_users WHERE org = ${org} AND deleted_at IS NULL ORDER BY id`),
+      );
+      const expected = scimUsers(emulator.state, org).map((user) => ({ id: String(user.id), display_name: String(user.displayName) }));
+      expect(rows).toEqual(expected.sort((a, b) => (a.id < b.id ? -1 : 1)));
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await database.close();
+    }
+  });
+});
