@@ -67,7 +67,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
   await applyCustomViews(database, registry, config, logger).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not bring the custom endpoint views up to date');
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ endpoints: registry });
   const clients = hubClientsFromConfig(config, ctx.env, logger, { onRequest: (event, credential) => metrics.observeHubRequest(event, credential) });
   let shuttingDown = false;
 

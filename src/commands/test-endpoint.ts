@@ -3,6 +3,7 @@ import { buildRegistry, findIn } from '../custom/registry.js';
 import { isCustomEndpoint } from '../custom/compile.js';
 import { adHocEndpoint, openDatabase, tryCustomEndpoint } from '../custom/try.js';
 import { databaseOptions } from './context.js';
+import { findEndpoint } from '../endpoints/index.js';
 import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
 import { extractPage } from '../hub/pagination.js';
 import { formatIssues } from '../hub/schemas.js';
@@ -147,9 +148,19 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
     const slice = await sampleSlice(endpoint, plan, lookup, config.sync.watchedTags);
     const client = clients.forScope(scopeOfSlice(slice)).client;
-    const request: EndpointRequest = endpoint.request(slice, plan);
-    const query = { ...request.query, ...(request.shape === 'object' || request.shape === 'data' ? {} : { page_size: 100 }) };
-    const response = await client.request<unknown>({ path: request.path, query, endpoint: `${endpoint.name} (${slice.key})` });
+    if (endpoint.name === 'scim_users' && !config.hub.scimToken) {
+      throw new UsageError('scim_users needs the organization\'s SCIM token: set DOCKERHUB_SCIM_TOKEN.');
+    }
+    const request: EndpointRequest = endpoint.request(slice, plan, { config });
+    const pageSize = request.shape === 'object' || request.shape === 'data' ? {} : request.shape === 'scim' ? { count: 100 } : { page_size: 100 };
+    const query = { ...request.query, ...pageSize };
+    const response = await client.request<unknown>({
+      path: request.path,
+      query,
+      endpoint: `${endpoint.name} (${slice.key})`,
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(request.auth ? { auth: request.auth } : {}),
+    });
     const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
     const items = page?.items ?? [];
     let valid = 0;

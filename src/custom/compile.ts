@@ -105,6 +105,8 @@ function compileCustomEndpoint(
     schedule: entry.schedule ?? DEFAULT_CUSTOM_SCHEDULE,
     ...(parent ? { parent: parent.name } : {}),
     custom: compiled,
+    // Requests to a relative path are counted under this endpoint's name in the metrics.
+    ...(/^https?:\/\//i.test(entry.path) ? {} : { template: { path: entry.path.split('?')[0]!, shape: 'object' as const } }),
     slices: (plan, deps) => customSlices(compiled, plan, deps),
     async run(run: SliceRun) {
       // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.

@@ -2,9 +2,8 @@ import type { z } from 'zod';
 import { customRecords } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubPage, ListingEnd, Query } from '../hub/types.js';
-import { deletionsAllowed } from '../sync/completeness.js';
-import type { EntitySpec, Row, SliceRun } from '../sync/context.js';
-import { withLast } from '../sync/lookahead.js';
+import type { EntitySpec, SliceRun } from '../sync/context.js';
+import { runPageLoop } from '../sync/engine.js';
 import type { Pagination } from './config.js';
 import { maxCursor, metadataOf, recordKeyOf, recordsOf, selectOne } from './records.js';
 
@@ -62,8 +61,9 @@ export interface CustomPagePlan {
 }
 
 /**
- * The page loop of a user-defined endpoint, for one slice: paginate → pick records and metadata →
- * validate → map → upsert, one transaction per page; on the last page, in the same transaction,
+ * One slice of a user-defined endpoint on the engine's page loop (src/sync/engine.ts), the one
+ * the built-ins run on: paginate → pick records and metadata → validate → map → upsert, one
+ * transaction per page; on the last page, in the same transaction,
  * the rows a complete listing did not show are marked deleted and the slice's state (cursor,
  * refresh value, last run) is stored. A crash re-reads the slice; unchanged records are not
  * rewritten, so that costs requests, never duplicates.
@@ -83,51 +83,46 @@ export async function runCustomPages(run: SliceRun, plan: CustomPagePlan): Promi
           endpoint: plan.label,
           ...(plan.pageSize !== undefined ? { pageSize: plan.pageSize } : {}),
         });
-  const seen = new Set<string>();
-  let invalid = 0;
   let cursor = plan.state?.cursor;
-  for await (const { value: page, last, end } of withLast(pages)) {
-    run.pageFetched();
-    await run.transaction(async (tx) => {
-      const records = recordsOf(page.body, plan.dataPath);
-      const metadata = metadataOf(page.body, plan.metadataPath);
-      const checked = await run.validate(tx, plan.schema, records, page.url);
-      invalid += checked.invalid;
-      const rows: Row[] = [];
-      for (const { raw } of checked.valid) {
-        const key = recordKeyOf(raw, plan.keys);
-        if (!('key' in key)) continue; // the schema refused it already
-        seen.add(key.key);
-        if (plan.cursorPath) cursor = maxCursor(cursor, selectOne(plan.cursorPath, raw));
-        rows.push({
+  const keys = new Set<string>();
+  // Metadata is per page: remembered for the page whose records are being mapped.
+  const metadataByPage = new WeakMap<object, unknown>();
+  await runPageLoop(run, {
+    spec: customRecordsSpec,
+    pages,
+    items: (page) => recordsOf(page.body, plan.dataPath),
+    schema: plan.schema,
+    rows: ({ raw }, page) => {
+      const key = recordKeyOf(raw, plan.keys);
+      if (!('key' in key)) return []; // the schema refused it already
+      keys.add(key.key);
+      if (plan.cursorPath) cursor = maxCursor(cursor, selectOne(plan.cursorPath, raw));
+      if (!metadataByPage.has(page)) metadataByPage.set(page, metadataOf(page.body, plan.metadataPath) ?? null);
+      return [
+        {
           endpoint: run.endpoint,
           slice_key: run.slice.key,
           record_key: key.key,
           data: plan.parentFields ? { ...raw, _parent: plan.parentFields } : raw,
-          metadata: metadata ?? null,
+          metadata: metadataByPage.get(page),
           raw,
-        });
-      }
-      await run.upsert(tx, customRecordsSpec, rows);
-      if (last) {
-        let incomplete: string | undefined;
-        if (plan.deletions) {
-          const verdict = deletionsAllowed(run, end, invalid, plan.label);
-          if (verdict.allowed) await run.markMissing(tx, customRecordsSpec, { endpoint: run.endpoint, slice_key: run.slice.key }, 'record_key', seen);
-          else incomplete = verdict.reason;
-        }
-        const state: CustomSliceState = {
-          ...(cursor !== undefined && cursor !== null ? { cursor } : {}),
-          ...(plan.refresh !== undefined ? { refresh: plan.refresh } : {}),
-          last_run: plan.startedAt,
-          rows: seen.size,
-          invalid,
-          ...(incomplete ? { incomplete } : {}),
-        };
-        await run.setCursor(tx, state, { complete: incomplete === undefined && invalid === 0 });
-      }
-    });
-  }
+        },
+      ];
+    },
+    // Windows and filtered reads never speak for records they did not ask for.
+    deletes: plan.deletions ? { scope: { endpoint: run.endpoint, slice_key: run.slice.key }, keyColumns: 'record_key' } : undefined,
+    cursor: (summary): CustomSliceState => ({
+      ...(cursor !== undefined && cursor !== null ? { cursor } : {}),
+      ...(plan.refresh !== undefined ? { refresh: plan.refresh } : {}),
+      last_run: plan.startedAt,
+      rows: keys.size,
+      invalid: summary.invalid,
+      ...(plan.deletions && summary.incomplete ? { incomplete: summary.incomplete } : {}),
+    }),
+    // A read without deletions is done once its last page is stored with every record valid.
+    completeWhen: plan.deletions ? 'listing' : 'valid',
+    what: plan.label,
+  });
 }
 
 /** `pagination: none`: one request, its answer the whole listing. */

@@ -69,7 +69,7 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
     /** Default 100; null sends none. */
     pageSize?: number | null;
     /** Extra headers (a token of its own); their values are never logged. */
-    headers?: (params: SliceParams<NoInfer<K>>, deps: SyncDeps) => Record<string, string>;
+    headers?: (params: SliceParams<NoInfer<K>>, deps: Pick<SyncDeps, 'config'>) => Record<string, string>;
     /** `none`: the login's token is not sent (the headers carry the credential). */
     auth?: 'none';
   };
@@ -188,10 +188,18 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
       }
       return values.map(sliceOf);
     },
-    request(slice): EndpointRequest {
+    request(slice, _plan, deps): EndpointRequest {
       const values = paramsOf(slice);
       const query = queryOf(values);
-      return { path: pathOf(values), ...(query ? { query } : {}), shape: spec.request.shape, schema: spec.schema };
+      const headers = deps ? spec.request.headers?.(values, deps) : undefined;
+      return {
+        path: pathOf(values),
+        ...(query ? { query } : {}),
+        shape: spec.request.shape,
+        schema: spec.schema,
+        ...(headers ? { headers } : {}),
+        ...(spec.request.auth ? { auth: spec.request.auth } : {}),
+      };
     },
     async run(run: SliceRun): Promise<void> {
       const values = paramsOf(run.slice);

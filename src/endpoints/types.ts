@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PageShape, Query } from '../hub/types.js';
+import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 
 /** The first request of an endpoint for one slice: what `test-endpoint` fetches and prints. */
@@ -8,6 +8,9 @@ export interface EndpointRequest {
   query?: Query;
   shape: PageShape | 'object';
   schema: z.ZodType;
+  /** Headers of its own (a SCIM token); only when the caller passed the config. Never printed. */
+  headers?: Record<string, string>;
+  auth?: AuthMode;
 }
 
 /**
@@ -26,7 +29,8 @@ export interface EndpointDefinition {
   parent?: string;
   slices(plan: SyncPlan, deps: SyncDeps): Promise<Slice[]>;
   run(run: SliceRun): Promise<void>;
-  request(slice: Slice, plan: SyncPlan): EndpointRequest;
+  /** With `deps`, the request carries the headers its definition adds (a token of its own). */
+  request(slice: Slice, plan: SyncPlan, deps?: Pick<SyncDeps, 'config'>): EndpointRequest;
   /**
    * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
    * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.

@@ -75,7 +75,6 @@ export interface PaginateRequest {
   shape: PageShape | 'auto';
   /** Default GET; user-defined endpoints may list with POST (with `body`) and extra headers. */
   method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
   body?: unknown;
   endpoint?: string;
   /** Default 100 (Hub's maximum); null sends no page_size. */

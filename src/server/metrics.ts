@@ -3,7 +3,8 @@ import type { HubRequestEvent, HubStats } from '../hub/types.js';
 import type { JobState } from '../scheduler/scheduler.js';
 import type { TickObserver } from '../scheduler/tick.js';
 import type { SliceReport } from '../sync/runner.js';
-import { hubRouteLabel, statusClass } from './hub-routes.js';
+import type { EndpointDefinition } from '../endpoints/types.js';
+import { hubRouteLabel, hubRoutes, statusClass } from './hub-routes.js';
 
 /**
  * Prometheus metrics on a Registry of our own (never prom-client's global one, so two services
@@ -51,7 +52,9 @@ export interface WritebackRunTotals {
 
 const WRITEBACK_OUTCOMES = ['sent', 'skipped', 'unchanged', 'failed', 'unknown', 'confirmed', 'removed'] as const;
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: { defaultMetrics?: boolean; endpoints?: readonly EndpointDefinition[] } = {}): Metrics {
+  // Hub requests are labelled by the endpoint whose path they match: built-ins and custom ones.
+  const routes = options.endpoints ? hubRoutes(options.endpoints) : undefined;
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   let sources: MetricsSources = {};
@@ -239,7 +242,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       },
     },
     observeHubRequest(event, credential) {
-      const endpoint = hubRouteLabel(event.path);
+      const endpoint = hubRouteLabel(event.path, routes);
       const by = credential ? { credential } : {};
       hubRequests.inc({ endpoint, status_class: statusClass(event.status), ...by });
       hubRequestDuration.observe({ endpoint, ...by }, event.ms / 1000);

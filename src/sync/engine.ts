@@ -8,6 +8,8 @@ import { withLast } from './lookahead.js';
 export interface EnginePage {
   items: unknown[];
   url: string;
+  /** The whole page as parsed, where the source keeps it (user-defined endpoints pick records and metadata from it). */
+  body?: unknown;
 }
 
 /** Pages of one slice; the return value says whether the listing is proven complete. */
@@ -37,8 +39,8 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   items?: (page: EnginePage) => unknown[];
   /** Each item is validated on its own: an invalid one goes to sync_errors, the rest of the page is kept. */
   schema: S;
-  /** The rows of one valid item (usually one; none to drop it). */
-  rows: (item: { raw: Record<string, unknown>; parsed: z.output<S> }) => Row[];
+  /** The rows of one valid item (usually one; none to drop it); `page` is the page it came on. */
+  rows: (item: { raw: Record<string, unknown>; parsed: z.output<S> }, page: EnginePage) => Row[];
   /** Deletions after a proven-complete listing; omitted: this source never deletes. */
   deletes?: DeletionScope | undefined;
   cursor: CursorStrategy;
@@ -54,9 +56,10 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   /**
    * When the slice counts as completed: `listing` (default) when the listing was proven complete
    * and every item valid; `always` when the last page arrived (a time window is done once read,
-   * whatever one bad event in it).
+   * whatever one bad event in it); `valid` when the last page arrived and every item was valid
+   * (a filtered read that speaks for nothing it did not ask for).
    */
-  completeWhen?: 'listing' | 'always' | undefined;
+  completeWhen?: 'listing' | 'always' | 'valid' | undefined;
   /** A listing longer than one page is left before anything is written (summary.spilled). */
   onePageOnly?: boolean | undefined;
 }
@@ -117,7 +120,7 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       summary.items += items.length;
       const checked = await run.validate(tx, loop.schema, items, page.url);
       summary.invalid += checked.invalid;
-      const rows = checked.valid.flatMap((item) => loop.rows(transform ? { raw: transform(item.raw), parsed: item.parsed } : item));
+      const rows = checked.valid.flatMap((item) => loop.rows(transform ? { raw: transform(item.raw), parsed: item.parsed } : item, page));
       if (loop.deletes) for (const row of rows) {
         const value = keyValue(row, loop.deletes.keyColumns);
         seen.set(JSON.stringify(value), value);
@@ -139,7 +142,8 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
           : loop.cursor === 'snapshot'
             ? { rows: loop.deletes ? seen.size : summary.rows, invalid: summary.invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) }
             : loop.cursor(summary);
-      const complete = loop.completeWhen === 'always' || verdict.allowed;
+      const complete =
+        loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 : verdict.allowed);
       await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
     });
   }

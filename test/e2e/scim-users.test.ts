@@ -42,4 +42,19 @@ describe('sync of scim_users through the CLI', () => {
       await database.close();
     }
   });
+
+  it('test-endpoint scim_users sends the SCIM token, prints users, and names the setting when it is missing', async () => {
+    const { org, token } = emulator.credentials.scim[0]!;
+    const env = syncEnv(emulator, target.env, { DOCKERHUB_SCIM_TOKEN: token, DOCKERHUB_SCIM_ORG: org, DOCKERHUB_ORGS: org });
+    const result = await runCli(['test-endpoint', 'scim_users'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('/v2/scim/2.0/Users');
+    expect(result.stdout).toContain(String(scimUsers(emulator.state, org)[0]!.userName));
+    expect(`${result.stdout}\n${result.stderr}`).not.toContain(token);
+
+    const { DOCKERHUB_SCIM_TOKEN: _unset, ...without } = env;
+    const missing = await runCli(['test-endpoint', 'scim_users'], { env: without });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('DOCKERHUB_SCIM_TOKEN');
+  });
 });

@@ -176,3 +176,19 @@ describe('the endpoints section of the config', () => {
     else expect(found).toContain(problem);
   });
 });
+
+describe('metrics of custom endpoints', () => {
+  it('count Hub requests under the custom endpoint that made them, built-in routes unchanged', async () => {
+    const { createMetrics } = await import('../../../src/server/metrics.js');
+    const { load: run } = load({
+      endpoints: [{ name: 'repo_categories', path: '/v2/namespaces/{repositories.namespace}/repositories/{repositories.name}/categories?x=1', dataPath: '$', key: ['$.name'] }],
+    });
+    const metrics = createMetrics({ defaultMetrics: false, endpoints: buildRegistry(run()) });
+    metrics.observeHubRequest({ method: 'GET', path: '/v2/namespaces/acme/repositories/web/categories?x=1', endpoint: 'x', status: 200, ms: 1, bytes: 0, attempt: 1 });
+    metrics.observeHubRequest({ method: 'GET', path: '/v2/namespaces/acme/repositories?page_size=100', endpoint: 'x', status: 200, ms: 1, bytes: 0, attempt: 1 });
+    const { body } = await metrics.render();
+    expect(body).toContain('dockerhub_sync_hub_requests_total{endpoint="repo_categories",status_class="2xx"} 1');
+    expect(body).toContain('dockerhub_sync_hub_requests_total{endpoint="repositories",status_class="2xx"} 1');
+    expect(body).not.toContain('acme');
+  });
+});
