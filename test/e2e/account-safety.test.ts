@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { LOGIN_TRIES } from '../../src/hub/auth.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+import type { TestDatabase } from '../support/db.js';
+import { syncEnv, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
 
 const LOGIN_ROUTES = ['auth.token', 'auth.login', 'auth.2fa'];
 
@@ -16,14 +16,7 @@ describe('account safety against the emulator', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    await target?.destroy();
-  });
+  withEmulatorAndDatabase((started) => ({ emulator, target } = started));
 
   it('a login that answers 500 is tried a few times in a whole pass, and every slice fails fast with the same error', async () => {
     emulator.requests.reset();

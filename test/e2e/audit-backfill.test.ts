@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+import type { TestDatabase } from '../support/db.js';
+import { syncEnv, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
 
 async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
   const database = await target.open();
@@ -17,14 +17,7 @@ async function query<T = Record<string, unknown>>(target: TestDatabase, text: st
 describe('audit-log backfill from far back', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    await target?.destroy();
-  });
+  withEmulatorAndDatabase((started) => ({ emulator, target } = started));
 
   it('--backfill --from 0001-01-01 costs a few dozen requests per account and reads every event exactly once', async () => {
     const snapshot = emulator.snapshot({ tags: false });

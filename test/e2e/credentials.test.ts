@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { baseEnv, runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { auditLookbackDays, startTestEmulator, type RunningEmulator } from '../support/emulator.js';
+import type { TestDatabase } from '../support/db.js';
+import { auditLookbackDays, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
 
 /**
  * Two organizations, each with only its own organization access token, and a user namespace
@@ -56,14 +56,7 @@ describe('a credential per namespace', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    await target?.destroy();
-  });
+  withEmulatorAndDatabase((started) => ({ emulator, target } = started));
 
   it('two organizations with their own OATs and a user with a PAT sync completely in one pass', async () => {
     const { first, second, user, configFile, env } = setup(emulator, target);

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -10,7 +9,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { baseEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { syncEnv } from '../support/emulator.js';
-import { silentServer, tcpProxy } from '../support/tcp.js';
+import { silentServer, tcpProxy, freePort } from '../support/tcp.js';
 
 /**
  * The database goes away under the real CLI: a host that never answers, backends killed by the
@@ -18,14 +17,6 @@ import { silentServer, tcpProxy } from '../support/tcp.js';
  */
 
 const postgres = inject('dbBackend') !== 'pglite';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('a database host that accepts TCP and never answers', () => {
   let silent: Awaited<ReturnType<typeof silentServer>>;

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { scimUsers } from '../../src/emulator/routes/scim.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+import type { TestDatabase } from '../support/db.js';
+import { syncEnv, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
 
 // The CLI reads SCIM users with DOCKERHUB_SCIM_TOKEN (and DOCKERHUB_SCIM_ORG, as the pass covers
 // several organizations), and never prints the token.
@@ -13,14 +13,7 @@ describe('sync of scim_users through the CLI', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    await target?.destroy();
-  });
+  withEmulatorAndDatabase((started) => ({ emulator, target } = started));
 
   it('lands every SCIM user of the token\'s organization, with LOG_LEVEL=debug output free of the token', async () => {
     const { org, token } = emulator.credentials.scim[0]!;

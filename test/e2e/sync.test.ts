@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { LIST_FIELDS } from '../../src/endpoints/repositories.js';
 import { normalizeTimestamp } from '../../src/sync/hash.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+import type { TestDatabase } from '../support/db.js';
+import { syncEnv, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
 
 type Json = Record<string, unknown>;
 
@@ -37,14 +37,7 @@ describe('sync against the emulator', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    await target?.destroy();
-  });
+  withEmulatorAndDatabase((started) => ({ emulator, target } = started));
 
   it('a first sync makes every table match the emulator', async () => {
     const result = await sync(emulator, target);

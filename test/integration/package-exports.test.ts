@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,16 +10,9 @@ import { rowsOf } from '../../src/db/client.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { ROOT } from '../support/cli.js';
 import { createTestDatabase } from '../support/db.js';
+import { freePort } from '../support/tcp.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** The HEALTHCHECK command of the Dockerfile, as the exec-form array Docker runs. */
 function dockerfileHealthcheck(): string[] {

@@ -80,3 +80,12 @@ export async function tcpProxy(targetHost: string, targetPort: number): Promise<
     close: down,
   };
 }
+
+/** A TCP port free on 127.0.0.1 right now (for a child process that must be told its port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -9,7 +9,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { loadConfig } from '../../../src/config.js';
 import type { Database } from '../../../src/db/client.js';
 import { runSync, type SliceReport } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { freePort } from '../../support/tcp.js';
 
 const enabled = process.env.PRISM_MOCK === '1';
 const passes = Number(process.env.PRISM_PASSES ?? 20);
@@ -32,17 +32,6 @@ const HUB_REASONS: [string, RegExp][] = [
   ['pagination', /links to a page already read|after \d+ pages/],
 ];
 const DATABASE_ERROR = /^database error|Failed query|invalid input syntax|out of range|violates|invalid byte sequence|index row size/i;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `prism mock -d`; resolves its URL, or a reason it could not start. */
 async function startPrism(port: number): Promise<{ url: string; child: ChildProcess } | { reason: string }> {
