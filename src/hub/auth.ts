@@ -229,6 +229,12 @@ export class HubAuth {
     return true;
   }
 
+  /** `token` is the current one and its lifetime is over on our clock (a 401 then means "expired"). */
+  outlived(token: string): boolean {
+    const cur = this.#current;
+    return cur !== undefined && cur.token === token && cur.source !== 'jwt' && this.#clock.now() >= cur.refreshAt;
+  }
+
   /** The fresh token from a 401-triggered refresh was also refused. */
   markRejectedAfterRefresh(token: string): void {
     if (this.#current?.token === token) this.#current.rejectedAfterRefresh = true;

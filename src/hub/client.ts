@@ -63,6 +63,9 @@ export interface HubCore {
 
 export interface HubClient extends HubCore, HubOperations {}
 
+/** Logins one request may cause after 401s (the first, and one per token that outlived its lifetime). */
+const MAX_LOGINS_PER_REQUEST = 3;
+
 export function createHubClient(options: HubClientOptions = {}): HubClient {
   const baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
   const clock = options.clock ?? systemClock;
@@ -162,6 +165,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     const signal = req.signal ? AbortSignal.any([req.signal, closing.signal]) : closing.signal;
     let token = authMode === 'none' ? undefined : await session.token();
     let refreshed = false;
+    let logins = 0;
     for (;;) {
       const headers = { ...baseHeaders(userAgent, req.body !== undefined), ...req.headers };
       if (token) headers.authorization = `Bearer ${token}`;
@@ -176,8 +180,12 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       });
 
       if (raw.status === 401 && token) {
-        if (!refreshed && session.invalidateAfter401(token)) {
+        // A fresh token refused once its lifetime is over on our clock (retries and their back-off
+        // took that long) was refused for its age, not its rights: log in again, a few times at most.
+        const outlived = refreshed && logins < MAX_LOGINS_PER_REQUEST && session.outlived(token);
+        if ((!refreshed || outlived) && session.invalidateAfter401(token)) {
           refreshed = true;
+          logins++;
           const previous = token;
           logger?.info({ method, path }, 'hub: token refused (expired?); re-authenticating once');
           token = await session.token();

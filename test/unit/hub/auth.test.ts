@@ -108,6 +108,29 @@ describe('login', () => {
     expect(hub.server.count('/v2/data')).toBe(3);
   });
 
+  it('logs in again when a fresh token outlives its lifetime in retries, and only then', async () => {
+    // Two 503s that each take longer than the token lives: the first token expires before its
+    // retry, and so does the fresh one. A refusal past the token's lifetime is its age speaking.
+    let slow = 0;
+    const hub: FakeHub = await fakeHub({
+      ttlS: 2,
+      route: (hit) => {
+        if (hit.path !== '/v2/slow') return undefined;
+        slow++;
+        if (slow === 1 || slow === 3) {
+          hub.clock.advance(3_000);
+          return json({ detail: 'busy' }, 503);
+        }
+        return undefined;
+      },
+    });
+    const c = hub.client();
+    const res = await c.request({ path: '/v2/slow' });
+    expect(res.body).toMatchObject({ ok: true });
+    expect(hub.server.count('/v2/auth/token')).toBe(3);
+    expect(hub.server.count('/v2/slow')).toBe(5);
+  });
+
   it('a 401 that a fresh token does not cure does not turn into a login loop', async () => {
     const hub = await fakeHub({ route: (hit) => (hit.path === '/v2/always401' ? json({ detail: 'nope' }, 401) : undefined) });
     const c = hub.client();
