@@ -274,24 +274,40 @@ describe('custom endpoints from the config file', () => {
       schedules: { repositories: '0 0 1 1 *', audit_logs: '0 0 1 1 *', audit_log_actions: '0 0 1 1 *', organization: '0 0 1 1 *', watched_tags: '0 0 1 1 *' },
       endpoints: [{ name: 'served_members', path: '/v2/orgs/{org}/members', key: '$.username', columns: { username: 'text' }, schedule: '*/2 * * * * *' }],
     });
+    // Wait for serve to say a slice of the custom endpoint succeeded, stop it, then look: the
+    // embedded database cannot be opened while serve holds it, so the check comes after the exit.
     let child: ChildProcess | undefined;
-    const exited = runCli(['serve', '--config', file], { env: { ...env, PORT: '0' }, onSpawn: (spawned) => (child = spawned) });
+    let finished!: () => void;
+    const served = new Promise<void>((resolve) => (finished = resolve));
+    let log = '';
+    const exited = runCli(['serve', '--config', file], {
+      env: { ...env, PORT: '0', LOG_LEVEL: 'info' },
+      onSpawn: (spawned) => {
+        child = spawned;
+        spawned.stderr?.on('data', (chunk: Buffer) => {
+          log += chunk.toString();
+          for (const line of log.split('\n')) {
+            if (line.includes('"slice finished"') && line.includes('"served_members"') && line.includes('"status":"succeeded"')) finished();
+          }
+        });
+      },
+    });
     try {
-      const deadline = Date.now() + 120_000;
-      let rows = 0;
-      while (Date.now() < deadline) {
-        const found = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_records WHERE endpoint = 'served_members'`).catch(() => [{ n: 0 }]);
-        rows = found[0]!.n;
-        if (rows > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      expect(rows).toBeGreaterThan(0);
-      const view = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_served_members WHERE username IS NOT NULL`);
-      expect(view[0]!.n).toBe(rows);
+      await Promise.race([
+        served,
+        exited.then((early) => {
+          throw new Error(`serve exited (${String(early.code)}) before a served_members slice succeeded: ${early.stderr.slice(-2000)}`);
+        }),
+      ]);
     } finally {
       child?.kill('SIGTERM');
     }
     const result = await exited;
     expect(result.stderr).not.toMatch(/"level":(50|60)/);
+    const found = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_records WHERE endpoint = 'served_members'`);
+    const rows = found[0]!.n;
+    expect(rows).toBeGreaterThan(0);
+    const view = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_served_members WHERE username IS NOT NULL`);
+    expect(view[0]!.n).toBe(rows);
   });
 });
