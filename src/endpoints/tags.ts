@@ -6,6 +6,8 @@ import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { deletionsAllowed } from '../sync/completeness.js';
 import { withLast } from '../sync/lookahead.js';
+import type { PageLoop } from '../sync/engine.js';
+import type { UpsertResult } from '../sync/upsert.js';
 import { obj } from './map.js';
 import { tagImages, tags } from '../db/schema/index.js';
 import { rowMapper } from '../sync/mapping.js';
@@ -49,19 +51,18 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
 }
 
 /**
- * Write a page of tags and, for every tag that is new or changed, its images: one batch for the
- * images of the whole page, and one statement that marks the images those tags no longer have.
+ * After a page of tags was upserted: the images of every tag that is new or changed, one batch
+ * for the whole page, and one statement that marks the images those tags no longer have.
  */
-export async function writeTags(
+export async function writeTagImages(
   run: SliceRun,
   tx: Executor,
   namespace: string,
   repository: string,
   tags: Record<string, unknown>[],
+  upserted: UpsertResult,
 ): Promise<void> {
-  const rows = tags.map((raw) => tagRow(namespace, repository, raw));
-  const result = await run.upsert(tx, entities.tags, rows);
-  const changedNames = new Set(result.changed.map((change) => String(change.row.name)));
+  const changedNames = new Set(upserted.changed.map((change) => String(change.row.name)));
   const touched = tags.filter((raw) => run.plan.full || changedNames.has(String(raw.name)));
   if (touched.length === 0) return;
   const images = touched.flatMap((raw) => tagImageRows(namespace, repository, raw));
@@ -76,6 +77,22 @@ export async function writeTags(
     ['tag', 'digest'],
     images.map((image) => [image.tag, image.digest]),
   );
+}
+
+/** The engine's part shared by the tag list and the watched tags: tag rows, then their images. */
+export function tagRows(run: SliceRun, namespace: string, repository: string): Pick<PageLoop<typeof tagSchema>, 'spec' | 'schema' | 'rows' | 'afterPage'> {
+  return {
+    spec: entities.tags,
+    schema: tagSchema,
+    rows: (item) => [tagRow(namespace, repository, item.raw)],
+    afterPage: (tx, { items, upserted }) => writeTagImages(run, tx, namespace, repository, items.map((item) => item.raw), upserted),
+  };
+}
+
+/** Upsert a page of tags, then their images (see writeTagImages). */
+export async function writeTags(run: SliceRun, tx: Executor, namespace: string, repository: string, tags: Record<string, unknown>[]): Promise<void> {
+  const upserted = await run.upsert(tx, entities.tags, tags.map((raw) => tagRow(namespace, repository, raw)));
+  await writeTagImages(run, tx, namespace, repository, tags, upserted);
 }
 
 async function run(run: SliceRun): Promise<void> {
