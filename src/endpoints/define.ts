@@ -282,7 +282,8 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
 export type { CursorStrategy, PageLoopSummary };
 
 /**
- * A path template for the endpoints that keep a hand-written run(): the one place their path is
+ * A path template for requests outside defineEndpoint (repositories, details, tags and watched tags
+ * hand runPageLoop their own PageLoop; org settings' second request): the one place the path is
  * written, rendered for run() and request() alike (each value percent-encoded as one segment).
  */
 export function pathTemplate<K extends string>(template: string, params: readonly K[]): { template: string; render(values: SliceParams<K>): string } {

@@ -5,8 +5,8 @@ import { repositories, repositoryStats } from '../db/schema/index.js';
 import { rowMapper } from '../sync/mapping.js';
 import type { Executor, Row, SliceRun, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
-import { deletionsAllowed } from '../sync/completeness.js';
-import { withLast } from '../sync/lookahead.js';
+import { listPages, runPageLoop } from '../sync/engine.js';
+import type { UpsertResult } from '../sync/upsert.js';
 import { tagReadReason } from '../sync/plan.js';
 import { num, ts } from './map.js';
 import { pathTemplate, sliceParams } from './define.js';
@@ -92,10 +92,13 @@ async function lastCompleteListing(run: SliceRun, namespace: string): Promise<nu
   return at ? Date.parse(at) : null;
 }
 
-/** Write a page of list entries (merged with stored detail fields), pull history, and chaining marks. */
-async function writeListPage(run: SliceRun, tx: Executor, namespace: string, items: Record<string, unknown>[], stored: Map<string, StoredRepository>) {
-  const rows = items.map((raw) => repositoryRow(namespace, { ...(stored.get(String(raw.name))?.raw ?? {}), ...raw }));
-  const result = await run.upsert(tx, entities.repositories, rows);
+/** Rows of a page of list entries, merged with the stored detail-only fields. */
+function listRows(namespace: string, items: Record<string, unknown>[], stored: Map<string, StoredRepository>): Row[] {
+  return items.map((raw) => repositoryRow(namespace, { ...(stored.get(String(raw.name))?.raw ?? {}), ...raw }));
+}
+
+/** After a page of list entries was upserted: pull history and chaining marks. */
+async function afterListPage(run: SliceRun, tx: Executor, namespace: string, rows: Row[], result: UpsertResult, stored: Map<string, StoredRepository>) {
   const now = run.now();
   const stats = result.changed
     .filter((change) => change.op === 'insert' || change.op === 'restore' || change.fields?.pull_count || change.fields?.star_count)
@@ -140,37 +143,32 @@ async function writeListPage(run: SliceRun, tx: Executor, namespace: string, ite
  * complete) and sees pull-count changes of repositories nobody pushed to.
  */
 async function completeListing(run: SliceRun, namespace: string): Promise<void> {
-  const seen = new Set<string>();
-  let invalid = 0;
-  const pages = run.deps.client.paginate({
-    path: repositoryListPath.render({ namespace }),
-    query: { ordering: 'name' },
-    shape: 'results',
-    endpoint: `list repositories of ${namespace}`,
+  // What was stored before each page's upsert: its rows merge it, its chaining marks compare with it.
+  let stored = new Map<string, StoredRepository>();
+  await runPageLoop(run, {
+    spec: entities.repositories,
+    pages: listPages(run, {
+      path: repositoryListPath.render({ namespace }),
+      query: { ordering: 'name' },
+      shape: 'results',
+      endpoint: `list repositories of ${namespace}`,
+    }),
+    schema: repositoryListEntrySchema,
+    rows: {
+      async page(tx, items) {
+        stored = await readStoredRepositories(tx, namespace, items.map((item) => String(item.raw.name)));
+        return listRows(namespace, items.map((item) => item.raw), stored);
+      },
+    },
+    afterPage: (tx, { rows, upserted }) => afterListPage(run, tx, namespace, rows, upserted, stored),
+    deletes: { scope: { namespace }, keyColumns: 'name' },
+    async afterListing(tx, { deleted }) {
+      if (deleted.length > 0) await cascadeDeletedRepositories(run, tx, namespace, deleted.map((key) => String(key.name)));
+    },
+    // An incomplete listing leaves last_complete_at alone, so the next pass lists in full again.
+    cursor: (summary) => ({ mode: 'complete', repositories: summary.listed, invalid: summary.invalid, ...(summary.complete ? {} : { incomplete: summary.incomplete }) }),
+    what: `the repository list of ${namespace}`,
   });
-  for await (const { value: page, last, end } of withLast(pages)) {
-    run.pageFetched();
-    await run.transaction(async (tx) => {
-      const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
-      invalid += checked.invalid;
-      const stored = await readStoredRepositories(tx, namespace, checked.valid.map((item) => String(item.raw.name)));
-      await writeListPage(run, tx, namespace, checked.valid.map((item) => item.raw), stored);
-      for (const item of checked.valid) seen.add(String(item.raw.name));
-      if (last) {
-        const verdict = deletionsAllowed(run, end, invalid, `the repository list of ${namespace}`);
-        if (verdict.allowed) {
-          const gone = await run.markMissing(tx, entities.repositories, { namespace }, 'name', seen);
-          if (gone.length > 0) await cascadeDeletedRepositories(run, tx, namespace, gone.map((key) => String(key.name)));
-        }
-        // An incomplete listing leaves last_complete_at alone, so the next pass lists in full again.
-        await run.setCursor(
-          tx,
-          { mode: 'complete', repositories: seen.size, invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) },
-          { complete: verdict.allowed },
-        );
-      }
-    });
-  }
 }
 
 /**
@@ -178,38 +176,41 @@ async function completeListing(run: SliceRun, namespace: string): Promise<void> 
  * `last_updated` and `last_modified` are what is stored (one request when nothing changed).
  */
 async function recentListing(run: SliceRun, namespace: string): Promise<void> {
-  const pages = run.deps.client.paginate({
-    path: repositoryListPath.render({ namespace }),
-    query: { ordering: '-last_updated' },
-    shape: 'results',
-    endpoint: `list recently updated repositories of ${namespace}`,
-  });
-  let changed = 0;
-  for await (const page of pages) {
-    run.pageFetched();
-    const reachedUnchanged = await run.transaction(async (tx) => {
-      const checked = await run.validate(tx, repositoryListEntrySchema, page.items, page.url);
-      const stored = await readStoredRepositories(tx, namespace, checked.valid.map((item) => String(item.raw.name)));
-      const fresh: Record<string, unknown>[] = [];
-      let stop = false;
-      for (const { raw } of checked.valid) {
-        const old = stored.get(String(raw.name));
-        const unchanged =
-          old && sameInstant(old.last_updated, raw.last_updated as string | null) && sameInstant(old.last_modified, raw.last_modified as string | null);
-        // Repositories never pushed to have no last_updated and sort unpredictably: never stop at one.
-        if (unchanged && raw.last_updated) {
-          stop = true;
-          break;
+  let stored = new Map<string, StoredRepository>();
+  let reachedUnchanged = false;
+  await runPageLoop(run, {
+    spec: entities.repositories,
+    pages: listPages(run, {
+      path: repositoryListPath.render({ namespace }),
+      query: { ordering: '-last_updated' },
+      shape: 'results',
+      endpoint: `list recently updated repositories of ${namespace}`,
+    }),
+    schema: repositoryListEntrySchema,
+    rows: {
+      // Only what moved is written; the first unchanged repository ends the read.
+      async page(tx, items) {
+        stored = await readStoredRepositories(tx, namespace, items.map((item) => String(item.raw.name)));
+        const fresh: Record<string, unknown>[] = [];
+        for (const { raw } of items) {
+          const old = stored.get(String(raw.name));
+          const unchanged =
+            old && sameInstant(old.last_updated, raw.last_updated as string | null) && sameInstant(old.last_modified, raw.last_modified as string | null);
+          // Repositories never pushed to have no last_updated and sort unpredictably: never stop at one.
+          if (unchanged && raw.last_updated) {
+            reachedUnchanged = true;
+            break;
+          }
+          if (!unchanged) fresh.push(raw);
         }
-        if (!unchanged) fresh.push(raw);
-      }
-      await writeListPage(run, tx, namespace, fresh, stored);
-      changed += fresh.length;
-      await run.setCursor(tx, { mode: 'recent', changed }, { complete: false });
-      return stop;
-    });
-    if (reachedUnchanged) break;
-  }
+        return listRows(namespace, fresh, stored);
+      },
+    },
+    afterPage: (tx, { rows, upserted }) => afterListPage(run, tx, namespace, rows, upserted, stored),
+    cursor: (summary) => ({ mode: 'recent', changed: summary.rows }),
+    stopAfter: () => reachedUnchanged,
+    what: `the recently updated repositories of ${namespace}`,
+  });
 }
 
 async function run(run: SliceRun): Promise<void> {

@@ -5,6 +5,7 @@ import { repositoryInfoSchema } from '../hub/schemas.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import { tagsDueCondition } from '../sync/plan.js';
+import { objectPage, runPageLoop } from '../sync/engine.js';
 import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';
 import { pathTemplate, sliceParams } from './define.js';
 import type { EndpointDefinition } from './types.js';
@@ -47,14 +48,33 @@ export async function repositoriesNeeding(
 
 async function run(run: SliceRun): Promise<void> {
   const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
-  let body: Record<string, unknown>;
   try {
-    const response = await run.deps.client.request<Record<string, unknown>>({
-      path: detailPath.render({ namespace, repository }),
-      endpoint: `get repository ${namespace}/${repository}`,
+    await runPageLoop(run, {
+      spec: entities.repositories,
+      pages: objectPage(run, { path: detailPath.render({ namespace, repository }), endpoint: `get repository ${namespace}/${repository}` }, run.slice.key),
+      schema: repositoryInfoSchema,
+      rows: {
+        // The detail adds its own fields to what is stored; the list's fields stay the list's.
+        async page(tx, items) {
+          const item = items[0];
+          if (!item) return [];
+          const stored = (await readStoredRepositories(tx, namespace, [repository])).get(repository);
+          const detailOnly = Object.fromEntries(Object.entries(item.raw).filter(([key]) => !LIST_FIELDS.has(key)));
+          const base = stored?.raw ?? Object.fromEntries(Object.entries(item.raw).filter(([key]) => LIST_FIELDS.has(key)));
+          return [repositoryRow(namespace, { ...base, ...detailOnly })];
+        },
+      },
+      async afterPage(tx, { rows }) {
+        if (rows.length === 0) return;
+        await tx.execute(sql`
+          UPDATE dockerhub.repositories
+          SET detail_synced_at = ${run.now()}::timestamptz, detail_synced_for = coalesce(last_modified, last_updated)
+          WHERE namespace = ${namespace} AND name = ${repository}`);
+      },
+      // Progress lives in the repository row (detail_synced_at/_for), not in a cursor.
+      cursor: 'keep',
+      what: `repository ${namespace}/${repository}`,
     });
-    body = response.body;
-    run.pageFetched();
   } catch (error) {
     if (error instanceof HubNotFoundError) {
       // Deleted since the list was read: the next complete list marks it deleted.
@@ -63,20 +83,6 @@ async function run(run: SliceRun): Promise<void> {
     }
     throw error;
   }
-  await run.transaction(async (tx) => {
-    const checked = await run.validate(tx, repositoryInfoSchema, [body], run.slice.key);
-    const item = checked.valid[0];
-    if (!item) return;
-    const stored = (await readStoredRepositories(tx, namespace, [repository])).get(repository);
-    const detailOnly = Object.fromEntries(Object.entries(item.raw).filter(([key]) => !LIST_FIELDS.has(key)));
-    const base = stored?.raw ?? Object.fromEntries(Object.entries(item.raw).filter(([key]) => LIST_FIELDS.has(key)));
-    const merged = { ...base, ...detailOnly };
-    await run.upsert(tx, entities.repositories, [repositoryRow(namespace, merged)]);
-    await tx.execute(sql`
-      UPDATE dockerhub.repositories
-      SET detail_synced_at = ${run.now()}::timestamptz, detail_synced_for = coalesce(last_modified, last_updated)
-      WHERE namespace = ${namespace} AND name = ${repository}`);
-  });
 }
 
 export const repositoryDetailsEndpoint: EndpointDefinition = {

@@ -4,8 +4,8 @@ import { HubNotFoundError } from '../hub/errors.js';
 import { imageKey, tagSchema } from '../hub/schemas.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
-import { deletionsAllowed } from '../sync/completeness.js';
-import { withLast } from '../sync/lookahead.js';
+import { listPages, runPageLoop, type PageLoop } from '../sync/engine.js';
+import type { UpsertResult } from '../sync/upsert.js';
 import { obj } from './map.js';
 import { tagImages, tags } from '../db/schema/index.js';
 import { rowMapper } from '../sync/mapping.js';
@@ -49,19 +49,18 @@ export function tagImageRows(namespace: string, repository: string, tag: Record<
 }
 
 /**
- * Write a page of tags and, for every tag that is new or changed, its images: one batch for the
- * images of the whole page, and one statement that marks the images those tags no longer have.
+ * After a page of tags was upserted: the images of every tag that is new or changed, one batch
+ * for the whole page, and one statement that marks the images those tags no longer have.
  */
-export async function writeTags(
+export async function writeTagImages(
   run: SliceRun,
   tx: Executor,
   namespace: string,
   repository: string,
   tags: Record<string, unknown>[],
+  upserted: UpsertResult,
 ): Promise<void> {
-  const rows = tags.map((raw) => tagRow(namespace, repository, raw));
-  const result = await run.upsert(tx, entities.tags, rows);
-  const changedNames = new Set(result.changed.map((change) => String(change.row.name)));
+  const changedNames = new Set(upserted.changed.map((change) => String(change.row.name)));
   const touched = tags.filter((raw) => run.plan.full || changedNames.has(String(raw.name)));
   if (touched.length === 0) return;
   const images = touched.flatMap((raw) => tagImageRows(namespace, repository, raw));
@@ -78,6 +77,16 @@ export async function writeTags(
   );
 }
 
+/** The engine's part shared by the tag list and the watched tags: tag rows, then their images. */
+export function tagRows(run: SliceRun, namespace: string, repository: string): Pick<PageLoop<typeof tagSchema>, 'spec' | 'schema' | 'rows' | 'afterPage'> {
+  return {
+    spec: entities.tags,
+    schema: tagSchema,
+    rows: (item) => [tagRow(namespace, repository, item.raw)],
+    afterPage: (tx, { items, upserted }) => writeTagImages(run, tx, namespace, repository, items.map((item) => item.raw), upserted),
+  };
+}
+
 async function run(run: SliceRun): Promise<void> {
   const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
   // The repository's last_updated before reading: if a push lands while we read, it moves and
@@ -90,45 +99,34 @@ async function run(run: SliceRun): Promise<void> {
   )[0];
   // Pulls the list records after this instant make the tags due again (see tagsDueCondition).
   const readStartedAt = run.now();
-  const seen = new Set<string>();
-  let invalid = 0;
-  const pages = run.deps.client.paginate({
-    path: tagListPath.render({ namespace, repository }),
-    shape: 'results',
-    endpoint: `list tags of ${namespace}/${repository}`,
-  });
+  let valid = 0;
+  const tagPart = tagRows(run, namespace, repository);
   try {
-    for await (const { value: page, last, end } of withLast(pages)) {
-      run.pageFetched();
-      await run.transaction(async (tx) => {
-        const checked = await run.validate(tx, tagSchema, page.items, page.url);
-        invalid += checked.invalid;
-        for (const item of checked.valid) seen.add(String(item.raw.name));
-        await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
-        if (last) {
-          const verdict = deletionsAllowed(run, end, invalid, `the tag list of ${namespace}/${repository}`);
-          if (verdict.allowed) {
-            const goneTags = await run.markMissing(tx, entities.tags, { namespace, repository }, 'name', seen);
-            // Images of tags that are gone go with them.
-            if (goneTags.length > 0) {
-              await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: goneTags.map((key) => key.name) }, 'digest', []);
-            }
-            await tx.execute(sql`
-              UPDATE dockerhub.repositories
-              SET tags_synced_at = ${readStartedAt}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
-              WHERE namespace = ${namespace} AND name = ${repository}`);
-          }
-          // Without a complete listing tags_synced_at stays as it was: the tags are read again next pass.
-          await run.setCursor(
-            tx,
-            { tags: seen.size, invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) },
-            { complete: verdict.allowed },
-          );
+    await runPageLoop(run, {
+      ...tagPart,
+      pages: listPages(run, { path: tagListPath.render({ namespace, repository }), shape: 'results', endpoint: `list tags of ${namespace}/${repository}` }),
+      afterPage: async (tx, written) => {
+        valid += written.items.length;
+        await tagPart.afterPage!(tx, written);
+      },
+      deletes: { scope: { namespace, repository }, keyColumns: 'name' },
+      afterListing: async (tx, { complete, deleted }) => {
+        // Without a complete listing tags_synced_at stays as it was: the tags are read again next pass.
+        if (!complete) return;
+        // Images of tags that are gone go with them.
+        if (deleted.length > 0) {
+          await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: deleted.map((key) => key.name) }, 'digest', []);
         }
-      });
-    }
+        await tx.execute(sql`
+          UPDATE dockerhub.repositories
+          SET tags_synced_at = ${readStartedAt}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
+          WHERE namespace = ${namespace} AND name = ${repository}`);
+      },
+      cursor: (summary) => ({ tags: summary.listed, invalid: summary.invalid, ...(summary.complete ? {} : { incomplete: summary.incomplete }) }),
+      what: `the tag list of ${namespace}/${repository}`,
+    });
   } catch (error) {
-    if (error instanceof HubNotFoundError && seen.size === 0) {
+    if (error instanceof HubNotFoundError && valid === 0) {
       run.logger.info({ repository: `${namespace}/${repository}` }, 'repository no longer exists; skipped');
       return;
     }

@@ -2,7 +2,8 @@ import { HubNotFoundError } from '../hub/errors.js';
 import { tagSchema } from '../hub/schemas.js';
 import type { SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
-import { tagRow, writeTags } from './tags.js';
+import { objectPage, runPageLoop } from '../sync/engine.js';
+import { tagRow, tagRows } from './tags.js';
 import { pathTemplate, sliceParams } from './define.js';
 import type { EndpointDefinition } from './types.js';
 
@@ -19,15 +20,13 @@ export function parseWatchedTag(value: string): { namespace: string; repository:
 async function run(run: SliceRun): Promise<void> {
   const { namespace, repository, tag } = sliceParams(run.slice, ['namespace', 'repository', 'tag']);
   try {
-    const response = await run.deps.client.request<unknown>({
-      path: tagPath.render({ namespace, repository, tag }),
-      endpoint: `get tag ${namespace}/${repository}:${tag}`,
-    });
-    run.pageFetched();
-    await run.transaction(async (tx) => {
-      const checked = await run.validate(tx, tagSchema, [response.body], response.url);
-      await writeTags(run, tx, namespace, repository, checked.valid.map((item) => item.raw));
-      await run.setCursor(tx, null, { complete: checked.invalid === 0 });
+    await runPageLoop(run, {
+      ...tagRows(run, namespace, repository),
+      pages: objectPage(run, { path: tagPath.render({ namespace, repository, tag }), endpoint: `get tag ${namespace}/${repository}:${tag}` }),
+      cursor: 'none',
+      // Read is done when the tag was valid: one object is not a listing that could prove more.
+      completeWhen: 'valid',
+      what: `tag ${namespace}/${repository}:${tag}`,
     });
   } catch (error) {
     if (!(error instanceof HubNotFoundError)) throw error;

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { HubRequest, ListingEnd, PaginateRequest } from '../hub/types.js';
 import { deletionsAllowed, deletionVerdict } from './completeness.js';
-import type { EntitySpec, Row, SliceRun } from './context.js';
+import type { EntitySpec, Executor, Row, SliceRun } from './context.js';
+import type { UpsertResult } from './upsert.js';
 import { withLast } from './lookahead.js';
 
 /** One page as the engine sees it: its items (before validation) and the URL they came from. */
@@ -19,9 +20,35 @@ export type PageSource = AsyncIterable<EnginePage, ListingEnd | undefined> | Asy
  * What the cursor of a slice records when its last page commits (in the same transaction):
  * - `snapshot`: `{rows, invalid, incomplete?}`, complete when deletions were allowed;
  * - `none`: no value, only when the slice last completed;
+ * - `keep`: nothing is stored (a chained read whose progress lives in its parent's table);
  * - a function of the summary: any other value.
  */
-export type CursorStrategy = 'snapshot' | 'none' | ((summary: PageLoopSummary) => unknown);
+export type CursorStrategy = 'snapshot' | 'none' | 'keep' | ((summary: PageLoopSummary) => unknown);
+
+/** One item that passed validation. */
+export interface ValidItem<S extends z.ZodType = z.ZodType> {
+  raw: Record<string, unknown>;
+  parsed: z.output<S>;
+}
+
+/** What a page wrote, for `afterPage`. */
+export interface WrittenPage<S extends z.ZodType = z.ZodType> {
+  page: EnginePage;
+  /** The page's valid items (after `enrich`). */
+  items: ValidItem<S>[];
+  rows: Row[];
+  /** The upsert of `rows` (which rows were inserted, changed, restored). */
+  upserted: UpsertResult;
+  last: boolean;
+}
+
+/** How the listing ended, for `afterListing`. */
+export interface ListingOutcome {
+  /** Deletions were allowed (the listing was proven complete and every item valid). */
+  complete: boolean;
+  /** The keys `deletes` marked deleted. */
+  deleted: Record<string, unknown>[];
+}
 
 /** Which stored rows a complete listing speaks for: rows of `scope` it did not show are deleted. */
 export interface DeletionScope {
@@ -40,7 +67,7 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   /** Each item is validated on its own: an invalid one goes to sync_errors, the rest of the page is kept. */
   schema: S;
   /** The rows of one valid item (usually one; none to drop it); `page` is the page it came on. */
-  rows: (item: { raw: Record<string, unknown>; parsed: z.output<S> }, page: EnginePage) => Row[];
+  rows: ((item: ValidItem<S>, page: EnginePage) => Row[]) | PageRows<S>;
   /** Deletions after a proven-complete listing; omitted: this source never deletes. */
   deletes?: DeletionScope | undefined;
   cursor: CursorStrategy;
@@ -62,6 +89,27 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   completeWhen?: 'listing' | 'always' | 'valid' | undefined;
   /** A listing longer than one page is left before anything is written (summary.spilled). */
   onePageOnly?: boolean | undefined;
+  /**
+   * In each page's transaction, after its rows were upserted (and, on the last page, before the
+   * deletions): what else the page writes (tag images of changed tags, pull history).
+   */
+  afterPage?: ((tx: Executor, written: WrittenPage<S>) => Promise<void>) | undefined;
+  /**
+   * Read without looking ahead and stop early: every page stores the cursor (never complete, so
+   * nothing is deleted), and no further page is requested after one for which this says true (a
+   * newest-first read that ends where nothing changed).
+   */
+  stopAfter?: (() => boolean) | undefined;
+  /** In the last page's transaction, after the deletions and before the cursor: what follows from the outcome. */
+  afterListing?: ((tx: Executor, outcome: ListingOutcome) => Promise<void>) | undefined;
+}
+
+/**
+ * Rows of a whole page built at once, in its transaction: for rows that merge what is already
+ * stored (one read per page, not per item).
+ */
+export interface PageRows<S extends z.ZodType = z.ZodType> {
+  page: (tx: Executor, items: ValidItem<S>[], page: EnginePage) => Promise<Row[]>;
 }
 
 export interface PageLoopSummary {
@@ -77,6 +125,8 @@ export interface PageLoopSummary {
   items: number;
   /** Left at a second page because of `onePageOnly`: nothing was written. */
   spilled: boolean;
+  /** Distinct rows listed (by the deletion key) when the source deletes; else equal to `rows`. */
+  listed: number;
 }
 
 /** A paginated listing as engine pages (`client.paginate`, rebuilt `next` links and all). */
@@ -84,10 +134,13 @@ export function listPages(run: SliceRun, request: PaginateRequest): PageSource {
   return run.deps.client.paginate(request);
 }
 
-/** A single object as a one-page, complete listing of one item. */
-export async function* objectPage(run: SliceRun, request: HubRequest): AsyncGenerator<EnginePage, ListingEnd> {
+/**
+ * A single object as a one-page, complete listing of one item. `url` names the page in
+ * sync_errors instead of the URL it came from.
+ */
+export async function* objectPage(run: SliceRun, request: HubRequest, url?: string): AsyncGenerator<EnginePage, ListingEnd> {
   const response = await run.deps.client.request<unknown>(request);
-  yield { items: [response.body], url: response.url };
+  yield { items: [response.body], url: url ?? response.url };
   return { complete: true, pages: 1, items: 1 };
 }
 
@@ -103,10 +156,18 @@ function keyValue(row: Row, keyColumns: string | readonly string[]): unknown {
  */
 export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: PageLoop<S>): Promise<PageLoopSummary> {
   const seen = new Map<string, unknown>();
-  const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0, items: 0, spilled: false };
+  const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0, items: 0, spilled: false, listed: 0 };
   let transform: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
   let enriched = false;
-  for await (const { value: page, last, end } of withLast(loop.pages)) {
+  const cursorValue = (incomplete: string | undefined) =>
+    loop.cursor === 'none' || loop.cursor === 'keep'
+      ? null
+      : loop.cursor === 'snapshot'
+        ? { rows: summary.listed, invalid: summary.invalid, ...(incomplete === undefined ? {} : { incomplete }) }
+        : loop.cursor(summary);
+  const stopAfter = loop.stopAfter;
+  const pages = stopAfter ? eachPage(loop.pages) : withLast(loop.pages);
+  for await (const { value: page, last, end } of pages) {
     run.pageFetched();
     summary.pages++;
     if (loop.onePageOnly && !last) {
@@ -120,32 +181,52 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       summary.items += items.length;
       const checked = await run.validate(tx, loop.schema, items, page.url);
       summary.invalid += checked.invalid;
-      const rows = checked.valid.flatMap((item) => loop.rows(transform ? { raw: transform(item.raw), parsed: item.parsed } : item, page));
+      const valid = transform ? checked.valid.map((item) => ({ raw: transform!(item.raw), parsed: item.parsed })) : checked.valid;
+      const rows =
+        typeof loop.rows === 'function' ? valid.flatMap((item) => (loop.rows as (item: ValidItem<S>, page: EnginePage) => Row[])(item, page)) : await loop.rows.page(tx, valid, page);
       if (loop.deletes) for (const row of rows) {
         const value = keyValue(row, loop.deletes.keyColumns);
         seen.set(JSON.stringify(value), value);
       }
       summary.rows += rows.length;
-      await run.upsert(tx, loop.spec, rows);
+      summary.listed = loop.deletes ? seen.size : summary.rows;
+      const upserted = await run.upsert(tx, loop.spec, rows);
+      if (loop.afterPage) await loop.afterPage(tx, { page, items: valid, rows, upserted, last });
+      if (stopAfter) {
+        if (loop.cursor !== 'keep') await run.setCursor(tx, cursorValue(undefined), { complete: false, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
+        return;
+      }
       if (!last) return;
       // Only a source that deletes has deletions to refuse (and a refusal to log).
       const verdict = loop.deletes ? deletionsAllowed(run, end, summary.invalid, loop.what) : deletionVerdict(end, summary.invalid);
       summary.complete = verdict.allowed;
       summary.incomplete = verdict.allowed ? undefined : verdict.reason;
+      let deleted: Record<string, unknown>[] = [];
       if (verdict.allowed && loop.deletes) {
-        const deleted = await run.markMissing(tx, loop.spec, loop.deletes.scope, loop.deletes.keyColumns, seen.values());
+        deleted = await run.markMissing(tx, loop.spec, loop.deletes.scope, loop.deletes.keyColumns, seen.values());
         summary.deleted = deleted.length;
       }
-      const value =
-        loop.cursor === 'none'
-          ? null
-          : loop.cursor === 'snapshot'
-            ? { rows: loop.deletes ? seen.size : summary.rows, invalid: summary.invalid, ...(verdict.allowed ? {} : { incomplete: verdict.reason }) }
-            : loop.cursor(summary);
+      if (loop.afterListing) await loop.afterListing(tx, { complete: verdict.allowed, deleted });
+      if (loop.cursor === 'keep') return;
+      const value = cursorValue(summary.incomplete);
       const complete =
         loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 : verdict.allowed);
       await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
     });
+    if (stopAfter?.()) break;
   }
   return summary;
+}
+
+/** Pages as they come, without reading ahead (see PageLoop.stopAfter). */
+async function* eachPage(source: PageSource): AsyncGenerator<{ value: EnginePage; last: boolean; end: ListingEnd | undefined }> {
+  const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source;
+  let done = false;
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield { value: next.value, last: false, end: undefined };
+    done = true;
+  } finally {
+    // Left early (stopAfter): the source stops too, as a `for await` that breaks would stop it.
+    if (!done) await iterator.return?.();
+  }
 }
