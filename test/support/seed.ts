@@ -42,3 +42,13 @@ export function seeded(testFile: string): Seeded {
   });
   return { seed, random, int: (min, max) => min + Math.floor(random() * (max - min + 1)) };
 }
+
+/**
+ * A token-shaped value made up for a test (`dckr_pat_` + 32 characters from the seed): shaped
+ * like a Docker Hub token so masking and redaction see one, never a real credential.
+ */
+export function fakeToken(kind: 'pat' | 'oat', seed = 1): string {
+  const random = seededRandom(seed);
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `dckr_${kind}_${Array.from({ length: 32 }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')}`;
+}

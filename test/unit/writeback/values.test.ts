@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTableName, sourceQuery } from '../../../src/writeback/source.js';
 import { bool, canonical, fingerprint, list, maskSecrets } from '../../../src/writeback/values.js';
+import { fakeToken } from '../../support/seed.js';
 
 describe('write-back values', () => {
   it.each([
@@ -24,7 +25,7 @@ describe('write-back values', () => {
   });
 
   it('masks secrets under secret-named keys and token-shaped text anywhere, keeping labels', () => {
-    const secret = 'dckr_pat_FAKE-not-a-real-token_0123';
+    const secret = fakeToken('pat');
     const { value, secrets } = maskSecrets({ token: secret, token_label: 'ci', nested: [{ note: `use ${secret} here` }], password: 'hunter2' });
     expect(JSON.stringify(value)).not.toContain(secret);
     expect(JSON.stringify(value)).not.toContain('hunter2');
