@@ -85,26 +85,28 @@ export async function runCustomPages(run: SliceRun, plan: CustomPagePlan): Promi
         });
   let cursor = plan.state?.cursor;
   const keys = new Set<string>();
-  // Metadata is per page: remembered for the page whose records are being mapped.
-  const metadataByPage = new WeakMap<object, unknown>();
+  // Metadata is per page; the engine takes a page's items right before it maps them.
+  let metadata: unknown = null;
   await runPageLoop(run, {
     spec: customRecordsSpec,
     pages,
-    items: (page) => recordsOf(page.body, plan.dataPath),
+    items: (page) => {
+      metadata = metadataOf(page.body, plan.metadataPath) ?? null;
+      return recordsOf(page.body, plan.dataPath);
+    },
     schema: plan.schema,
-    rows: ({ raw }, page) => {
+    rows: ({ raw }) => {
       const key = recordKeyOf(raw, plan.keys);
       if (!('key' in key)) return []; // the schema refused it already
       keys.add(key.key);
       if (plan.cursorPath) cursor = maxCursor(cursor, selectOne(plan.cursorPath, raw));
-      if (!metadataByPage.has(page)) metadataByPage.set(page, metadataOf(page.body, plan.metadataPath) ?? null);
       return [
         {
           endpoint: run.endpoint,
           slice_key: run.slice.key,
           record_key: key.key,
           data: plan.parentFields ? { ...raw, _parent: plan.parentFields } : raw,
-          metadata: metadataByPage.get(page),
+          metadata,
           raw,
         },
       ];

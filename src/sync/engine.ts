@@ -66,8 +66,8 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   items?: (page: EnginePage) => unknown[];
   /** Each item is validated on its own: an invalid one goes to sync_errors, the rest of the page is kept. */
   schema: S;
-  /** The rows of one valid item (usually one; none to drop it); `page` is the page it came on. */
-  rows: ((item: ValidItem<S>, page: EnginePage) => Row[]) | PageRows<S>;
+  /** The rows of one valid item (usually one; none to drop it). */
+  rows: ((item: ValidItem<S>) => Row[]) | PageRows<S>;
   /** Deletions after a proven-complete listing; omitted: this source never deletes. */
   deletes?: DeletionScope | undefined;
   cursor: CursorStrategy;
@@ -182,8 +182,8 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       const checked = await run.validate(tx, loop.schema, items, page.url);
       summary.invalid += checked.invalid;
       const valid = transform ? checked.valid.map((item) => ({ raw: transform!(item.raw), parsed: item.parsed })) : checked.valid;
-      const rows =
-        typeof loop.rows === 'function' ? valid.flatMap((item) => (loop.rows as (item: ValidItem<S>, page: EnginePage) => Row[])(item, page)) : await loop.rows.page(tx, valid, page);
+      const build = loop.rows;
+      const rows = typeof build === 'function' ? valid.flatMap((item) => build(item)) : await build.page(tx, valid, page);
       if (loop.deletes) for (const row of rows) {
         const value = keyValue(row, loop.deletes.keyColumns);
         seen.set(JSON.stringify(value), value);
