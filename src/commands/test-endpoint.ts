@@ -148,9 +148,6 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
     const slice = await sampleSlice(endpoint, plan, lookup, config.sync.watchedTags);
     const client = clients.forScope(scopeOfSlice(slice)).client;
-    if (endpoint.name === 'scim_users' && !config.hub.scimToken) {
-      throw new UsageError('scim_users needs the organization\'s SCIM token: set DOCKERHUB_SCIM_TOKEN.');
-    }
     const request: EndpointRequest = endpoint.request(slice, plan, { config });
     const pageSize = request.shape === 'object' || request.shape === 'data' ? {} : request.shape === 'scim' ? { count: 100 } : { page_size: 100 };
     const query = { ...request.query, ...pageSize };

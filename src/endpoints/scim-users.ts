@@ -1,3 +1,4 @@
+import { UsageError } from '../cli-errors.js';
 import { scimUsers } from '../db/schema/index.js';
 import { scimUserSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
@@ -18,7 +19,11 @@ export const scimUsersEndpoint = defineEndpoint({
     path: '/v2/scim/2.0/Users',
     shape: 'scim',
     auth: 'none',
-    headers: (_params, deps) => ({ authorization: `Bearer ${deps.config.hub.scimToken ?? ''}` }),
+    headers: (_params, deps) => {
+      // Slices are empty without a token, so only a direct try (test-endpoint) gets here without one.
+      if (!deps.config.hub.scimToken) throw new UsageError("scim_users needs the organization's SCIM token: set DOCKERHUB_SCIM_TOKEN.");
+      return { authorization: `Bearer ${deps.config.hub.scimToken}` };
+    },
   },
   label: 'SCIM users of {org}',
   slices: {
