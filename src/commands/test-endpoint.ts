@@ -12,6 +12,7 @@ import type { Slice, SyncPlan } from '../sync/context.js';
 import type { CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 import { namespacesOf, scopeOfSlice } from '../hub/credentials.js';
+import { parseWatchedTag } from '../endpoints/watched-tags.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -50,9 +51,7 @@ async function sampleSlice(
   if (endpoint.name === 'watched_tags') {
     const value = watchedTags[0];
     if (!value) throw new UsageError('watched_tags needs DOCKERHUB_WATCHED_TAGS (namespace/repository:tag).');
-    const [path = '', tag = ''] = value.split(':');
-    const [ns = '', repository = ''] = path.split('/');
-    return { key: value, params: { namespace: ns, repository, tag } };
+    return { key: value, params: parseWatchedTag(value) };
   }
   if (endpoint.parent === 'repositories') {
     if (!namespace) throw new UsageError(`${endpoint.name} needs a namespace: --namespace x or DOCKERHUB_NAMESPACES.`);
@@ -127,7 +126,6 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     full: false,
     dryRun: true,
     backfill: undefined,
-    changedRepositories: new Map(),
   };
   // Like the npm library: reads are cached for a few minutes, so trying again is free.
   const clients = hubClientsFromConfig(config, ctx.env, ctx.logger, { cache: { ttlMs: 5 * 60_000 } });

@@ -31,7 +31,7 @@ export const COLUMN_TYPES = {
 } as const;
 export type ColumnType = (typeof COLUMN_TYPES)[keyof typeof COLUMN_TYPES];
 
-export const PAGINATIONS = ['auto', 'none', 'results', 'total', 'logs', 'array', 'data'] as const;
+export const PAGINATIONS = ['auto', 'none', 'results', 'total', 'logs', 'array', 'data', 'scim'] as const;
 export type Pagination = (typeof PAGINATIONS)[number];
 
 /** Columns every generated view has; a declared column may not take these names. */

@@ -3,7 +3,6 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { stringify } from 'yaml';
 import * as schema from '../db/schema/index.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
-import type { SyncPlan } from '../sync/context.js';
 import { isCustomEndpoint } from './compile.js';
 
 /**
@@ -11,14 +10,26 @@ import { isCustomEndpoint } from './compile.js';
  * built-in is a starting point to copy (change the query, the data path, add columns).
  */
 
-const MARK = '\u0001';
+/**
+ * The parent a custom copy of a built-in is chained to: its own, or the repositories for one
+ * that reads a repository's path from elsewhere (watched tags come from the configuration).
+ */
+function parentOf(endpoint: EndpointDefinition): string | undefined {
+  if (endpoint.parent) return endpoint.parent;
+  return endpoint.template && /\{repository\}/.test(endpoint.template.path) ? 'repositories' : undefined;
+}
 
-/** What each slice parameter of a built-in stands for, as a macro. */
+/** What each slice parameter of a built-in stands for in a custom endpoint: a macro, or a literal to edit. */
 function macroFor(param: string, parent: string | undefined): string {
-  if (parent === 'repositories') return param === 'repository' ? 'repositories.name' : param === 'namespace' ? 'repositories.namespace' : param;
-  if (parent === 'teams') return param === 'team' ? 'teams.name' : param === 'org' ? 'teams.org' : param;
-  if (param === 'account') return 'org';
-  return param;
+  if (parent === 'repositories') {
+    if (param === 'repository') return '{repositories.name}';
+    if (param === 'namespace') return '{repositories.namespace}';
+    // One tag of each repository (a watched tag comes from the configuration; a custom endpoint names it).
+    if (param === 'tag') return 'latest';
+  }
+  if (parent === 'teams') return param === 'team' ? '{teams.name}' : param === 'org' ? '{teams.org}' : `{${param}}`;
+  if (param === 'account') return '{org}';
+  return `{${param}}`;
 }
 
 const SCOPE_COLUMNS = new Set(['namespace', 'org', 'account', 'repository', 'team']);
@@ -34,30 +45,44 @@ function keyOf(tableName: string | undefined): string[] | undefined {
   return undefined;
 }
 
-const DATA_PATHS: Record<string, string> = { results: '$.results[*]', total: '$.results[*]', logs: '$.logs[*]', data: '$.data[*]', array: '$[*]', object: '$' };
+const DATA_PATHS: Record<string, string> = {
+  results: '$.results[*]',
+  total: '$.results[*]',
+  logs: '$.logs[*]',
+  data: '$.data[*]',
+  array: '$[*]',
+  scim: '$.Resources[*]',
+  object: '$',
+};
 
-/** A built-in's definition as a config entry (plain data, for YAML). */
+/** A template's placeholders as the macros a custom endpoint writes; a time window's own are left out. */
+function asMacros(text: string, parent: string | undefined): string | undefined {
+  if (/\{window\./.test(text)) return undefined;
+  return text.replace(/\{([a-z_]+)\}/g, (_m, name: string) => macroFor(name, parent));
+}
+
+/** A built-in's definition (its request template) as a config entry (plain data, for YAML). */
 export function builtinAsConfig(endpoint: EndpointDefinition): Record<string, unknown> {
-  const params = new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === 'string' ? `${MARK}${key}${MARK}` : undefined) });
-  const plan: SyncPlan = { namespaces: [], orgs: [], user: `${MARK}user${MARK}`, full: false, dryRun: true, backfill: undefined, changedRepositories: new Map() };
-  const request = endpoint.request({ key: '', params }, plan);
-  const unmark = (text: string) =>
-    text
-      .replace(new RegExp(`%01([a-z_]+)%01`, 'g'), (_m, name: string) => `{${macroFor(name, endpoint.parent)}}`)
-      .replace(new RegExp(`${MARK}([a-z_]+)${MARK}`, 'g'), (_m, name: string) => `{${macroFor(name, endpoint.parent)}}`);
+  const template = endpoint.template;
+  if (!template) throw new Error(`endpoint ${endpoint.name} has no request template`);
+  const parent = parentOf(endpoint);
+  const query = Object.entries(template.query ?? {}).flatMap(([k, v]) => {
+    const value = typeof v === 'string' ? asMacros(v, parent) : v;
+    return value === undefined ? [] : [[k, value] as const];
+  });
   const key = keyOf(endpoint.tables[0]);
   const entry: Record<string, unknown> = {
     name: `my_${endpoint.name}`,
     title: endpoint.title,
     method: 'GET',
-    path: unmark(request.path),
-    ...(request.query && Object.keys(request.query).length > 0 ? { query: Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v])) } : {}),
-    pagination: request.shape === 'object' ? 'none' : request.shape,
-    dataPath: DATA_PATHS[request.shape] ?? '$',
+    path: asMacros(template.path, parent),
+    ...(query.length > 0 ? { query: Object.fromEntries(query) } : {}),
+    pagination: template.shape === 'object' ? 'none' : template.shape,
+    dataPath: DATA_PATHS[template.shape] ?? '$',
     ...(key && key.length > 0 ? { key } : {}),
     schedule: endpoint.schedule,
   };
-  if (endpoint.parent === 'repositories') entry.refreshWhen = 'repositories.last_updated';
+  if (parent === 'repositories') entry.refreshWhen = 'repositories.last_updated';
   return entry;
 }
 

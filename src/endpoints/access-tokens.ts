@@ -2,6 +2,7 @@ import { accessTokens } from '../db/schema/index.js';
 import { accessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const accessTokensEndpoint = defineEndpoint({
   name: 'access_tokens',
@@ -9,7 +10,7 @@ export const accessTokensEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens',
   schedule: '25 * * * *',
   table: accessTokens,
-  request: { path: '/v2/access-tokens', shape: 'results' },
+  request: { path: HUB_PATHS.accessTokens, shape: 'results' },
   label: 'personal access tokens',
   // Only the authenticated user's own tokens can be listed, and Docker Hub refuses a token
   // that was itself issued from a personal access token: a password login is needed.

@@ -3,6 +3,7 @@ import { auditActionsResponseSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
 import { obj, str } from './map.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const auditLogActionsEndpoint = defineEndpoint({
   name: 'audit_log_actions',
@@ -10,7 +11,7 @@ export const auditLogActionsEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditActions',
   schedule: '30 3 * * *',
   table: auditLogActions,
-  request: { path: '/v2/auditlogs/{account}/actions', shape: 'object' },
+  request: { path: HUB_PATHS.auditLogActions, shape: 'object' },
   label: 'audit log actions of {account}',
   slices: { per: 'org', param: 'account' },
   schema: auditActionsResponseSchema,

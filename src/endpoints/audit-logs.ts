@@ -3,6 +3,7 @@ import { auditLogEventSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { auditEventHash } from '../sync/hash.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const auditLogsEndpoint = defineEndpoint({
   name: 'audit_logs',
@@ -10,7 +11,7 @@ export const auditLogsEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/audit-logs/operation/AuditLogs_ListAuditLogs',
   schedule: '*/5 * * * *',
   table: auditLogs,
-  request: { path: '/v2/auditlogs/{account}', query: { from: '{window.from}', to: '{window.to}' }, shape: 'logs' },
+  request: { path: HUB_PATHS.auditLogs, query: { from: '{window.from}', to: '{window.to}' }, shape: 'logs' },
   label: 'audit logs of {account}',
   slices: { per: 'org', param: 'account' },
   schema: auditLogEventSchema,

@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import { rowsOf } from '../db/client.js';
 import type { PageShape, Query } from '../hub/types.js';
 import type { Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
-import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoopSummary } from '../sync/engine.js';
+import { HubNotFoundError } from '../hub/errors.js';
+import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoop, type PageLoopSummary } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
 import { rowMapper, type RowMapper, type RowMapping } from '../sync/mapping.js';
 import { backfillStart, incrementalStart, readGrowingWindows, type AuditCursor, type BackfillCursor, type Window } from '../sync/windows.js';
@@ -58,7 +59,7 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
   reference: string;
   /** Default cron schedule for `serve`. */
   schedule: string;
-  /** The one table this endpoint writes. */
+  /** The table its rows go to (other tables it writes: `alsoWrites`). */
   table: PgTable;
   request: {
     /** Relative to the API base; `{param}` expands to a slice parameter, percent-encoded as one segment. */
@@ -89,7 +90,35 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
   cursor: CursorStrategy | WindowsCursor;
   /** See PageLoop.enrich. */
   enrich?: (run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<((raw: Record<string, unknown>) => Record<string, unknown>) | undefined>;
+  /** Tables its hooks write besides `table`, each its own (the images of tags, the pull history of repositories). */
+  alsoWrites?: readonly PgTable[];
+  /** See PageLoop.completeWhen. */
+  completeWhen?: PageLoop['completeWhen'];
+  /**
+   * What a 404 for the slice means before anything was written: `skip` (the item is gone since
+   * its parent was listed; the parent's next complete listing says so), or what to do about it.
+   */
+  notFound?: 'skip' | ((run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<void>);
+  /**
+   * What one run adds to the page loop, decided when it starts: hooks that write the endpoint's
+   * other tables, a cursor that records what the run saw, another ordering of the listing.
+   */
+  each?: (run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<RunParts<S>>;
+  /** The metrics route of its requests, when not the endpoint's name (see server/hub-routes.ts). */
+  route?: string;
+  /** A slice's key from its parameters (default: the values joined by `/`). */
+  sliceKey?: string;
 }
+
+/** See EndpointSpec.each: what a run changes in the page loop (`deletes: undefined` turns deletions off). */
+export type RunParts<S extends z.ZodType = z.ZodType> = Partial<
+  Pick<PageLoop<S>, 'rows' | 'afterPage' | 'afterListing' | 'cursor' | 'stopAfter' | 'deletes' | 'what'>
+> & {
+  /** Replaces the request's query for this run. */
+  query?: Query;
+  /** Names the listing in request errors (default: the rendered label). */
+  endpoint?: string;
+};
 
 /** A built-in endpoint written as data, compiled to an EndpointDefinition the runner runs. */
 export interface DeclaredEndpoint<K extends string = string, S extends z.ZodType = z.ZodType> extends EndpointDefinition {
@@ -142,6 +171,7 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
   const params = paramNames(spec.slices);
   checkPlaceholders(spec.name, spec.request.path, params);
   checkPlaceholders(spec.name, spec.label, params);
+  if (spec.sliceKey) checkPlaceholders(spec.name, spec.sliceKey, params);
   const entity = entitySpec(spec.table);
   const map = rowMapper(spec.table, spec.mapping);
   const keyColumns = spec.deletes ? entity.keys.filter((key) => !spec.deletes!.scope.includes(key as K)) : [];
@@ -150,7 +180,8 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
 
   const sliceOf = (values: SliceParams<K>): Slice => {
     const own = Object.values(values) as string[];
-    return { key: own.length > 0 ? own.join('/') : spec.name, params: { ...values } };
+    const key = spec.sliceKey ? renderTemplate(spec.sliceKey, valuesResolver(values)) : own.length > 0 ? own.join('/') : spec.name;
+    return { key, params: { ...values } };
   };
   const paramsOf = (slice: Slice): SliceParams<K> => sliceParams(slice, params);
   const pathOf = (values: SliceParams<K>) => renderTemplate(spec.request.path, valuesResolver(values), { encode: 'path', what: `path of endpoint ${spec.name}` });
@@ -173,10 +204,15 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     name: spec.name,
     title: spec.title,
     reference: spec.reference,
-    tables: [getTableName(spec.table)],
+    tables: [spec.table, ...(spec.alsoWrites ?? [])].map((table) => getTableName(table)),
     schedule: spec.schedule,
     ...(parent ? { parent } : {}),
-    template: { path: spec.request.path, ...(spec.request.query ? { query: spec.request.query } : {}), shape: spec.request.shape },
+    template: {
+      path: spec.request.path,
+      ...(spec.request.query ? { query: spec.request.query } : {}),
+      shape: spec.request.shape,
+      ...(spec.route ? { route: spec.route } : {}),
+    },
     async slices(plan, deps) {
       const source = spec.slices;
       let values: SliceParams<K>[];
@@ -204,14 +240,15 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     async run(run: SliceRun): Promise<void> {
       const values = paramsOf(run.slice);
       if (windowed) return runWindows(run, values);
+      const { query: ownQuery, endpoint: named, ...parts } = (await spec.each?.(run, values)) ?? {};
       const path = pathOf(values);
-      const query = queryOf(values);
+      const query = ownQuery ?? queryOf(values);
       const what = renderTemplate(spec.label, valuesResolver(values));
       const headers = spec.request.headers?.(values, run.deps);
       const common = {
         path,
         ...(query ? { query } : {}),
-        endpoint: what,
+        endpoint: named ?? what,
         ...(headers ? { headers } : {}),
         ...(spec.request.auth ? { auth: spec.request.auth } : {}),
       };
@@ -221,7 +258,9 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
           ? objectPage(run, common)
           : listPages(run, { ...common, shape, ...(spec.request.pageSize !== undefined ? { pageSize: spec.request.pageSize } : {}) });
       const scope = spec.deletes ? Object.fromEntries(spec.deletes.scope.map((param) => [param, values[param]])) : undefined;
-      await runPageLoop(run, {
+      let wrote = false;
+      const afterPage = parts.afterPage;
+      const loop: PageLoop<S> = {
         spec: entity,
         pages,
         schema: spec.schema,
@@ -229,8 +268,22 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
         deletes: scope ? { scope, keyColumns: keyColumns.length === 1 ? keyColumns[0]! : keyColumns } : undefined,
         cursor: spec.cursor as CursorStrategy,
         ...(spec.enrich ? { enrich: () => spec.enrich!(run, values) } : {}),
+        ...(spec.completeWhen ? { completeWhen: spec.completeWhen } : {}),
         what,
-      });
+        ...parts,
+        afterPage: async (tx, written) => {
+          wrote ||= written.items.length > 0;
+          await afterPage?.(tx, written);
+        },
+      };
+      try {
+        await runPageLoop(run, loop);
+      } catch (error) {
+        if (!(error instanceof HubNotFoundError) || !spec.notFound || wrote) throw error;
+        if (spec.notFound !== 'skip') return spec.notFound(run, values);
+        // Gone since its parent was listed: the parent's next complete listing marks it deleted.
+        run.logger.info({ slice: run.slice.key }, `${what}: no longer exists; skipped`);
+      }
     },
   };
 
@@ -282,9 +335,8 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
 export type { CursorStrategy, PageLoopSummary };
 
 /**
- * A path template for requests outside defineEndpoint (repositories, details, tags and watched tags
- * hand runPageLoop their own PageLoop; org settings' second request): the one place the path is
- * written, rendered for run() and request() alike (each value percent-encoded as one segment).
+ * A path template for a request a definition makes besides its own (org settings' registry
+ * access management): checked like the definition's, each value percent-encoded as one segment.
  */
 export function pathTemplate<K extends string>(template: string, params: readonly K[]): { template: string; render(values: SliceParams<K>): string } {
   checkPlaceholders(template, template, params);

@@ -2,6 +2,7 @@ import { orgAccessTokens } from '../db/schema/index.js';
 import { orgAccessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgAccessTokensEndpoint = defineEndpoint({
   name: 'org_access_tokens',
@@ -9,7 +10,7 @@ export const orgAccessTokensEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-access-tokens',
   schedule: '25 * * * *',
   table: orgAccessTokens,
-  request: { path: '/v2/orgs/{org}/access-tokens', shape: 'total' },
+  request: { path: HUB_PATHS.orgAccessTokens, shape: 'total' },
   label: 'organization access tokens of {org}',
   slices: { per: 'org', param: 'org' },
   schema: orgAccessTokenSchema,

@@ -2,6 +2,7 @@ import { orgInvites } from '../db/schema/index.js';
 import { inviteSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgInvitesEndpoint = defineEndpoint({
   name: 'org_invites',
@@ -10,7 +11,7 @@ export const orgInvitesEndpoint = defineEndpoint({
   schedule: '25 * * * *',
   table: orgInvites,
   // `{data: [...]}`, one page, no paging parameters.
-  request: { path: '/v2/orgs/{org}/invites', shape: 'data', pageSize: null },
+  request: { path: HUB_PATHS.invites, shape: 'data', pageSize: null },
   label: 'invites of {org}',
   slices: { per: 'org', param: 'org' },
   schema: inviteSchema,

@@ -2,6 +2,7 @@ import { orgMembers } from '../db/schema/index.js';
 import { orgMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgMembersEndpoint = defineEndpoint({
   name: 'org_members',
@@ -9,7 +10,7 @@ export const orgMembersEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members',
   schedule: '15 * * * *',
   table: orgMembers,
-  request: { path: '/v2/orgs/{org}/members', shape: 'results' },
+  request: { path: HUB_PATHS.orgMembers, shape: 'results' },
   label: 'members of {org}',
   slices: { per: 'org', param: 'org' },
   schema: orgMemberSchema,

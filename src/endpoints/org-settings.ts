@@ -6,6 +6,7 @@ import { defineEndpoint, pathTemplate } from './define.js';
 
 const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
 import { obj } from './map.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgSettingsEndpoint = defineEndpoint({
   name: 'org_settings',
@@ -13,7 +14,7 @@ export const orgSettingsEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-settings',
   schedule: '20 * * * *',
   table: orgSettings,
-  request: { path: '/v2/orgs/{org}/settings', shape: 'object' },
+  request: { path: HUB_PATHS.orgSettings, shape: 'object' },
   label: 'settings of {org}',
   slices: { per: 'org', param: 'org' },
   schema: orgSettingsSchema,

@@ -3,6 +3,7 @@ import { scimUsers } from '../db/schema/index.js';
 import { scimUserSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 /**
  * Users provisioned through SCIM. The SCIM API answers to the organization's SCIM token
@@ -16,7 +17,7 @@ export const scimUsersEndpoint = defineEndpoint({
   schedule: '25 * * * *',
   table: scimUsers,
   request: {
-    path: '/v2/scim/2.0/Users',
+    path: HUB_PATHS.scimUsers,
     shape: 'scim',
     auth: 'none',
     headers: (_params, deps) => {

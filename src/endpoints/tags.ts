@@ -1,27 +1,25 @@
-import { sql } from 'drizzle-orm';
-import { rowsOf } from '../db/client.js';
-import { HubNotFoundError } from '../hub/errors.js';
 import { imageKey, tagSchema } from '../hub/schemas.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
-import { listPages, runPageLoop, type PageLoop } from '../sync/engine.js';
 import type { UpsertResult } from '../sync/upsert.js';
 import { obj } from './map.js';
 import { tagImages, tags } from '../db/schema/index.js';
-import { rowMapper } from '../sync/mapping.js';
-import { repositoriesNeeding } from './repository-details.js';
-import { pathTemplate, sliceParams } from './define.js';
-import type { EndpointDefinition } from './types.js';
+import { rowMapper, type RowMapping } from '../sync/mapping.js';
+import { chainedRepositories, repositoryNow } from '../sync/chaining.js';
+import { tagReadReason } from '../sync/plan.js';
+import { sameInstant } from './repositories.js';
+import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
-const tagListPath = pathTemplate('/v2/namespaces/{namespace}/repositories/{repository}/tags', ['namespace', 'repository']);
-
-const mapTag = rowMapper(tags, {
+/** Columns of `tags` that are not the same-named API field. */
+export const tagMapping: RowMapping = {
   columns: {
     repository_id: 'repository',
     // The spec calls it `status`; real responses say `tag_status`.
     tag_status: (item) => item.tag_status ?? item.status,
   },
-});
+};
+const mapTag = rowMapper(tags, tagMapping);
 const mapImage = rowMapper(tagImages);
 
 export function tagRow(namespace: string, repository: string, raw: Record<string, unknown>): Row {
@@ -77,78 +75,82 @@ export async function writeTagImages(
   );
 }
 
-/** The engine's part shared by the tag list and the watched tags: tag rows, then their images. */
-export function tagRows(run: SliceRun, namespace: string, repository: string): Pick<PageLoop<typeof tagSchema>, 'spec' | 'schema' | 'rows' | 'afterPage'> {
-  return {
-    spec: entities.tags,
-    schema: tagSchema,
-    rows: (item) => [tagRow(namespace, repository, item.raw)],
-    afterPage: (tx, { items, upserted }) => writeTagImages(run, tx, namespace, repository, items.map((item) => item.raw), upserted),
-  };
+/** What the tag list keeps per repository in sync_state (slice `namespace/name`). */
+export interface TagCursor {
+  tags?: number;
+  invalid?: number;
+  incomplete?: string;
+  /** What the repository list showed when the last complete read started, and the tags it left live. */
+  read?: { at: string; last_updated: string | null; pull_count: number | null; tags: number };
 }
 
-async function run(run: SliceRun): Promise<void> {
-  const { namespace, repository } = sliceParams(run.slice, ['namespace', 'repository']);
-  // The repository's last_updated before reading: if a push lands while we read, it moves and
-  // the next pass reads the tags again.
-  const before = rowsOf<{ last_updated: string | null }>(
-    await run.deps.database.db.execute(
-      sql`SELECT to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_updated
-          FROM dockerhub.repositories WHERE namespace = ${namespace} AND name = ${repository}`,
-    ),
-  )[0];
-  // Pulls the list records after this instant make the tags due again (see tagsDueCondition).
-  const readStartedAt = run.now();
-  let valid = 0;
-  const tagPart = tagRows(run, namespace, repository);
-  try {
-    await runPageLoop(run, {
-      ...tagPart,
-      pages: listPages(run, { path: tagListPath.render({ namespace, repository }), shape: 'results', endpoint: `list tags of ${namespace}/${repository}` }),
-      afterPage: async (tx, written) => {
-        valid += written.items.length;
-        await tagPart.afterPage!(tx, written);
-      },
-      deletes: { scope: { namespace, repository }, keyColumns: 'name' },
-      afterListing: async (tx, { complete, deleted }) => {
-        // Without a complete listing tags_synced_at stays as it was: the tags are read again next pass.
-        if (!complete) return;
-        // Images of tags that are gone go with them.
-        if (deleted.length > 0) {
-          await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: deleted.map((key) => key.name) }, 'digest', []);
-        }
-        await tx.execute(sql`
-          UPDATE dockerhub.repositories
-          SET tags_synced_at = ${readStartedAt}::timestamptz, tags_synced_for = ${before?.last_updated ?? null}::timestamptz
-          WHERE namespace = ${namespace} AND name = ${repository}`);
-      },
-      cursor: (summary) => ({ tags: summary.listed, invalid: summary.invalid, ...(summary.complete ? {} : { incomplete: summary.incomplete }) }),
-      what: `the tag list of ${namespace}/${repository}`,
-    });
-  } catch (error) {
-    if (error instanceof HubNotFoundError && valid === 0) {
-      run.logger.info({ repository: `${namespace}/${repository}` }, 'repository no longer exists; skipped');
-      return;
-    }
-    throw error;
-  }
-}
-
-export const tagsEndpoint: EndpointDefinition = {
+/**
+ * The tags of the repositories whose tags may have changed (tagReadReason in sync/plan.ts), from
+ * the repository table and this endpoint's own state: a pass that crashed half-way picks up
+ * exactly what it left.
+ */
+export const tagsEndpoint = defineEndpoint({
   name: 'tags',
   title: 'List repository tags and their images, chained from the list',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/ListRepositoryTags',
-  tables: ['tags', 'tag_images'],
   schedule: '10 * * * *',
-  parent: 'repositories',
-  template: { path: tagListPath.template, shape: 'results' },
-  slices: (plan, deps) => repositoriesNeeding(deps, plan, 'tags'),
-  run,
-  request(slice) {
+  table: tags,
+  alsoWrites: [tagImages],
+  request: { path: HUB_PATHS.tags, shape: 'results' },
+  label: 'the tag list of {namespace}/{repository}',
+  slices: {
+    parent: 'repositories',
+    params: ['namespace', 'repository'],
+    async custom(plan, deps) {
+      const rows = await chainedRepositories<TagCursor>(deps, plan, 'tags');
+      const now = (deps.clock?.now() ?? new Date()).toISOString();
+      const refreshMs = deps.config.sync.tagRefreshInterval;
+      return rows
+        .filter((row) => {
+          const read = row.cursor?.read;
+          return tagReadReason({
+            full: plan.full,
+            listed: { lastUpdated: row.last_updated, pullCount: row.pull_count, liveTags: row.live_tags },
+            lastRead: read ? { at: read.at, lastUpdated: read.last_updated, pullCount: read.pull_count, tags: read.tags } : undefined,
+            now,
+            refreshMs,
+            sameInstant,
+          });
+        })
+        .map(({ namespace, name }) => ({ namespace, repository: name }));
+    },
+  },
+  schema: tagSchema,
+  mapping: tagMapping,
+  deletes: { scope: ['namespace', 'repository'] },
+  cursor: 'snapshot',
+  notFound: 'skip',
+  async each(run, { namespace, repository }) {
+    // What the list shows before reading: if a push or a pull lands while we read, it moves and
+    // the next pass reads the tags again.
+    const before = await repositoryNow(run.deps.database.db, namespace, repository);
+    const previous = await run.getCursor<TagCursor>();
+    const startedAt = run.now();
     return {
-      path: tagListPath.render(sliceParams(slice, ['namespace', 'repository'])),
-      shape: 'results',
-      schema: tagSchema,
+      endpoint: `list tags of ${namespace}/${repository}`,
+      afterPage: (tx, { items, upserted }) => writeTagImages(run, tx, namespace, repository, items.map((item) => item.raw), upserted),
+      async afterListing(tx, { complete, deleted }) {
+        // Images of tags that are gone go with them.
+        if (complete && deleted.length > 0) {
+          await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: deleted.map((key) => key.name) }, 'digest', []);
+        }
+      },
+      // Without a complete listing, what the last complete read saw stays: the rule compares with it.
+      cursor: (summary): TagCursor => ({
+        tags: summary.listed,
+        invalid: summary.invalid,
+        ...(summary.complete ? {} : { incomplete: summary.incomplete }),
+        ...(summary.complete
+          ? { read: { at: startedAt, last_updated: before?.last_updated ?? null, pull_count: before?.pull_count ?? null, tags: summary.listed } }
+          : previous?.read
+            ? { read: previous.read }
+            : {}),
+      }),
     };
   },
-};
+});

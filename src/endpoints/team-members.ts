@@ -2,6 +2,7 @@ import { teamMembers, teams } from '../db/schema/index.js';
 import { groupMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const teamMembersEndpoint = defineEndpoint({
   name: 'team_members',
@@ -9,7 +10,7 @@ export const teamMembersEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups',
   schedule: '20 * * * *',
   table: teamMembers,
-  request: { path: '/v2/orgs/{org}/groups/{team}/members', shape: 'results' },
+  request: { path: HUB_PATHS.teamMembers, shape: 'results' },
   label: 'members of team {org}/{team}',
   // Chained from the teams table: one slice per live team of each organization.
   slices: { parent: 'teams', table: teams, params: { org: 'org', team: 'name' }, within: { param: 'org', plan: 'orgs' } },

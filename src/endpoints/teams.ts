@@ -2,6 +2,7 @@ import { teams } from '../db/schema/index.js';
 import { orgGroupSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
+import { HUB_PATHS } from '../hub/paths.js';
 
 export const teamsEndpoint = defineEndpoint({
   name: 'teams',
@@ -9,7 +10,7 @@ export const teamsEndpoint = defineEndpoint({
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups',
   schedule: '15 * * * *',
   table: teams,
-  request: { path: '/v2/orgs/{org}/groups', shape: 'results' },
+  request: { path: HUB_PATHS.teams, shape: 'results' },
   label: 'teams of {org}',
   slices: { per: 'org', param: 'org' },
   schema: orgGroupSchema,

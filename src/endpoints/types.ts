@@ -35,7 +35,7 @@ export interface EndpointDefinition {
    * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
    * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
    */
-  template?: { path: string; query?: Query; shape: PageShape | 'object' };
+  template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
 }
 
 export const enc = encodeURIComponent;

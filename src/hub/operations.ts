@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HubNotFoundError, HubResponseError } from './errors.js';
+import { HUB_PATHS, hubPath } from './paths.js';
 import {
   accessTokenSchema,
   auditActionsResponseSchema,
@@ -202,8 +203,8 @@ export interface HubOperations {
 }
 
 const seg = encodeURIComponent;
-const repoPath = (ns: string, repo: string): string => `/v2/namespaces/${seg(ns)}/repositories/${seg(repo)}`;
-const teamPath = (org: string, team: string): string => `/v2/orgs/${seg(org)}/groups/${seg(team)}`;
+const repoPath = (ns: string, repo: string): string => hubPath(HUB_PATHS.repository, { namespace: ns, repository: repo });
+const teamPath = (org: string, team: string): string => hubPath(HUB_PATHS.team, { org, team });
 const iso = (v: string | Date | undefined): string | undefined => (v instanceof Date ? v.toISOString() : v);
 
 export function createOperations(deps: OperationsDeps): HubOperations {
@@ -251,7 +252,7 @@ export function createOperations(deps: OperationsDeps): HubOperations {
 
   return {
     listRepositories: (ns, o = {}) =>
-      list(repositoryListEntrySchema, { path: `/v2/namespaces/${seg(ns)}/repositories`, query: { ordering: o.ordering, name: o.name }, shape: 'results', endpoint: 'list repositories' }, o),
+      list(repositoryListEntrySchema, { path: hubPath(HUB_PATHS.repositories, { namespace: ns }), query: { ordering: o.ordering, name: o.name }, shape: 'results', endpoint: 'list repositories' }, o),
     getRepository: (ns, repo) => get(repositoryInfoSchema, { path: repoPath(ns, repo), endpoint: 'get repository' }),
     repositoryExists: async (ns, repo) => {
       try {
@@ -262,13 +263,13 @@ export function createOperations(deps: OperationsDeps): HubOperations {
         throw err;
       }
     },
-    listTags: (ns, repo, o = {}) => list(tagSchema, { path: `${repoPath(ns, repo)}/tags`, shape: 'results', endpoint: 'list tags' }, o),
-    getTag: (ns, repo, tag) => get(tagSchema, { path: `${repoPath(ns, repo)}/tags/${seg(tag)}`, endpoint: 'get tag' }),
+    listTags: (ns, repo, o = {}) => list(tagSchema, { path: hubPath(HUB_PATHS.tags, { namespace: ns, repository: repo }), shape: 'results', endpoint: 'list tags' }, o),
+    getTag: (ns, repo, tag) => get(tagSchema, { path: hubPath(HUB_PATHS.tag, { namespace: ns, repository: repo, tag }), endpoint: 'get tag' }),
     listAuditLogs: (account, o = {}) =>
       list(
         auditLogEventSchema,
         {
-          path: `/v2/auditlogs/${seg(account)}`,
+          path: hubPath(HUB_PATHS.auditLogs, { account }),
           query: { action: o.action, name: o.name, actor: o.actor, from: iso(o.from), to: iso(o.to) },
           shape: 'logs',
           endpoint: 'list audit logs',
@@ -276,32 +277,32 @@ export function createOperations(deps: OperationsDeps): HubOperations {
         },
         o,
       ),
-    listAuditActions: (account) => get(auditActionsResponseSchema, { path: `/v2/auditlogs/${seg(account)}/actions`, endpoint: 'list audit log actions', ...required }),
+    listAuditActions: (account) => get(auditActionsResponseSchema, { path: hubPath(HUB_PATHS.auditLogActions, { account }), endpoint: 'list audit log actions', ...required }),
     listOrgMembers: (org, o = {}) =>
       list(
         orgMemberSchema,
-        { path: `/v2/orgs/${seg(org)}/members`, query: { search: o.search, type: o.type, role: o.role, invites: o.invites }, shape: 'results', endpoint: 'list organization members', ...required },
+        { path: hubPath(HUB_PATHS.orgMembers, { org }), query: { search: o.search, type: o.type, role: o.role, invites: o.invites }, shape: 'results', endpoint: 'list organization members', ...required },
         o,
       ),
     exportOrgMembersCsv: async (org) => {
-      const res = await deps.request<unknown>({ path: `/v2/orgs/${seg(org)}/members/export`, endpoint: 'export organization members', headers: { accept: 'text/csv' }, ...required });
+      const res = await deps.request<unknown>({ path: `${hubPath(HUB_PATHS.orgMembers, { org })}/export`, endpoint: 'export organization members', headers: { accept: 'text/csv' }, ...required });
       return typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
     },
     listTeams: (org, o = {}) =>
-      list(orgGroupSchema, { path: `/v2/orgs/${seg(org)}/groups`, query: { username: o.username, search: o.search }, shape: 'results', endpoint: 'list teams', ...required }, o),
+      list(orgGroupSchema, { path: hubPath(HUB_PATHS.teams, { org }), query: { username: o.username, search: o.search }, shape: 'results', endpoint: 'list teams', ...required }, o),
     getTeam: (org, team) => get(orgGroupSchema, { path: teamPath(org, team), endpoint: 'get team', ...required }),
     listTeamMembers: (org, team, o = {}) =>
-      list(groupMemberSchema, { path: `${teamPath(org, team)}/members`, query: { search: o.search }, shape: 'array', endpoint: 'list team members', ...required }, o),
-    getOrgSettings: (org) => get(orgSettingsSchema, { path: `/v2/orgs/${seg(org)}/settings`, endpoint: 'get organization settings', ...required }),
-    listAccessTokens: (o = {}) => list(accessTokenSchema, { path: '/v2/access-tokens', shape: 'results', endpoint: 'list personal access tokens', ...required }, o),
+      list(groupMemberSchema, { path: hubPath(HUB_PATHS.teamMembers, { org, team }), query: { search: o.search }, shape: 'array', endpoint: 'list team members', ...required }, o),
+    getOrgSettings: (org) => get(orgSettingsSchema, { path: hubPath(HUB_PATHS.orgSettings, { org }), endpoint: 'get organization settings', ...required }),
+    listAccessTokens: (o = {}) => list(accessTokenSchema, { path: HUB_PATHS.accessTokens, shape: 'results', endpoint: 'list personal access tokens', ...required }, o),
     getAccessToken: (uuid) => get(accessTokenSchema, { path: `/v2/access-tokens/${seg(uuid)}`, endpoint: 'get personal access token', ...required }),
     listOrgAccessTokens: (org, o = {}) =>
-      list(orgAccessTokenSchema, { path: `/v2/orgs/${seg(org)}/access-tokens`, shape: 'total', endpoint: 'list organization access tokens', ...required }, o),
+      list(orgAccessTokenSchema, { path: hubPath(HUB_PATHS.orgAccessTokens, { org }), shape: 'total', endpoint: 'list organization access tokens', ...required }, o),
     getOrgAccessToken: (org, id) => get(orgAccessTokenSchema, { path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, endpoint: 'get organization access token', ...required }),
-    listInvites: (org, o = {}) => list(inviteSchema, { path: `/v2/orgs/${seg(org)}/invites`, shape: 'data', pageSize: null, endpoint: 'list invites', ...required }, o),
+    listInvites: (org, o = {}) => list(inviteSchema, { path: hubPath(HUB_PATHS.invites, { org }), shape: 'data', pageSize: null, endpoint: 'list invites', ...required }, o),
 
     createRepository: (ns, input) =>
-      write(repositoryInfoSchema, { method: 'POST', path: `/v2/namespaces/${seg(ns)}/repositories`, body: { ...input, namespace: input.namespace ?? ns }, endpoint: 'create repository', ...required }),
+      write(repositoryInfoSchema, { method: 'POST', path: hubPath(HUB_PATHS.repositories, { namespace: ns }), body: { ...input, namespace: input.namespace ?? ns }, endpoint: 'create repository', ...required }),
     updateRepositoryDescription: (ns, repo, input) =>
       write(repositoryInfoSchema, { method: 'PATCH', path: `/v2/repositories/${seg(ns)}/${seg(repo)}/`, body: input, endpoint: 'update repository description', ...required }),
     deleteRepository: (ns, repo) => noContent({ method: 'DELETE', path: `/v2/repositories/${seg(ns)}/${seg(repo)}/`, endpoint: 'delete repository', ...required }),
@@ -316,11 +317,11 @@ export function createOperations(deps: OperationsDeps): HubOperations {
       write(accessTokenSchema, { method: 'PATCH', path: `/v2/access-tokens/${seg(uuid)}`, body: input, endpoint: 'update personal access token', ...required }),
     deleteAccessToken: (uuid) => noContent({ method: 'DELETE', path: `/v2/access-tokens/${seg(uuid)}`, endpoint: 'delete personal access token', ...required }),
     createOrgAccessToken: (org, input) =>
-      write(orgAccessTokenSchema, { method: 'POST', path: `/v2/orgs/${seg(org)}/access-tokens`, body: input, endpoint: 'create organization access token', ...required }),
+      write(orgAccessTokenSchema, { method: 'POST', path: hubPath(HUB_PATHS.orgAccessTokens, { org }), body: input, endpoint: 'create organization access token', ...required }),
     updateOrgAccessToken: (org, id, input) =>
       write(orgAccessTokenSchema, { method: 'PATCH', path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, body: input, endpoint: 'update organization access token', ...required }),
     deleteOrgAccessToken: (org, id) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, endpoint: 'delete organization access token', ...required }),
-    createTeam: (org, input) => write(orgGroupSchema, { method: 'POST', path: `/v2/orgs/${seg(org)}/groups`, body: input, endpoint: 'create team', ...required }),
+    createTeam: (org, input) => write(orgGroupSchema, { method: 'POST', path: hubPath(HUB_PATHS.teams, { org }), body: input, endpoint: 'create team', ...required }),
     updateTeam: (org, team, input) => write(orgGroupSchema, { method: 'PUT', path: teamPath(org, team), body: input, endpoint: 'update team', ...required }),
     patchTeam: (org, team, input) => write(orgGroupSchema, { method: 'PATCH', path: teamPath(org, team), body: input, endpoint: 'update team', idempotent: true, ...required }),
     deleteTeam: (org, team) => noContent({ method: 'DELETE', path: teamPath(org, team), endpoint: 'delete team', ...required }),
@@ -335,6 +336,6 @@ export function createOperations(deps: OperationsDeps): HubOperations {
       write(orgMemberSchema, { method: 'PUT', path: `/v2/orgs/${seg(org)}/members/${seg(username)}`, body: { role }, endpoint: 'update member role', ...required }),
     removeMember: (org, username) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org)}/members/${seg(username)}`, endpoint: 'remove member', ...required }),
     updateOrgSettings: (org, settings) =>
-      write(orgSettingsSchema, { method: 'PUT', path: `/v2/orgs/${seg(org)}/settings`, body: settings, endpoint: 'update organization settings', ...required }),
+      write(orgSettingsSchema, { method: 'PUT', path: hubPath(HUB_PATHS.orgSettings, { org }), body: settings, endpoint: 'update organization settings', ...required }),
   };
 }

@@ -11,10 +11,6 @@ import { parseTemplate } from '../templating/template.js';
 /** Routes no definition describes: item calls, writes, logins; and sub-paths of a listing. */
 const OTHER_ROUTES: readonly [RegExp, string][] = [
   [/^\/v2\/(users\/login|users\/2fa-login|auth\/token)\/?$/, 'auth'],
-  [/^\/v2\/namespaces\/[^/]+\/repositories\/?$/, 'repositories'],
-  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/tags\/?$/, 'tags'],
-  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/tags\/[^/]+\/?$/, 'tag'],
-  [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/?$/, 'repository_details'],
   [/^\/v2\/namespaces\/[^/]+\/repositories\/[^/]+\/.+$/, 'repository_settings'],
   [/^\/v2\/repositories\/.+$/, 'repository_admin'],
   [/^\/v2\/auditlogs\/[^/]+\/?$/, 'audit_logs'],
@@ -42,7 +38,7 @@ export function templatePattern(template: string): RegExp {
  * labelled with its name; the remaining Hub routes follow.
  */
 export function hubRoutes(registry: readonly EndpointDefinition[]): readonly [RegExp, string][] {
-  const defined = registry.flatMap((endpoint) => (endpoint.template ? [[templatePattern(endpoint.template.path), endpoint.name] as [RegExp, string]] : []));
+  const defined = registry.flatMap((endpoint) => (endpoint.template ? [[templatePattern(endpoint.template.path), endpoint.template.route ?? endpoint.name] as [RegExp, string]] : []));
   return [...defined, ...OTHER_ROUTES];
 }
 

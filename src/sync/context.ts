@@ -86,8 +86,6 @@ export interface SyncPlan {
   full: boolean;
   dryRun: boolean;
   backfill: { from: string; to: string } | undefined;
-  /** Repositories found new or changed by the list in this pass (chained endpoints read them too). */
-  changedRepositories: Map<string, { namespace: string; name: string; reasons: Set<'details' | 'tags'> }>;
 }
 
 export interface Slice {
@@ -124,7 +122,8 @@ export interface SliceRun {
   now(): string;
   /**
    * Run `fn` in one database transaction: rows and the cursor that covers them commit together.
-   * In a dry run the transaction is rolled back (counts stay exact, nothing is written).
+   * In a dry run it is a savepoint of the pass's one transaction, rolled back when the pass ends
+   * (counts stay exact, chained endpoints see what their parent wrote, nothing stays).
    */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   upsert(tx: Executor, spec: EntitySpec, rows: Row[]): Promise<UpsertResult>;

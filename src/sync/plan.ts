@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
 import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
@@ -107,19 +107,18 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     full: Boolean(options.full),
     dryRun: Boolean(options.dryRun),
     backfill: options.backfill,
-    changedRepositories: new Map(),
   };
 }
 
 /** Why a repository's tags are read in this pass (null: they are not). */
-export type TagReadReason = 'full' | 'new' | 'pushed' | 'pulled' | 'refresh';
+export type TagReadReason = 'full' | 'new' | 'pushed' | 'pulled' | 'restored' | 'refresh';
 
 export interface TagReadInputs {
   full: boolean;
-  /** What the repository list shows now. */
-  listed: { lastUpdated: string | null; pullCount: number | null };
-  /** What the last complete tag read saw (undefined: tags never read). */
-  lastRead?: { at: string; lastUpdated: string | null; pullCount: number | null } | undefined;
+  /** What the repository list shows now, and how many of its tags are stored live. */
+  listed: { lastUpdated: string | null; pullCount: number | null; liveTags?: number | undefined };
+  /** What the last complete tag read saw, and how many tags it left live (undefined: tags never read). */
+  lastRead?: { at: string; lastUpdated: string | null; pullCount: number | null; tags?: number | undefined } | undefined;
   now: string;
   /** TAG_REFRESH_INTERVAL: the safety net for values Hub changes without a pull or a push. */
   refreshMs: number;
@@ -130,7 +129,9 @@ export interface TagReadInputs {
  * Tags change when a repository is pushed to (`last_updated` moves) and their pull times
  * change when one of them is pulled (`pull_count` moves), so the repository list alone says
  * whose tags to read: the daily cost grows with activity, not with the repositories owned.
- * Anything Hub changes without either (a tag going inactive) waits for the slow refresh.
+ * Tags the table no longer holds live (a repository that disappeared took them along, and came
+ * back) are read again. Anything Hub changes without either (a tag going inactive) waits for
+ * the slow refresh.
  */
 export function tagReadReason(inputs: TagReadInputs): TagReadReason | null {
   const { listed, lastRead } = inputs;
@@ -138,21 +139,7 @@ export function tagReadReason(inputs: TagReadInputs): TagReadReason | null {
   if (!lastRead) return 'new';
   if (!inputs.sameInstant(lastRead.lastUpdated, listed.lastUpdated)) return 'pushed';
   if (lastRead.pullCount !== listed.pullCount) return 'pulled';
+  if (lastRead.tags !== undefined && listed.liveTags !== undefined && lastRead.tags !== listed.liveTags) return 'restored';
   if (Date.parse(lastRead.at) <= Date.parse(inputs.now) - inputs.refreshMs) return 'refresh';
   return null;
-}
-
-/**
- * The same rule over the table, so a pass that stopped half-way resumes exactly where it was.
- * The pull count a tag read saw is the last one recorded in repository_stats at or before it
- * (the list writes a stats row whenever pull_count moves, before the tags are read).
- */
-export function tagsDueCondition(now: string, refreshMs: number): SQL {
-  return sql`(r.tags_synced_at IS NULL
-    OR r.tags_synced_for IS DISTINCT FROM r.last_updated
-    OR r.pull_count IS DISTINCT FROM (
-      SELECT s.pull_count FROM dockerhub.repository_stats s
-      WHERE s.namespace = r.namespace AND s.name = r.name AND s.observed_at <= r.tags_synced_at
-      ORDER BY s.observed_at DESC LIMIT 1)
-    OR r.tags_synced_at <= ${now}::timestamptz - ${`${refreshMs} milliseconds`}::interval)`;
 }

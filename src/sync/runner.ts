@@ -12,6 +12,7 @@ import { scopeOfSlice } from '../hub/credentials.js';
 import type { HubClient } from '../hub/client.js';
 import { markMissing, upsertEntities } from './upsert.js';
 import { LeaseLostError, sliceLeaseKey, withLease } from '../db/leases.js';
+import type { Database } from '../db/client.js';
 
 export interface SliceReport extends SliceOutcome {
   endpoint: string;
@@ -79,27 +80,36 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     'sync pass starting',
   );
   const reports: SliceReport[] = [];
-  const lanes = credentialLanes(deps, plan);
-  // Each credential runs its slices one after another (its pacing stays exact); credentials run
-  // side by side, at most HUB_CONCURRENCY at a time.
-  await inParallel(lanes, deps.config.hub.concurrency ?? lanes.length, async (lane) => {
-    for (const endpoint of selected) {
-      if (options.signal?.aborted) break;
-      let slices: Slice[];
-      try {
-        slices = (await endpoint.slices(lane.plan, lane.deps)).filter(lane.owns);
-      } catch (error) {
-        reports.push({ ...emptyCounters(), endpoint: endpoint.name, slice: '*', status: 'failed', error: describeError(error, lane.deps), durationMs: 0, credential: lane.deps.credential });
-        deps.logger.error({ endpoint: endpoint.name, credential: lane.deps.credential, err: error }, 'could not work out the slices of an endpoint');
-        continue;
-      }
-      for (const slice of slices) {
+  const runLanes = async (passDeps: SyncDeps) => {
+    const lanes = credentialLanes(passDeps, plan);
+    // Each credential runs its slices one after another (its pacing stays exact); credentials run
+    // side by side, at most HUB_CONCURRENCY at a time. A dry run's lanes share its one transaction:
+    // they take turns.
+    await inParallel(lanes, plan.dryRun ? 1 : (deps.config.hub.concurrency ?? lanes.length), async (lane) => {
+      for (const endpoint of selected) {
         if (options.signal?.aborted) break;
-        const report = await runSlice(lane.deps, endpoint, slice, plan, options);
-        reports.push(lane.deps.credential ? { ...report, credential: lane.deps.credential } : report);
+        let slices: Slice[];
+        try {
+          // In a dry run, under a savepoint: a failed query must not end the pass's transaction.
+          const listed = plan.dryRun
+            ? await lane.deps.database.db.transaction(() => endpoint.slices(lane.plan, lane.deps))
+            : await endpoint.slices(lane.plan, lane.deps);
+          slices = listed.filter(lane.owns);
+        } catch (error) {
+          reports.push({ ...emptyCounters(), endpoint: endpoint.name, slice: '*', status: 'failed', error: describeError(error, lane.deps), durationMs: 0, credential: lane.deps.credential });
+          deps.logger.error({ endpoint: endpoint.name, credential: lane.deps.credential, err: error }, 'could not work out the slices of an endpoint');
+          continue;
+        }
+        for (const slice of slices) {
+          if (options.signal?.aborted) break;
+          const report = await runSlice(lane.deps, endpoint, slice, plan, options);
+          reports.push(lane.deps.credential ? { ...report, credential: lane.deps.credential } : report);
+        }
       }
-    }
-  });
+    });
+  };
+  if (plan.dryRun) await inRolledBackTransaction(deps, runLanes);
+  else await runLanes(deps);
   deps.progress?.done?.();
   return {
     plan,
@@ -110,6 +120,29 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     skipped: reports.filter((r) => r.status === 'skipped').length,
     held: reports.filter((r) => r.heldBy !== undefined).length,
   };
+}
+
+/**
+ * A dry run writes as a pass would, inside one transaction that is rolled back at the end: an
+ * endpoint chained from another finds in the tables what its parent wrote in this pass (the
+ * same reads as a real pass, from the same place), and nothing stays.
+ */
+async function inRolledBackTransaction(deps: SyncDeps, fn: (deps: SyncDeps) => Promise<void>): Promise<void> {
+  try {
+    await deps.database.db.transaction(async (tx) => {
+      const database: Database = {
+        kind: deps.database.kind,
+        db: tx as unknown as Database['db'],
+        location: deps.database.location,
+        withBlockingLock: (_key, inner) => inner(),
+        close: async () => {},
+      };
+      await fn({ ...deps, database });
+      throw new DryRunRollback();
+    });
+  } catch (error) {
+    if (!(error instanceof DryRunRollback)) throw error;
+  }
 }
 
 interface Lane {
@@ -189,6 +222,8 @@ export async function runSlice(
   options: SyncOptions,
 ): Promise<SliceReport> {
   const { database, logger } = deps;
+  // A dry run writes nothing that outlives it: no other process can be kept from anything.
+  if (plan.dryRun) return runLocked(deps, endpoint, slice, plan, options);
   const leased = await withLease(
     database,
     sliceLeaseKey(endpoint.name, slice.key),
@@ -275,18 +310,9 @@ async function runLocked(
     logger,
     counters,
     now: () => clock.now().toISOString(),
+    // In a dry run `db` is the pass's transaction (see inRolledBackTransaction): this is a savepoint.
     async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
-      if (!plan.dryRun) return db.transaction((tx) => fn(tx as unknown as Executor));
-      let value: T | undefined;
-      try {
-        await db.transaction(async (tx) => {
-          value = await fn(tx as unknown as Executor);
-          throw new DryRunRollback();
-        });
-      } catch (error) {
-        if (!(error instanceof DryRunRollback)) throw error;
-      }
-      return value as T;
+      return db.transaction((tx) => fn(tx as unknown as Executor));
     },
     async upsert(tx, spec, rows) {
       const result = await upsertEntities(tx, spec, rows, upsertOptions());

@@ -163,8 +163,8 @@ export async function upsertEntities(
 
   const columns = getTableColumns(spec.table);
   if (toWrite.length > 0) {
-    // Only the columns the mapping produces are written: columns another step owns (such as
-    // repositories.tags_synced_at) keep their values on update.
+    // Only the columns the mapping produces are written: a column the mapping leaves out keeps
+    // its stored value on update.
     const provided = new Set<string>(['row_hash', 'last_seen_at', 'deleted_at']);
     for (const row of toWrite) for (const key of Object.keys(row)) if (key in columns) provided.add(key);
     provided.delete('first_seen_at');

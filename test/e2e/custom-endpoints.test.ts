@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { rowsOf } from '../../src/db/client.js';
 import { normalizeTimestamp } from '../../src/sync/hash.js';
 import { runCli } from '../support/cli.js';
@@ -309,5 +309,34 @@ describe('custom endpoints from the config file', () => {
     expect(rows).toBeGreaterThan(0);
     const view = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_served_members WHERE username IS NOT NULL`);
     expect(view[0]!.n).toBe(rows);
+  });
+
+  it('endpoints show prints every built-in as an entry the config takes; a copied one reads what the built-in reads', async () => {
+    const listed = await cli(['endpoints', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const builtins = [...listed.stdout.matchAll(/^([a-z_]+)\s+built-in\s/gm)].map((match) => match[1]!);
+    expect(builtins).toContain('watched_tags');
+    const entries: Record<string, unknown>[] = [];
+    for (const name of builtins) {
+      const shown = await cli(['endpoints', 'show', name]);
+      expect(shown.code, `${name}: ${shown.stderr}`).toBe(0);
+      const parsed = parse(shown.stdout) as { endpoints: Record<string, unknown>[] };
+      expect(parsed.endpoints.map((entry) => entry.name), name).toEqual([`my_${name}`]);
+      entries.push(...parsed.endpoints);
+    }
+    const copies = writeConfig('copies.yaml', { endpoints: entries });
+    const loaded = await cli(['endpoints', 'list'], copies);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    for (const name of builtins) expect(loaded.stdout).toMatch(new RegExp(`^my_${name}\\s+custom\\s`, 'm'));
+
+    const result = await cli(['sync', '--only', 'org_members,my_org_members'], copies);
+    expect(result.code, result.stderr).toBe(0);
+    const counts = await query<{ builtin: number; copy: number }>(
+      target,
+      `SELECT (SELECT count(*)::int FROM dockerhub.org_members WHERE deleted_at IS NULL) AS builtin,
+              (SELECT count(*)::int FROM dockerhub.custom_records WHERE endpoint = 'my_org_members' AND deleted_at IS NULL) AS copy`,
+    );
+    expect(counts[0]!.copy).toBeGreaterThan(0);
+    expect(counts[0]!.copy).toBe(counts[0]!.builtin);
   });
 });

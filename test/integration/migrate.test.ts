@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../../src/db/schema/index.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { MIGRATIONS_FOLDER, migrateDatabase, migrationJournal } from '../../src/db/migrate.js';
+import { repositoryDetailsEndpoint } from '../../src/endpoints/repository-details.js';
+import { tagsEndpoint } from '../../src/endpoints/tags.js';
+import type { SyncDeps, SyncPlan } from '../../src/sync/context.js';
 import { rowsOf } from '../../src/db/client.js';
 import type { Database } from '../../src/db/client.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.js';
@@ -71,5 +77,75 @@ describe('migrations on an empty database', () => {
     }
     const timestamps = columns.filter((c) => /(_at|last_updated|last_modified|date_registered|timestamp)$/.test(String(c.column_name)));
     for (const column of timestamps) expect(column.data_type, `${String(column.table_name)}.${String(column.column_name)}`).toBe('timestamp with time zone');
+  });
+});
+
+describe('the chaining state migration (0009) on a database synced by an earlier version', () => {
+  let target: TestDatabase;
+  let database: Database;
+  const folder = MIGRATIONS_FOLDER;
+  const statements = (tag: string) =>
+    readFileSync(path.join(folder, `${tag}.sql`), 'utf8')
+      .split('--> statement-breakpoint')
+      .map((statement) => statement.trim())
+      .filter(Boolean);
+  beforeAll(async () => {
+    target = await createEmptyDatabase();
+    database = await target.open();
+  });
+  afterAll(async () => {
+    await database?.close();
+    await target?.destroy();
+  });
+
+  it('carries what the detail and the tags were read for into their own state, so no repository is read again for the upgrade', async () => {
+    const tags = migrationJournal().entries.map((entry) => entry.tag);
+    const at = tags.findIndex((tag) => tag.startsWith('0009_'));
+    for (const tag of tags.slice(0, at)) for (const statement of statements(tag)) await database.db.execute(sql.raw(statement));
+    // What an earlier version left: marks on the repository rows, the pull history, live tags.
+    await database.db.execute(sql`
+      INSERT INTO dockerhub.repositories (namespace, name, last_updated, last_modified, pull_count, raw, row_hash,
+        detail_synced_at, detail_synced_for, tags_synced_at, tags_synced_for, deleted_at)
+      VALUES
+        ('acme', 'api', '2026-05-01T10:00:00.5Z', '2026-05-02T00:00:00Z', 41, '{}', 'h', '2026-05-03T00:00:00Z', '2026-05-02T00:00:00Z', '2026-05-04T00:00:00Z', '2026-05-01T10:00:00.5Z', NULL),
+        ('acme', 'new', '2026-05-01T00:00:00Z', NULL, 0, '{}', 'h', NULL, NULL, NULL, NULL, NULL),
+        ('acme', 'gone', '2026-05-01T00:00:00Z', NULL, 3, '{}', 'h', '2026-05-03T00:00:00Z', '2026-05-01T00:00:00Z', '2026-05-04T00:00:00Z', '2026-05-01T00:00:00Z', '2026-05-05T00:00:00Z')`);
+    await database.db.execute(sql`
+      INSERT INTO dockerhub.repository_stats (namespace, name, observed_at, pull_count) VALUES
+        ('acme', 'api', '2026-05-03T00:00:00Z', 40), ('acme', 'api', '2026-05-05T00:00:00Z', 41)`);
+    await database.db.execute(sql`
+      INSERT INTO dockerhub.tags (namespace, repository, name, raw, row_hash, deleted_at) VALUES
+        ('acme', 'api', 'latest', '{}', 'h', NULL), ('acme', 'api', 'v1', '{}', 'h', NULL), ('acme', 'api', 'old', '{}', 'h', '2026-05-01T00:00:00Z')`);
+    await database.db.execute(sql`
+      INSERT INTO dockerhub.sync_state (endpoint, slice_key, cursor, last_complete_at) VALUES ('tags', 'acme/api', '{"tags": 2, "invalid": 0}', '2026-05-04T00:00:05Z')`);
+
+    for (const statement of statements(tags[at]!)) await database.db.execute(sql.raw(statement));
+
+    const state = rowsOf<{ endpoint: string; slice_key: string; cursor: unknown; last_complete_at: string | null }>(
+      await database.db.execute(sql`
+        SELECT endpoint, slice_key, cursor, to_char(last_complete_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_complete_at
+        FROM dockerhub.sync_state ORDER BY endpoint, slice_key`),
+    );
+    expect(state).toEqual([
+      { endpoint: 'repository_details', slice_key: 'acme/api', cursor: { for: '2026-05-02T00:00:00.000000Z' }, last_complete_at: '2026-05-03T00:00:00Z' },
+      { endpoint: 'repository_details', slice_key: 'acme/gone', cursor: { for: '2026-05-01T00:00:00.000000Z' }, last_complete_at: '2026-05-03T00:00:00Z' },
+      {
+        endpoint: 'tags',
+        slice_key: 'acme/api',
+        // The pull count the read saw is the last one recorded at or before it (40, not 41).
+        cursor: { tags: 2, invalid: 0, read: { at: '2026-05-04T00:00:00.000000Z', last_updated: '2026-05-01T10:00:00.500000Z', pull_count: 40, tags: 2 } },
+        last_complete_at: '2026-05-04T00:00:05Z',
+      },
+    ]);
+
+    // The rule the tags endpoint applies reads the carried state: `api` was pulled since its
+    // read (40 → 41), `new` was never read; the deleted one is not a slice.
+    const config = loadConfig({ env: { DOCKERHUB_NAMESPACES: 'acme', LOG_LEVEL: 'silent' } });
+    const plan: SyncPlan = { namespaces: ['acme'], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined };
+    const deps = { database, config, clock: { now: () => new Date('2026-05-06T00:00:00Z') } } as unknown as SyncDeps;
+    expect((await tagsEndpoint.slices(plan, deps)).map((slice) => slice.key)).toEqual(['acme/api', 'acme/new']);
+    expect((await repositoryDetailsEndpoint.slices(plan, deps)).map((slice) => slice.key)).toEqual(['acme/new']);
+    await database.db.execute(sql`UPDATE dockerhub.repositories SET pull_count = 40 WHERE name = 'api'`);
+    expect((await tagsEndpoint.slices(plan, deps)).map((slice) => slice.key)).toEqual(['acme/new']);
   });
 });

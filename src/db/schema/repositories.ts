@@ -31,14 +31,6 @@ export const repositories = dockerhub.table(
     permissions: jsonb('permissions'),
     immutable_tags_settings: jsonb('immutable_tags_settings'),
     source: text('source'),
-    /** When the detail call last filled the detail-only fields. */
-    detail_synced_at: ts('detail_synced_at'),
-    /** `last_modified` (or `last_updated`) of the repository when the detail was read. */
-    detail_synced_for: ts('detail_synced_for'),
-    /** `last_updated` of the repository when its tags were last read completely. */
-    tags_synced_for: ts('tags_synced_for'),
-    /** When the tags were last read completely (drives the periodic full tag refresh). */
-    tags_synced_at: ts('tags_synced_at'),
     ...entityColumns(),
   },
   (t) => [primaryKey({ columns: [t.namespace, t.name] })],

@@ -141,7 +141,7 @@ describe('a slice that fails on the database', () => {
         }),
       request: () => ({ path: '/', shape: 'object' as const, schema: z.unknown() }),
     };
-    const plan = { namespaces: ['acme'], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined, changedRepositories: new Map() };
+    const plan = { namespaces: ['acme'], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined };
     const report = await runSlice({ database, client, logger, config }, endpoint as never, { key: 'nul', params: {} }, plan, {});
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/^database error 22021: invalid byte sequence for encoding "UTF8": 0x00/);

@@ -9,7 +9,7 @@ import { extractPage } from '../../../src/hub/pagination.js';
 import { hubRouteLabel } from '../../../src/server/hub-routes.js';
 import type { SyncPlan } from '../../../src/sync/context.js';
 
-const plan: SyncPlan = { namespaces: [], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined, changedRepositories: new Map() };
+const plan: SyncPlan = { namespaces: [], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined };
 
 describe('defineEndpoint', () => {
   const base = {
