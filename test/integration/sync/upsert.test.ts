@@ -47,6 +47,31 @@ describe('upsertEntities / markMissing on a real Postgres', () => {
     ]);
   });
 
+  it('stores every value as its column type says, text and JSON exactly as given, and records changes in page order', async () => {
+    const text = 'quote " backslash \\ newline \n tab \t unicode é ✓ 🐳 <>&\'';
+    const layers = [{ digest: 'sha256:x', size: 9_007_199_254_740_991, instruction: text }, 'a string', null, true, 1.5];
+    const rows = [
+      ...tags(['z-first'], { last_updater_username: text, full_size: 9_007_199_254_740_991, v2: false, last_updated: '2024-02-29T23:59:59.999999Z' }),
+      ...tags(['a-second'], { last_updater_username: null, full_size: 0, v2: true, last_updated: null }),
+    ];
+    await upsertEntities(tx(), entities.tags, rows, opts('2025-01-01T00:00:00Z'));
+    const images = [{ namespace: 'acme', repository: 'api', tag: 'z-first', digest: 'sha256:x', os: text, size: 42, layers, raw: { digest: 'sha256:x', note: text } }];
+    await upsertEntities(tx(), entities.tagImages, images, opts('2025-01-01T00:00:00Z'));
+    const stored = await query<Record<string, unknown>>(sql`
+      SELECT name, last_updater_username, full_size::text AS full_size, v2,
+        to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS last_updated, raw->>'last_updater_username' AS raw_text
+      FROM dockerhub.tags ORDER BY name`);
+    expect(stored).toEqual([
+      { name: 'a-second', last_updater_username: null, full_size: '0', v2: true, last_updated: null, raw_text: null },
+      { name: 'z-first', last_updater_username: text, full_size: '9007199254740991', v2: false, last_updated: '2024-02-29T23:59:59.999999', raw_text: text },
+    ]);
+    const image = await query<Record<string, unknown>>(sql`SELECT os, size::text AS size, layers, raw FROM dockerhub.tag_images`);
+    expect(image).toEqual([{ os: text, size: '42', layers, raw: { digest: 'sha256:x', note: text } }]);
+    const order = await query<{ name: string }>(sql`SELECT entity_key->>'name' AS name FROM dockerhub.changes WHERE entity = 'tags' ORDER BY id`);
+    expect(order.map((row) => row.name)).toEqual(['z-first', 'a-second']);
+    await database.db.execute(sql`TRUNCATE dockerhub.tag_images`);
+  });
+
   it('does not rewrite unchanged rows (no new tuple, no change row)', async () => {
     await upsertEntities(tx(), entities.tags, tags(['a']), opts('2025-01-01T00:00:00Z'));
     const before = await query<{ xmin: string }>(sql`SELECT xmin::text FROM dockerhub.tags WHERE name = 'a'`);
