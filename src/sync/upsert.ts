@@ -1,7 +1,6 @@
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { changes } from '../db/schema/index.js';
 import { diffFields, type FieldChanges } from './diff.js';
 import { hashOf } from './hash.js';
 
