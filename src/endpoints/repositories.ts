@@ -9,6 +9,7 @@ import type { UpsertResult } from '../sync/upsert.js';
 import { num, ts } from './map.js';
 import { defineEndpoint, type RunParts } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
+import { isoText } from '../sync/chaining.js';
 
 /** Fields of the list entry; a detail response never overrides these (the list is read every pass). */
 export const LIST_FIELDS = new Set([
@@ -40,9 +41,7 @@ export async function readStoredRepositories(tx: Executor, namespace: string, na
   const out = new Map<string, StoredRepository>();
   if (names.length === 0) return out;
   const result = await tx.execute(sql`
-    SELECT name, raw,
-      to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_updated,
-      to_char(last_modified AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_modified
+    SELECT name, raw, ${isoText('last_updated')} AS last_updated, ${isoText('last_modified')} AS last_modified
     FROM dockerhub.repositories
     WHERE namespace = ${namespace} AND name IN (SELECT jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))
     ORDER BY name

@@ -32,7 +32,7 @@ export const repositoryDetailsEndpoint = defineEndpoint({
     parent: 'repositories',
     params: ['namespace', 'repository'],
     async custom(plan, deps) {
-      const rows = await chainedRepositories<DetailCursor>(deps, plan, 'repository_details');
+      const rows = await chainedRepositories<DetailCursor>(deps.database.db, 'repository_details', plan);
       return rows
         .filter(({ cursor, last_modified, last_updated }) => {
           if (plan.full || !cursor || !('for' in cursor)) return true;

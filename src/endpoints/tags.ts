@@ -5,7 +5,7 @@ import type { UpsertResult } from '../sync/upsert.js';
 import { obj } from './map.js';
 import { tagImages, tags } from '../db/schema/index.js';
 import { rowMapper, type RowMapping } from '../sync/mapping.js';
-import { chainedRepositories, repositoryNow } from '../sync/chaining.js';
+import { chainedRepositories } from '../sync/chaining.js';
 import { tagReadReason } from '../sync/plan.js';
 import { sameInstant } from './repositories.js';
 import { defineEndpoint } from './define.js';
@@ -102,7 +102,7 @@ export const tagsEndpoint = defineEndpoint({
     parent: 'repositories',
     params: ['namespace', 'repository'],
     async custom(plan, deps) {
-      const rows = await chainedRepositories<TagCursor>(deps, plan, 'tags');
+      const rows = await chainedRepositories<TagCursor>(deps.database.db, 'tags', plan);
       const now = (deps.clock?.now() ?? new Date()).toISOString();
       const refreshMs = deps.config.sync.tagRefreshInterval;
       return rows
@@ -126,10 +126,10 @@ export const tagsEndpoint = defineEndpoint({
   cursor: 'snapshot',
   notFound: 'skip',
   async each(run, { namespace, repository }) {
-    // What the list shows before reading: if a push or a pull lands while we read, it moves and
-    // the next pass reads the tags again.
-    const before = await repositoryNow(run.deps.database.db, namespace, repository);
-    const previous = await run.getCursor<TagCursor>();
+    // What the list shows before reading (if a push or a pull lands while we read, it moves and
+    // the next pass reads the tags again), and what the last read kept.
+    const [before] = await chainedRepositories<TagCursor>(run.deps.database.db, 'tags', { namespace, name: repository });
+    const previous = before?.cursor;
     const startedAt = run.now();
     return {
       endpoint: `list tags of ${namespace}/${repository}`,

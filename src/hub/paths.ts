@@ -1,8 +1,9 @@
 /**
- * The read paths of the Docker Hub API, written once: the endpoint definitions (src/endpoints)
- * and the client library's operations (operations.ts) both take them from here. A `{name}`
- * placeholder is one path segment. This module imports nothing, so the library stays free of
- * the sync's database code.
+ * The Docker Hub API's collection paths (and the items read or written through them), written
+ * once: the endpoint definitions (src/endpoints), the client library's operations
+ * (operations.ts) and the write-back templates take them from here. A `{name}` placeholder is
+ * one path segment. This module imports nothing, so the library stays free of the sync's
+ * database code.
  */
 export const HUB_PATHS = {
   repositories: '/v2/namespaces/{namespace}/repositories',

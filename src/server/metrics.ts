@@ -3,6 +3,7 @@ import type { HubRequestEvent, HubStats } from '../hub/types.js';
 import type { JobState } from '../scheduler/scheduler.js';
 import type { TickObserver } from '../scheduler/tick.js';
 import type { SliceReport } from '../sync/runner.js';
+import type { RunSummary } from '../writeback/runner.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
 import { hubRouteLabel, hubRoutes, statusClass } from './hub-routes.js';
 
@@ -36,19 +37,8 @@ export interface Metrics {
 
 const PREFIX = 'dockerhub_sync_';
 
-/** What metrics learn of a write-back run (the runner's summary fits). */
-export interface WritebackRunTotals {
-  job: string;
-  calls: number;
-  sent: number;
-  skipped: number;
-  unchanged: number;
-  failed: number;
-  unknown: number;
-  confirmed: number;
-  removed: number;
-  heldBy?: string | undefined;
-}
+/** What metrics learn of a write-back run: the counts of the runner's summary. */
+export type WritebackRunTotals = Pick<RunSummary, 'job' | 'calls' | 'heldBy' | (typeof WRITEBACK_OUTCOMES)[number]>;
 
 const WRITEBACK_OUTCOMES = ['sent', 'skipped', 'unchanged', 'failed', 'unknown', 'confirmed', 'removed'] as const;
 

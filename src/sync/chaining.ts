@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
-import type { SyncDeps, SyncPlan } from './context.js';
+import type { Executor } from './context.js';
 
 /**
- * A live repository of the pass's namespaces, with what a chained endpoint stored for it: the
- * slice `namespace/name` of that endpoint in sync_state. Chaining state lives there, written by
- * the chained endpoint itself in the transaction of its last page, so the parent's table is
- * written by the parent alone and a pass that stopped half-way resumes exactly where it was.
+ * A live repository with what a chained endpoint stored for it: the slice `namespace/name` of
+ * that endpoint in sync_state. Chaining state lives there, written by the chained endpoint itself
+ * in the transaction of its last page (never in the list's rows), so a pass that stopped
+ * half-way resumes exactly where it was.
  */
 export interface ChainedRepository<C> {
   namespace: string;
@@ -18,27 +18,32 @@ export interface ChainedRepository<C> {
   live_tags: number;
   /** The chained endpoint's cursor for this repository (undefined: never read). */
   cursor: C | undefined;
-  /** When the chained endpoint last read it completely (null: never). */
-  last_complete_at: string | null;
 }
 
-const iso = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+/** A timestamptz column as ISO 8601 text in UTC with microseconds (what the API's values normalize to). */
+export const isoText = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
-/** Every live repository of the plan's namespaces, in key order, with `endpoint`'s state for it. */
-export async function chainedRepositories<C>(deps: SyncDeps, plan: SyncPlan, endpoint: string): Promise<ChainedRepository<C>[]> {
-  const namespaces = JSON.stringify(plan.namespaces);
-  const result = await deps.database.db.execute(sql`
-    SELECT r.namespace, r.name, ${iso('r.last_updated')} AS last_updated, ${iso('r.last_modified')} AS last_modified,
-      r.pull_count::float8 AS pull_count, coalesce(t.n, 0)::int AS live_tags,
-      s.cursor, ${iso('s.last_complete_at')} AS last_complete_at
+/**
+ * The live repositories of some namespaces (or one repository), in key order, with `endpoint`'s
+ * state for each: what the chained endpoint's slices are chosen from, and what one slice reads
+ * when it starts.
+ */
+export async function chainedRepositories<C>(
+  db: Pick<Executor, 'execute'>,
+  endpoint: string,
+  which: { namespaces: readonly string[] } | { namespace: string; name: string },
+): Promise<ChainedRepository<C>[]> {
+  const namespaces = JSON.stringify('namespaces' in which ? which.namespaces : [which.namespace]);
+  const only = 'name' in which ? sql`AND r.name = ${which.name}` : sql``;
+  const result = await db.execute(sql`
+    SELECT r.namespace, r.name, ${isoText('r.last_updated')} AS last_updated, ${isoText('r.last_modified')} AS last_modified,
+      r.pull_count::float8 AS pull_count, s.cursor,
+      -- One range of the tags' primary key per repository.
+      (SELECT count(*) FROM dockerhub.tags t
+       WHERE t.namespace = r.namespace AND t.repository = r.name AND t.deleted_at IS NULL)::int AS live_tags
     FROM dockerhub.repositories r
     LEFT JOIN dockerhub.sync_state s ON s.endpoint = ${endpoint} AND s.slice_key = r.namespace || '/' || r.name
-    LEFT JOIN (
-      SELECT namespace, repository, count(*) AS n FROM dockerhub.tags
-      WHERE deleted_at IS NULL AND namespace IN (SELECT jsonb_array_elements_text(${namespaces}::jsonb))
-      GROUP BY namespace, repository
-    ) t ON t.namespace = r.namespace AND t.repository = r.name
-    WHERE r.deleted_at IS NULL AND r.namespace IN (SELECT jsonb_array_elements_text(${namespaces}::jsonb))
+    WHERE r.deleted_at IS NULL AND r.namespace IN (SELECT jsonb_array_elements_text(${namespaces}::jsonb)) ${only}
     ORDER BY r.namespace, r.name`);
   return rowsOf<Omit<ChainedRepository<C>, 'cursor'> & { cursor: unknown }>(result).map((row) => ({
     ...row,
@@ -46,18 +51,4 @@ export async function chainedRepositories<C>(deps: SyncDeps, plan: SyncPlan, end
     live_tags: Number(row.live_tags),
     cursor: (row.cursor === null || row.cursor === undefined ? undefined : typeof row.cursor === 'string' ? JSON.parse(row.cursor) : row.cursor) as C | undefined,
   }));
-}
-
-/** The parent's fields as the chained read last saw them, read in the chained read's own transaction. */
-export async function repositoryNow(
-  tx: { execute: SyncDeps['database']['db']['execute'] },
-  namespace: string,
-  name: string,
-): Promise<{ last_updated: string | null; last_modified: string | null; pull_count: number | null } | undefined> {
-  const row = rowsOf<{ last_updated: string | null; last_modified: string | null; pull_count: number | null }>(
-    await tx.execute(sql`
-      SELECT ${iso('last_updated')} AS last_updated, ${iso('last_modified')} AS last_modified, pull_count::float8 AS pull_count
-      FROM dockerhub.repositories WHERE namespace = ${namespace} AND name = ${name}`),
-  )[0];
-  return row ? { ...row, pull_count: row.pull_count === null ? null : Number(row.pull_count) } : undefined;
 }

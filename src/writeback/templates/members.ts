@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { bool, canonical, given, text, type Row } from '../values.js';
 import { booleanColumn, oneOf, ORG_ROLES, pathFor, str } from './common.js';
 import type { Lookup, RecordOutcome, WritebackTemplate } from './types.js';
+import { HUB_PATHS } from '../../hub/paths.js';
 
 const org = (r: Row) => str(r, 'org');
 
@@ -157,7 +158,7 @@ export const updateOrgSettings: WritebackTemplate = {
   summary: 'set the restricted-images settings of an organization',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-settings/paths/~1v2~1orgs~1%7Bname%7D~1settings/put',
   method: 'PUT',
-  path: '/v2/orgs/{org}/settings',
+  path: HUB_PATHS.orgSettings,
   requires: ['org', ...SETTINGS],
   key: ['org'],
   idempotent: true,

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { bool, canonical, given, list, text, type Row } from '../values.js';
 import { booleanColumn, oneOf, pathFor, pick, REPO_PERMISSIONS, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
+import { HUB_PATHS } from '../../hub/paths.js';
 
 const scope = (r: Row) => str(r, 'namespace');
 const repoRow = (lookup: Parameters<NonNullable<WritebackTemplate['inPlace']>>[1], r: Row) =>
@@ -14,7 +15,7 @@ export const createRepository: WritebackTemplate = {
   summary: 'create a repository',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/CreateRepository',
   method: 'POST',
-  path: '/v2/namespaces/{namespace}/repositories',
+  path: HUB_PATHS.repositories,
   requires: ['namespace', 'name'],
   optional: ['description', 'full_description', 'is_private'],
   key: ['namespace', 'name'],

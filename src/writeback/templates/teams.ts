@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { given, text, type Row } from '../values.js';
 import { pathFor, pick, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
+import { HUB_PATHS } from '../../hub/paths.js';
 
 const org = (r: Row) => str(r, 'org');
 
@@ -11,7 +12,7 @@ export const createTeam: WritebackTemplate = {
   summary: 'create a team',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups/paths/~1v2~1orgs~1%7Borg_name%7D~1groups/post',
   method: 'POST',
-  path: '/v2/orgs/{org}/groups',
+  path: HUB_PATHS.teams,
   requires: ['org', 'name'],
   optional: ['description'],
   key: ['org', 'name'],
@@ -34,7 +35,7 @@ export const updateTeam: WritebackTemplate = {
   summary: "rename a team or change its description (only the given fields)",
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups/paths/~1v2~1orgs~1%7Borg_name%7D~1groups~1%7Bgroup_name%7D/patch',
   method: 'PATCH',
-  path: '/v2/orgs/{org}/groups/{team}',
+  path: HUB_PATHS.team,
   requires: ['org', 'team'],
   optional: ['name', 'description'],
   key: ['org', 'team'],
@@ -55,7 +56,7 @@ export const deleteTeam: WritebackTemplate = {
   summary: 'delete a team',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups/paths/~1v2~1orgs~1%7Borg_name%7D~1groups~1%7Bgroup_name%7D/delete',
   method: 'DELETE',
-  path: '/v2/orgs/{org}/groups/{team}',
+  path: HUB_PATHS.team,
   requires: ['org', 'team'],
   key: ['org', 'team'],
   idempotent: true,
@@ -71,7 +72,7 @@ export const addTeamMember: WritebackTemplate = {
   summary: 'add an organization member to a team',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups/paths/~1v2~1orgs~1%7Borg_name%7D~1groups~1%7Bgroup_name%7D~1members/post',
   method: 'POST',
-  path: '/v2/orgs/{org}/groups/{team}/members',
+  path: HUB_PATHS.teamMembers,
   requires: ['org', 'team', 'member'],
   key: ['org', 'team', 'member'],
   // Adding someone already in the team changes nothing.

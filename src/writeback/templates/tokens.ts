@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { bool, given, json, list, text, type Row } from '../values.js';
 import { booleanColumn, createdSince, PAT_SCOPES, pathFor, pick, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
+import { HUB_PATHS } from '../../hub/paths.js';
 
 const idOf = (response: unknown, field: string): string | undefined => {
   const value = (response as Row | undefined)?.[field];
@@ -15,7 +16,7 @@ export const createAccessToken: WritebackTemplate = {
   summary: 'create a personal access token (the secret is shown once, with --reveal-secrets)',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens/paths/~1v2~1access-tokens/post',
   method: 'POST',
-  path: '/v2/access-tokens',
+  path: HUB_PATHS.accessTokens,
   requires: ['token_label', 'scopes'],
   optional: ['expires_at'],
   key: ['token_label'],
@@ -79,7 +80,7 @@ export const createOrgAccessToken: WritebackTemplate = {
   summary: 'create an organization access token (the secret is shown once, with --reveal-secrets)',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-access-tokens/paths/~1v2~1orgs~1%7Bname%7D~1access-tokens/post',
   method: 'POST',
-  path: '/v2/orgs/{org}/access-tokens',
+  path: HUB_PATHS.orgAccessTokens,
   requires: ['org', 'label'],
   optional: ['description', 'resources', 'expires_at'],
   key: ['org', 'label'],
