@@ -22,8 +22,12 @@ import { createOperations, type HubOperations } from './operations.js';
 import { paginate as paginatePages } from './pagination.js';
 import { RateLimitPacer } from './rate-limit.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { buildUrl, splitCredentialHeaders } from './request-rules.js';
 import { createTransport, type RawResponse } from './transport.js';
-import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, ListingEnd, PaginateRequest, Query } from './types.js';
+import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, ListingEnd, PaginateRequest } from './types.js';
+
+/** The one function that makes a request URL (request-rules.ts), here for the library's users. */
+export { buildUrl };
 
 export type {
   AuthMode,
@@ -166,13 +170,15 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     let token = authMode === 'none' ? undefined : await session.token();
     let refreshed = false;
     let logins = 0;
+    // A credential a caller passes as a header (a SCIM token) is bound to the API's origin like ours.
+    const { plain, credential: passed } = splitCredentialHeaders({ ...baseHeaders(userAgent, req.body !== undefined), ...req.headers });
     for (;;) {
-      const headers = { ...baseHeaders(userAgent, req.body !== undefined), ...req.headers };
-      if (token) headers.authorization = `Bearer ${token}`;
+      const credential = { ...passed, ...(token ? { authorization: `Bearer ${token}` } : {}) };
       const raw = await send({
         method,
         url,
-        headers,
+        headers: plain,
+        credential: { origin: baseUrl.origin, headers: credential },
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         endpoint,
         idempotent: req.idempotent,
@@ -283,16 +289,6 @@ export function insecureApiUrlWarning(url: URL): string | undefined {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
   return `DOCKERHUB_API_URL is plain http:// to ${host}: credentials and tokens cross the network unencrypted. Use https:// unless this host is on a network you trust.`;
-}
-
-export function buildUrl(baseUrl: URL, path: string, query?: Query): URL {
-  const prefix = baseUrl.pathname.replace(/\/+$/, '');
-  const url = new URL(prefix + (path.startsWith('/') ? path : `/${path}`), baseUrl.origin);
-  for (const [k, v] of Object.entries(query ?? {})) {
-    if (v === undefined || v === null) continue;
-    url.searchParams.set(k, String(v));
-  }
-  return url;
 }
 
 function baseHeaders(userAgent: string, json: boolean): Record<string, string> {

@@ -127,6 +127,16 @@ export class HubNetworkError extends HubError {
   }
 }
 
+/**
+ * A request refused before anything was sent: its URL would leave the API (a path naming another
+ * host, a dot segment), a value cannot be one path segment, or a header breaks the header rule
+ * (request-rules.ts). Nothing reached any server, so it is safe to say "not sent".
+ */
+export class HubRequestRefusedError extends HubError {
+  override name = 'HubRequestRefusedError';
+  readonly sent = false;
+}
+
 /** Pagination that would never end: a `next` seen before, or more pages than `maxPages`. */
 export class HubPaginationError extends HubError {
   override name = 'HubPaginationError';

@@ -1,6 +1,12 @@
 // One HTTP exchange with pacing and retries. Knows nothing about auth or status meanings beyond
 // "retry or not": it returns any final response (the client maps statuses to errors) and throws
 // only when the network failed for good or a rate-limit wait is above the ceiling.
+//
+// It holds one rule about credentials, for every caller: a credential travels in
+// `RawRequest.credential`, bound to the origin it belongs to, and is attached only when the URL
+// being sent to has that origin. Headers that carry a credential (Authorization, Cookie, ...) are
+// never sent from the ordinary headers. A GET or HEAD redirected elsewhere is followed, and each
+// hop is judged by its own origin: a redirect to another origin never carries our credential.
 
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -8,13 +14,24 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.js';
 import { HubNetworkError, HubRateLimitError, HubResponseError, stripUserinfo } from './errors.js';
 import type { RateLimitPacer } from './rate-limit.js';
+import { splitCredentialHeaders } from './request-rules.js';
 import { decideRetry, errorCode, type RetryPolicy } from './retry.js';
 import type { HttpMethod, HubRequestEvent, HubStats } from './types.js';
+
+/** A credential and the one origin it may be sent to. */
+export interface BoundCredential {
+  /** `https://hub.docker.com`: scheme, host and port, as URL.origin spells them. */
+  origin: string;
+  headers: Record<string, string>;
+}
 
 export interface RawRequest {
   method: HttpMethod;
   url: URL;
+  /** Ordinary headers; any that carry a credential are dropped (they belong in `credential`). */
   headers: Record<string, string>;
+  /** Attached only when the URL of the request (or of a redirect hop) has its origin. */
+  credential?: BoundCredential | undefined;
   body?: string | undefined;
   endpoint?: string | undefined;
   idempotent?: boolean | undefined;
@@ -44,6 +61,16 @@ export interface TransportDeps {
 }
 
 export const DEFAULT_REQUEST_DEADLINE_MS = 3 * 60_000;
+/** Redirects one GET may follow before it is given up as a loop. */
+export const MAX_REDIRECTS = 5;
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+/** The headers sent to `url`: the ordinary ones, and the credential only on its own origin. */
+export function headersFor(req: Pick<RawRequest, 'headers' | 'credential'>, url: URL): Record<string, string> {
+  const { plain } = splitCredentialHeaders(req.headers);
+  if (req.credential && url.origin === req.credential.origin) return { ...plain, ...req.credential.headers };
+  return plain;
+}
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** An attempt that outlived its deadline; carries a timeout code so the retry policy treats it as one. */
@@ -72,6 +99,37 @@ export function createTransport(deps: TransportDeps): Send {
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   return async function send(req: RawRequest): Promise<RawResponse> {
+    let current = req;
+    for (let hop = 0; ; hop++) {
+      // Rate-limit headers count only from the API itself: another origin's must not pace us.
+      const response = await exchange(current, current.url.origin === req.url.origin);
+      const location = response.headers.location;
+      if (!REDIRECT_STATUS.has(response.status) || !location || (req.method !== 'GET' && req.method !== 'HEAD')) return response;
+      let next: URL;
+      try {
+        next = new URL(location, current.url);
+      } catch {
+        return response;
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') return response;
+      if (hop >= MAX_REDIRECTS) {
+        const what = req.endpoint ? ` (${req.endpoint})` : '';
+        throw new HubResponseError(`${req.method} ${req.url.pathname}${what} was redirected more than ${MAX_REDIRECTS} times (a redirect loop?); stopped.`, {
+          method: req.method,
+          url: req.url.toString(),
+          endpoint: req.endpoint,
+          status: response.status,
+        });
+      }
+      logger?.debug(
+        { method: req.method, from: current.url.origin, to: next.origin, withCredential: next.origin === req.credential?.origin, status: response.status },
+        'hub: following a redirect',
+      );
+      current = { ...current, url: next };
+    }
+  };
+
+  async function exchange(req: RawRequest, paces: boolean): Promise<RawResponse> {
     const path = req.url.pathname + req.url.search;
     let retries = 0;
     let rateLimitRetries = 0;
@@ -95,7 +153,7 @@ export function createTransport(deps: TransportDeps): Send {
           origin: req.url.origin,
           path,
           method: req.method,
-          headers: req.headers,
+          headers: headersFor(req, req.url),
           body: req.body ?? null,
           signal: req.signal ? AbortSignal.any([req.signal, cutoff.signal]) : cutoff.signal,
         });
@@ -127,7 +185,7 @@ export function createTransport(deps: TransportDeps): Send {
       stats.requests += 1;
       stats.bytes += bytes;
       if (response) {
-        pacer.update(response.headers);
+        if (paces) pacer.update(response.headers);
         stats.rateLimit = { ...pacer.state };
         if (response.status === 429) stats.rateLimited += 1;
       } else {
@@ -186,7 +244,7 @@ export function createTransport(deps: TransportDeps): Send {
         { method: req.method, url: req.url.toString(), endpoint: req.endpoint, cause: sanitizeCause(error) },
       );
     }
-  };
+  }
 }
 
 function rateLimitError(
