@@ -38,4 +38,3 @@ export interface EndpointDefinition {
   template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
 }
 
-export const enc = encodeURIComponent;

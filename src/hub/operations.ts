@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HubNotFoundError, HubResponseError } from './errors.js';
 import { HUB_PATHS, hubPath } from './paths.js';
+import { pathSegment } from './request-rules.js';
 import {
   accessTokenSchema,
   auditActionsResponseSchema,
@@ -202,7 +203,8 @@ export interface HubOperations {
   updateOrgSettings(org: string, settings: OrgSettingsInput): Promise<OrgSettings>;
 }
 
-const seg = encodeURIComponent;
+// Each value is one path segment; an id or name that cannot be one is refused before sending.
+const seg = (value: string, name: string): string => pathSegment(value, `{${name}}`);
 const repoPath = (ns: string, repo: string): string => hubPath(HUB_PATHS.repository, { namespace: ns, repository: repo });
 const teamPath = (org: string, team: string): string => hubPath(HUB_PATHS.team, { org, team });
 const iso = (v: string | Date | undefined): string | undefined => (v instanceof Date ? v.toISOString() : v);
@@ -295,32 +297,32 @@ export function createOperations(deps: OperationsDeps): HubOperations {
       list(groupMemberSchema, { path: hubPath(HUB_PATHS.teamMembers, { org, team }), query: { search: o.search }, shape: 'array', endpoint: 'list team members', ...required }, o),
     getOrgSettings: (org) => get(orgSettingsSchema, { path: hubPath(HUB_PATHS.orgSettings, { org }), endpoint: 'get organization settings', ...required }),
     listAccessTokens: (o = {}) => list(accessTokenSchema, { path: HUB_PATHS.accessTokens, shape: 'results', endpoint: 'list personal access tokens', ...required }, o),
-    getAccessToken: (uuid) => get(accessTokenSchema, { path: `/v2/access-tokens/${seg(uuid)}`, endpoint: 'get personal access token', ...required }),
+    getAccessToken: (uuid) => get(accessTokenSchema, { path: `/v2/access-tokens/${seg(uuid, 'uuid')}`, endpoint: 'get personal access token', ...required }),
     listOrgAccessTokens: (org, o = {}) =>
       list(orgAccessTokenSchema, { path: hubPath(HUB_PATHS.orgAccessTokens, { org }), shape: 'total', endpoint: 'list organization access tokens', ...required }, o),
-    getOrgAccessToken: (org, id) => get(orgAccessTokenSchema, { path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, endpoint: 'get organization access token', ...required }),
+    getOrgAccessToken: (org, id) => get(orgAccessTokenSchema, { path: `/v2/orgs/${seg(org, 'org')}/access-tokens/${seg(id, 'id')}`, endpoint: 'get organization access token', ...required }),
     listInvites: (org, o = {}) => list(inviteSchema, { path: hubPath(HUB_PATHS.invites, { org }), shape: 'data', pageSize: null, endpoint: 'list invites', ...required }, o),
 
     createRepository: (ns, input) =>
       write(repositoryInfoSchema, { method: 'POST', path: hubPath(HUB_PATHS.repositories, { namespace: ns }), body: { ...input, namespace: input.namespace ?? ns }, endpoint: 'create repository', ...required }),
     updateRepositoryDescription: (ns, repo, input) =>
-      write(repositoryInfoSchema, { method: 'PATCH', path: `/v2/repositories/${seg(ns)}/${seg(repo)}/`, body: input, endpoint: 'update repository description', ...required }),
-    deleteRepository: (ns, repo) => noContent({ method: 'DELETE', path: `/v2/repositories/${seg(ns)}/${seg(repo)}/`, endpoint: 'delete repository', ...required }),
+      write(repositoryInfoSchema, { method: 'PATCH', path: `/v2/repositories/${seg(ns, 'ns')}/${seg(repo, 'repo')}/`, body: input, endpoint: 'update repository description', ...required }),
+    deleteRepository: (ns, repo) => noContent({ method: 'DELETE', path: `/v2/repositories/${seg(ns, 'ns')}/${seg(repo, 'repo')}/`, endpoint: 'delete repository', ...required }),
     updateImmutableTags: (ns, repo, input) =>
       write(repositoryInfoSchema, { method: 'PATCH', path: `${repoPath(ns, repo)}/immutabletags`, body: input, endpoint: 'update immutable tags', ...required }),
     verifyImmutableTags: (ns, repo, regex) =>
       write(immutableTagsVerifyResponseSchema, { method: 'POST', path: `${repoPath(ns, repo)}/immutabletags/verify`, body: { regex }, endpoint: 'verify immutable tags', idempotent: true, ...required }),
     assignTeamToRepository: (ns, repo, groupId, permission) =>
-      write(repositoryGroupSchema, { method: 'POST', path: `/v2/repositories/${seg(ns)}/${seg(repo)}/groups`, body: { group_id: groupId, permission }, endpoint: 'assign team to repository', ...required }),
+      write(repositoryGroupSchema, { method: 'POST', path: `/v2/repositories/${seg(ns, 'ns')}/${seg(repo, 'repo')}/groups`, body: { group_id: groupId, permission }, endpoint: 'assign team to repository', ...required }),
     createAccessToken: (input) => write(accessTokenSchema, { method: 'POST', path: '/v2/access-tokens', body: input, endpoint: 'create personal access token', ...required }),
     updateAccessToken: (uuid, input) =>
-      write(accessTokenSchema, { method: 'PATCH', path: `/v2/access-tokens/${seg(uuid)}`, body: input, endpoint: 'update personal access token', ...required }),
-    deleteAccessToken: (uuid) => noContent({ method: 'DELETE', path: `/v2/access-tokens/${seg(uuid)}`, endpoint: 'delete personal access token', ...required }),
+      write(accessTokenSchema, { method: 'PATCH', path: `/v2/access-tokens/${seg(uuid, 'uuid')}`, body: input, endpoint: 'update personal access token', ...required }),
+    deleteAccessToken: (uuid) => noContent({ method: 'DELETE', path: `/v2/access-tokens/${seg(uuid, 'uuid')}`, endpoint: 'delete personal access token', ...required }),
     createOrgAccessToken: (org, input) =>
       write(orgAccessTokenSchema, { method: 'POST', path: hubPath(HUB_PATHS.orgAccessTokens, { org }), body: input, endpoint: 'create organization access token', ...required }),
     updateOrgAccessToken: (org, id, input) =>
-      write(orgAccessTokenSchema, { method: 'PATCH', path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, body: input, endpoint: 'update organization access token', ...required }),
-    deleteOrgAccessToken: (org, id) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org)}/access-tokens/${seg(id)}`, endpoint: 'delete organization access token', ...required }),
+      write(orgAccessTokenSchema, { method: 'PATCH', path: `/v2/orgs/${seg(org, 'org')}/access-tokens/${seg(id, 'id')}`, body: input, endpoint: 'update organization access token', ...required }),
+    deleteOrgAccessToken: (org, id) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org, 'org')}/access-tokens/${seg(id, 'id')}`, endpoint: 'delete organization access token', ...required }),
     createTeam: (org, input) => write(orgGroupSchema, { method: 'POST', path: hubPath(HUB_PATHS.teams, { org }), body: input, endpoint: 'create team', ...required }),
     updateTeam: (org, team, input) => write(orgGroupSchema, { method: 'PUT', path: teamPath(org, team), body: input, endpoint: 'update team', ...required }),
     patchTeam: (org, team, input) => write(orgGroupSchema, { method: 'PATCH', path: teamPath(org, team), body: input, endpoint: 'update team', idempotent: true, ...required }),
@@ -328,13 +330,13 @@ export function createOperations(deps: OperationsDeps): HubOperations {
     addTeamMember: (org, team, username) =>
       noContent({ method: 'POST', path: `${teamPath(org, team)}/members`, body: { member: username }, endpoint: 'add team member', idempotent: true, ...required }),
     removeTeamMember: (org, team, username) =>
-      noContent({ method: 'DELETE', path: `${teamPath(org, team)}/members/${seg(username)}`, endpoint: 'remove team member', ...required }),
+      noContent({ method: 'DELETE', path: `${teamPath(org, team)}/members/${seg(username, 'username')}`, endpoint: 'remove team member', ...required }),
     bulkInvite: (input) => write(bulkInviteResponseSchema, { method: 'POST', path: '/v2/invites/bulk', body: input, endpoint: 'bulk invite', ...required }),
-    resendInvite: (id) => noContent({ method: 'PATCH', path: `/v2/invites/${seg(id)}/resend`, endpoint: 'resend invite', ...required }),
-    deleteInvite: (id) => noContent({ method: 'DELETE', path: `/v2/invites/${seg(id)}`, endpoint: 'cancel invite', ...required }),
+    resendInvite: (id) => noContent({ method: 'PATCH', path: `/v2/invites/${seg(id, 'id')}/resend`, endpoint: 'resend invite', ...required }),
+    deleteInvite: (id) => noContent({ method: 'DELETE', path: `/v2/invites/${seg(id, 'id')}`, endpoint: 'cancel invite', ...required }),
     updateMemberRole: (org, username, role) =>
-      write(orgMemberSchema, { method: 'PUT', path: `/v2/orgs/${seg(org)}/members/${seg(username)}`, body: { role }, endpoint: 'update member role', ...required }),
-    removeMember: (org, username) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org)}/members/${seg(username)}`, endpoint: 'remove member', ...required }),
+      write(orgMemberSchema, { method: 'PUT', path: `/v2/orgs/${seg(org, 'org')}/members/${seg(username, 'username')}`, body: { role }, endpoint: 'update member role', ...required }),
+    removeMember: (org, username) => noContent({ method: 'DELETE', path: `/v2/orgs/${seg(org, 'org')}/members/${seg(username, 'username')}`, endpoint: 'remove member', ...required }),
     updateOrgSettings: (org, settings) =>
       write(orgSettingsSchema, { method: 'PUT', path: hubPath(HUB_PATHS.orgSettings, { org }), body: settings, endpoint: 'update organization settings', ...required }),
   };

@@ -2,9 +2,12 @@
  * The Docker Hub API's collection paths (and the items read or written through them), written
  * once: the endpoint definitions (src/endpoints), the client library's operations
  * (operations.ts) and the write-back templates take them from here. A `{name}` placeholder is
- * one path segment. This module imports nothing, so the library stays free of the sync's
- * database code.
+ * one path segment (request-rules.ts: percent-encoded, never empty, "." or ".."). This module
+ * imports only those rules, so the library stays free of the sync's database code.
  */
+
+import { pathSegment } from './request-rules.js';
+
 export const HUB_PATHS = {
   repositories: '/v2/namespaces/{namespace}/repositories',
   repository: '/v2/namespaces/{namespace}/repositories/{repository}',
@@ -25,11 +28,14 @@ export const HUB_PATHS = {
 
 type Placeholders<T extends string> = T extends `${string}{${infer Name}}${infer Rest}` ? Name | Placeholders<Rest> : never;
 
-/** A path with each placeholder replaced by its value, percent-encoded as one segment. */
+/**
+ * A path with each placeholder replaced by its value, percent-encoded as one segment; a value
+ * that cannot be one (empty, ".", "..") throws HubRequestRefusedError before anything is sent.
+ */
 export function hubPath<T extends string>(template: T, values: Readonly<Record<Placeholders<T>, string>>): string {
   return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
     const value = (values as Record<string, string | undefined>)[name];
     if (value === undefined) throw new Error(`${template}: no value for {${name}}`);
-    return encodeURIComponent(value);
+    return pathSegment(value, `${template}: {${name}}`);
   });
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
+import { HUB_PATHS, hubPath } from '../hub/paths.js';
 import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
 
 export class PlanError extends Error {}
@@ -28,7 +29,7 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
       // Asked with the credential that serves the namespace: an organization access token sees only its own.
       const client = deps.clients?.forScope(namespace).client ?? deps.client;
       await client.request({
-        path: `/v2/orgs/${encodeURIComponent(namespace)}/members`,
+        path: hubPath(HUB_PATHS.orgMembers, { org: namespace }),
         query: { page_size: 1 },
         endpoint: `organization check for ${namespace}`,
       });

@@ -3,6 +3,7 @@ import { rowsOf } from '../db/client.js';
 import type { z } from 'zod';
 import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
 import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
+import { HubRequestRefusedError } from '../hub/errors.js';
 import { formatIssues, storableCopy } from '../hub/schemas.js';
 import { scrubSecrets } from '../logger.js';
 import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
@@ -413,6 +414,15 @@ async function runLocked(
     } else {
       status = 'failed';
       logger.error({ err: caught }, `${endpoint.name} ${slice.key} failed: ${error}`);
+      if (caught instanceof HubRequestRefusedError) {
+        // A value that cannot be a path segment, or a URL that would leave the API: nothing was
+        // sent, and the data that made it is worth a row to look at, like an invalid item.
+        try {
+          await db.insert(syncErrors).values({ run_id: runId, endpoint: endpoint.name, slice_key: slice.key, kind: 'refused_request', message: storableCopy(error) as string });
+        } catch (insertError) {
+          logger.warn({ err: insertError }, 'could not record the refused request in sync_errors');
+        }
+      }
     }
   }
   counters.requests = tally.requests;

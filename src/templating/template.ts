@@ -5,6 +5,8 @@
  * resolver (time macros, parent rows, record columns). `{{` and `}}` stand for literal braces.
  */
 
+import { apiPathProblem, pathSegment } from '../hub/request-rules.js';
+
 export interface Placeholder {
   /** The text between the braces, trimmed: `now-7d`, `repositories.name`, `cursor|now-7d`. */
   expression: string;
@@ -58,6 +60,24 @@ export function parseTemplate(template: string): TemplatePart[] {
   return parts;
 }
 
+/**
+ * Why a path template cannot be a request path under the API URL, or undefined. Each placeholder
+ * becomes one segment (it cannot add "/" or "\\"), so the literal text decides where it leads;
+ * the filled-in path is checked again before each call.
+ */
+export function templatePathProblem(template: string): string | undefined {
+  let literal: string;
+  try {
+    literal = parseTemplate(template)
+      .map((part) => (typeof part === 'string' ? part : 'x'))
+      .join('');
+  } catch {
+    return undefined; // reported as a template problem
+  }
+  const problem = apiPathProblem(literal);
+  return problem ? `"${template}" ${problem}` : undefined;
+}
+
 /** The expressions of every placeholder in a template, in order (duplicates kept). */
 export function placeholdersOf(template: string): string[] {
   return parseTemplate(template).flatMap((part) => (typeof part === 'string' ? [] : [part.expression]));
@@ -80,10 +100,16 @@ export function placeholdersIn(value: unknown): string[] {
 export type Resolver = (expression: string) => unknown;
 
 export interface RenderOptions {
-  /** `path`: each value is one URL path segment (percent-encoded, "/" included). Default `none`. */
+  /**
+   * `path`: each value before the first literal "?" is one URL path segment, percent-encoded
+   * ("/" included) and refused when it cannot be one (request-rules.ts); values after it are
+   * percent-encoded query text. Default `none`.
+   */
   encode?: 'path' | 'none';
   /** Named in errors: `path of endpoint tag_pushes`. */
   what?: string;
+  /** How an error names a placeholder; default `{expression}`. */
+  describe?: (expression: string) => string;
 }
 
 function asText(value: unknown): string {
@@ -95,9 +121,11 @@ function asText(value: unknown): string {
 /** Fill in a string template. Every placeholder must resolve (null counts as resolved: empty text). */
 export function renderTemplate(template: string, resolve: Resolver, options: RenderOptions = {}): string {
   let out = '';
+  let inQuery = false;
   for (const part of parseTemplate(template)) {
     if (typeof part === 'string') {
       out += part;
+      if (part.includes('?')) inQuery = true;
       continue;
     }
     const value = resolve(part.expression);
@@ -105,7 +133,9 @@ export function renderTemplate(template: string, resolve: Resolver, options: Ren
       throw new TemplateError(`${options.what ? `${options.what}: ` : ''}{${part.expression}} has no value.`);
     }
     const text = value === null ? '' : asText(value);
-    out += options.encode === 'path' ? encodeURIComponent(text) : text;
+    if (options.encode !== 'path') out += text;
+    else if (inQuery) out += encodeURIComponent(text);
+    else out += pathSegment(text, `${options.what ? `${options.what}: ` : ''}${options.describe ? options.describe(part.expression) : `{${part.expression}}`}`);
   }
   return out;
 }
