@@ -4,13 +4,15 @@
 
 import { z } from 'zod';
 import { cronProblem } from '../scheduler/cron.js';
-import { parseTemplate, placeholdersIn, placeholdersOf, TemplateError } from '../templating/template.js';
+import { headerProblem } from '../hub/request-rules.js';
+import { parseTemplate, placeholdersIn, placeholdersOf, templatePathProblem, TemplateError } from '../templating/template.js';
 import { templateNamed, writebackTemplates } from './templates/index.js';
 import type { WriteMethod, WritebackTemplate } from './templates/types.js';
 
 const column = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, _)');
 const method = z.enum(['POST', 'PUT', 'PATCH', 'DELETE'], { error: 'must be POST, PUT, PATCH or DELETE' });
-const apiPath = z.string().trim().startsWith('/', 'must start with / (relative to the Docker Hub API URL, e.g. /v2/orgs/acme/groups)');
+// Where a path may lead is checked with every other problem in writebackProblems (apiPathProblem).
+const apiPath = z.string().trim().min(1, 'must not be empty (a path under the Docker Hub API URL, e.g. /v2/orgs/acme/groups)');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 const customTarget = z.object({
@@ -168,6 +170,11 @@ export function writebackProblems(raw: unknown, now = new Date()): string[] {
       };
       check(target.path, 'target.path', parseTemplate);
       check(job.body, 'body', parseTemplate);
+      const inverse = target.inverse && typeof target.inverse === 'object' ? (target.inverse as Record<string, unknown>) : undefined;
+      for (const [key, value] of [['target.path', target.path], ['target.inverse.path', inverse?.path]] as const) {
+        const problem = typeof value === 'string' ? templatePathProblem(value.trim()) : undefined;
+        if (problem) problems.push(`${at(key)}: ${problem}`);
+      }
       if (typeof target.path === 'string' && batch) {
         try {
           const groupBy = Array.isArray(batch.groupBy) ? (batch.groupBy as string[]) : [];
@@ -180,6 +187,12 @@ export function writebackProblems(raw: unknown, now = new Date()): string[] {
         }
       }
       if (mirror && !target.inverse) problems.push(`${at('mode')}: mirror needs target.inverse ({ method, path }) to undo records that left the source`);
+    }
+    if (job.headers && typeof job.headers === 'object' && !Array.isArray(job.headers)) {
+      for (const [name, value] of Object.entries(job.headers as Record<string, unknown>)) {
+        const problem = headerProblem(name, typeof value === 'string' ? value : '');
+        if (problem) problems.push(`${at(`headers.${name}`)}: ${problem}`);
+      }
     }
     if (typeof job.schedule === 'string') {
       const problem = cronProblem(job.schedule.trim(), now);

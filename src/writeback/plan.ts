@@ -6,6 +6,8 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database } from '../db/client.js';
 import { buildUrl } from '../hub/client.js';
+import { HubRequestRefusedError } from '../hub/errors.js';
+import { headerProblem } from '../hub/request-rules.js';
 import { renderTemplate, renderValue, TemplateError, valuesResolver, placeholdersOf, placeholdersIn } from '../templating/template.js';
 import type { ResolvedJob } from './job.js';
 import { readSource } from './source.js';
@@ -159,8 +161,8 @@ function buildCall(job: ResolvedJob, deps: PlanDeps, records: Pending[], inverse
     body = method === 'DELETE' && !('body' in custom! && custom.body) ? undefined : job.batch && !inverse ? records.map((p) => bodyOf(p.record)) : bodyOf(first);
     idempotent = inverse ? ['PUT', 'DELETE'].includes(method) : job.custom!.idempotent;
   }
-  const path = renderTemplate(pathTemplate, resolve, { encode: 'path', what: 'path' });
-  const headers = Object.fromEntries(Object.entries(job.headers).map(([name, value]) => [name, renderTemplate(value, resolve, { what: `header ${name}` })]));
+  const path = renderTemplate(pathTemplate, resolve, { encode: 'path', what: 'path', describe: (column) => `{${column}} (column ${column})` });
+  const headers = Object.fromEntries(Object.entries(job.headers).map(([name, value]) => [name, recordHeader(name, value, resolve)]));
   return {
     action: template ? template.name : `${method} ${pathTemplate}`,
     inverse: Boolean(inverse),
@@ -177,6 +179,23 @@ function buildCall(job: ResolvedJob, deps: PlanDeps, records: Pending[], inverse
     hashes: records.map((p) => p.hash),
     undocumented: template?.undocumented,
   };
+}
+
+/** A header filled in from a record, checked by the rule the config's headers pass at load; its value is never repeated. */
+function recordHeader(name: string, template: string, resolve: (expression: string) => unknown): string {
+  const value = renderTemplate(template, resolve, { what: `header ${name}` });
+  const problem = headerProblem(name, value);
+  if (problem) {
+    const columns = [...new Set(placeholdersOf(template))];
+    const from = columns.length > 0 ? ` (made from column ${columns.join(', ')})` : '';
+    throw new HubRequestRefusedError(`header ${name}${from} ${problem}; nothing was sent.`);
+  }
+  return value;
+}
+
+/** A record the path, body or headers cannot be made from: bad, with the reason; anything else is a fault. */
+function isRecordProblem(error: unknown): boolean {
+  return error instanceof TemplateError || error instanceof HubRequestRefusedError;
 }
 
 /** Records sharing the batch's groupBy values, in chunks of `size`, in source order. */
@@ -253,8 +272,8 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
       // Render once now so a record the path or body cannot be made from is a bad record, not a failed run.
       buildCall(job, deps, [{ record, key, hash }]);
     } catch (error) {
-      if (!(error instanceof TemplateError)) throw error;
-      decisions.push({ kind: 'bad', key, record: source, hash, reason: error.message });
+      if (!isRecordProblem(error)) throw error;
+      decisions.push({ kind: 'bad', key, record: source, hash, reason: (error as Error).message });
       continue;
     }
     pending.push({ record, key, hash });
@@ -294,8 +313,8 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
             calls.push(buildCall(job, deps, [{ record: s.record, key: s.key, hash: '' }], { custom: job.custom!.inverse }));
           }
         } catch (error) {
-          if (!(error instanceof TemplateError)) throw error;
-          decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${error.message}` });
+          if (!isRecordProblem(error)) throw error;
+          decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${(error as Error).message}` });
         }
       }
     }

@@ -10,7 +10,7 @@ import { rowsOf, type Database } from '../db/client.js';
 import { withLease } from '../db/leases.js';
 import { writebackIntents, writebackRecords, writebackResults } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
-import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError } from '../hub/errors.js';
+import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError } from '../hub/errors.js';
 import { errorCode } from '../hub/retry.js';
 import type { ResolvedJob } from './job.js';
 import { callHash, planJob, storableRecord, type Decision, type Plan, type PlannedCall } from './plan.js';
@@ -104,7 +104,8 @@ function readerFor(client: HubClient): HubReader {
 
 /** Could the request have reached Docker Hub although no usable answer came back? */
 function mayHaveArrived(error: unknown): boolean {
-  if (error instanceof HubRateLimitError) return false;
+  // Refused before sending (an unsafe URL, value or header): it reached no one.
+  if (error instanceof HubRequestRefusedError || error instanceof HubRateLimitError) return false;
   // A 2xx whose body could not be read: it arrived and was done.
   if (error instanceof HubError && error.status !== undefined && error.status >= 200 && error.status < 300) return true;
   if (error instanceof HubNetworkError) {
