@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { UsageError } from './cli-errors.js';
 import { endpoints } from './endpoints/index.js';
 import { customEndpointProblems, customEndpointsSchema, DEFAULT_CUSTOM_SCHEDULE, parentName, type CustomEndpointConfig } from './custom/config.js';
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
@@ -21,9 +22,20 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Docker Hub's own rule for namespace names (lower-case, 2-255 chars, no leading separator). */
 const NAMESPACE_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
-const namespaceName = z
-  .string()
-  .regex(NAMESPACE_RE, 'is not a valid Docker Hub namespace (lower-case letters, digits, . _ -)');
+const NAMESPACE_RULE = 'is not a valid Docker Hub namespace (lower-case letters, digits, . _ -)';
+
+const namespaceName = z.string().regex(NAMESPACE_RE, NAMESPACE_RULE);
+
+/**
+ * The namespaces given with `--namespace`, checked by the rule DOCKERHUB_NAMESPACES follows: a
+ * value like ".." would otherwise change which resource a path names.
+ */
+export function namespaceFlags(values: readonly unknown[]): string[] {
+  const names = values.map(String);
+  const bad = names.filter((name) => !NAMESPACE_RE.test(name));
+  if (bad.length > 0) throw new UsageError(bad.map((name) => `--namespace ${JSON.stringify(name)} ${NAMESPACE_RULE}`).join('; '));
+  return names;
+}
 
 const durationRe = /^(\d+)\s*(ms|s|m|h|d)$/;
 /** Durations are written like `90s`, `15m`, `24h`, `7d`; parsed to milliseconds. */

@@ -1,4 +1,5 @@
 import { UsageError } from '../cli-errors.js';
+import { namespaceFlags } from '../config.js';
 import { connectionLossOf } from '../db/client.js';
 import { HubError } from '../hub/errors.js';
 import { abortInterruptedRuns } from '../scheduler/runs.js';
@@ -32,7 +33,7 @@ export function syncOptionsFromFlags(values: Values, now = new Date()): SyncOpti
   if (typeof values.only === 'string') {
     options.only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
   }
-  if (Array.isArray(values.namespace)) options.namespaces = values.namespace.map(String);
+  if (Array.isArray(values.namespace)) options.namespaces = namespaceFlags(values.namespace);
   options.full = values.full === true;
   options.dryRun = values['dry-run'] === true;
   if (values.backfill) {

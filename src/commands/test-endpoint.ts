@@ -1,4 +1,5 @@
 import { UsageError } from '../cli-errors.js';
+import { namespaceFlags } from '../config.js';
 import { buildRegistry, findIn } from '../custom/registry.js';
 import { isCustomEndpoint } from '../custom/compile.js';
 import { adHocEndpoint, openDatabase, tryCustomEndpoint } from '../custom/try.js';
@@ -116,7 +117,7 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
   const limit = values.limit === undefined ? 3 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" must be a positive whole number.`);
   const { config } = ctx;
-  const flagged = Array.isArray(values.namespace) ? values.namespace.map(String) : [];
+  const flagged = Array.isArray(values.namespace) ? namespaceFlags(values.namespace) : [];
   const listed = [...new Set([...config.namespaces, ...config.hub.credentials.flatMap(namespacesOf)])];
   const namespaces = flagged.length > 0 ? flagged : listed.length > 0 ? listed : config.hub.username ? [config.hub.username] : [];
   const plan: SyncPlan = {

@@ -2,12 +2,14 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rowsOf, type Database } from '../db/client.js';
 import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
-import { createHubClient, type HubClient } from '../hub/client.js';
+import { buildUrl, createHubClient, type HubClient } from '../hub/client.js';
+import { HubRequestRefusedError } from '../hub/errors.js';
+import { headerProblem } from '../hub/request-rules.js';
 import type { Query } from '../hub/types.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { normalizeTimestamp, stableStringify } from '../sync/hash.js';
 import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
-import { COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
+import { ABSOLUTE_URL, COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
 import { recordSchema } from './records.js';
 import { runCustomPages, type CustomSliceState, type PreparedRequest } from './run.js';
 
@@ -184,25 +186,25 @@ export function prepareRequest(compiled: CompiledCustom, slice: Slice, options: 
   }
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(renderValue(config.headers, resolve, { what: what('headers') }) as Record<string, unknown>)) {
-    headers[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    // The rule the config's headers passed at load, now on the filled-in value (never repeated: it may be a secret).
+    const problem = headerProblem(key, text);
+    if (problem) throw new HubRequestRefusedError(`${what(`header ${key}`)}: the filled-in value ${problem}; nothing was sent.`);
+    headers[key] = text;
   }
   const body = config.body === undefined ? undefined : renderValue(config.body, resolve, { what: what('body') });
   const request: PreparedRequest = { method: config.method, path, query, headers, ...(body !== undefined ? { body } : {}) };
   const api = new URL(options.apiUrl);
-  if (/^https?:\/\//i.test(path)) {
-    const url = new URL(path);
-    request.path = url.pathname + url.search;
-    if (url.origin !== api.origin) return { request, origin: url.origin, url: describeUrl(url.origin, request) };
+  const absolute = ABSOLUTE_URL.exec(path);
+  if (absolute) {
+    // The path as written, not as URL parsing would normalize it: buildUrl judges it.
+    const origin = new URL(absolute[0]).origin;
+    request.path = path.slice(absolute[0].length) || '/';
+    if (origin !== api.origin) return { request, origin, url: buildUrl(new URL(origin), request.path, request.query).toString() };
     const prefix = api.pathname.replace(/\/+$/, '');
     if (prefix && request.path.startsWith(`${prefix}/`)) request.path = request.path.slice(prefix.length);
   }
-  return { request, url: describeUrl(api.origin + api.pathname.replace(/\/+$/, ''), request) };
-}
-
-function describeUrl(base: string, request: PreparedRequest): string {
-  const url = new URL(base + request.path);
-  for (const [k, v] of Object.entries(request.query)) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
-  return url.toString();
+  return { request, url: buildUrl(api, request.path, request.query).toString() };
 }
 
 /**

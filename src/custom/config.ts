@@ -4,7 +4,8 @@ import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import * as schema from '../db/schema/index.js';
 import { cronProblem } from '../scheduler/cron.js';
-import { macroProblem, placeholdersIn, TIME_UNITS, formatProblem, parseMacro, isTimeMacro, TemplateError } from '../templating/template.js';
+import { headerProblem } from '../hub/request-rules.js';
+import { macroProblem, placeholdersIn, TIME_UNITS, formatProblem, parseMacro, isTimeMacro, TemplateError, templatePathProblem } from '../templating/template.js';
 
 /**
  * The `endpoints:` section of the config file: user-defined endpoints (the seed's "Configure
@@ -98,6 +99,9 @@ export function builtinFields(parent: BuiltinParent): string[] {
 }
 
 export const NAME_RE = /^[a-z][a-z0-9_]{0,47}$/;
+
+/** `https://host:port` at the start of an absolute path: what follows is the path. */
+export const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]*/i;
 
 /** Why a JSONPath cannot be used, or undefined. Plain field names (`name`, `data.repo`) are accepted as `$.name`. */
 export function jsonPathProblem(path: string): string | undefined {
@@ -249,15 +253,21 @@ export function customEndpointProblems(raw: unknown, context: CheckContext, wher
     // Path: relative to the API base, or an absolute URL to the API's own host or an allowed one.
     if (typeof entry.path === 'string') {
       const path = entry.path.trim();
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+      const absolute = ABSOLUTE_URL.exec(path);
+      if (absolute) {
         const url = safeUrl(path.replace(/\{[^}]*\}/g, 'x'));
         const allowed = Array.isArray(entry.allowHosts) ? entry.allowHosts.map(String) : [];
+        const rest = path.slice(absolute[0].length);
         if (!url || !/^https?:$/.test(url.protocol)) say(index, 'path', `"${path}" is not an http(s) URL`);
         else if (url.host !== apiHost && !allowed.includes(url.host) && !allowed.includes(url.hostname)) {
           say(index, 'path', `"${path}" goes to ${url.host}, not to the API (${apiHost ?? context.apiUrl}); requests to another host are refused unless allowHosts names it (they are sent without the Docker Hub credentials)`);
+        } else if (rest !== '') {
+          const problem = templatePathProblem(rest);
+          if (problem) say(index, 'path', `the path of "${path}": ${problem}`);
         }
-      } else if (!path.startsWith('/') || path.startsWith('//')) {
-        say(index, 'path', `"${path}" must start with a single "/" (relative to the API base, e.g. /v2/orgs/{org}/members) or be an http(s) URL`);
+      } else {
+        const problem = templatePathProblem(path);
+        if (problem) say(index, 'path', `${problem}; or write an http(s) URL`);
       }
     }
     if (Array.isArray(entry.allowHosts)) {
@@ -266,10 +276,11 @@ export function customEndpointProblems(raw: unknown, context: CheckContext, wher
       });
     }
     if (entry.body !== undefined && entry.method !== 'POST') say(index, 'body', 'a body is sent only with method: POST');
-    if (entry.headers && typeof entry.headers === 'object') {
-      for (const header of Object.keys(entry.headers)) {
-        if (header.toLowerCase() === 'authorization') say(index, `headers.${header}`, 'is set from the configured credentials; secrets do not belong in the config file');
-        else if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) say(index, `headers.${header}`, 'is not a valid header name');
+    if (entry.headers && typeof entry.headers === 'object' && !Array.isArray(entry.headers)) {
+      // The rule write-back headers pass too (request-rules.ts); filled-in values are checked again per request.
+      for (const [header, value] of Object.entries(entry.headers as Record<string, unknown>)) {
+        const problem = headerProblem(header, typeof value === 'string' ? value : '');
+        if (problem) say(index, `headers.${header}`, problem);
       }
     }
 

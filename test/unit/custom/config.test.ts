@@ -116,7 +116,7 @@ describe('the endpoints section of the config', () => {
         'endpoints[15].datapath: unknown setting; did you mean "endpoints[15].dataPath"?',
         'endpoints[1].name: "ok_one" is used twice (also endpoints[0])',
         'endpoints[2].name: "1bad" is not a usable name: lower-case letters, digits and _, starting with a letter, at most 48 characters (it names the view dockerhub.custom_1bad)',
-        'endpoints[2].path: "v2/no-slash" must start with a single "/" (relative to the API base, e.g. /v2/orgs/{org}/members) or be an http(s) URL',
+        'endpoints[2].path: "v2/no-slash" must start with exactly one "/" followed by neither "/" nor "\\" (a path under the API URL, e.g. /v2/orgs/acme/members; "//host" and "/\\host" name another host); or write an http(s) URL',
         'endpoints[3].name: "repositories" is a built-in endpoint; choose another name',
         'endpoints[4].path: {orgg}: unknown macro "orgg" (known: now, now-7d, now+1h, cursor, last_run, org, namespace, <parent>.<field>)',
         'endpoints[4].path: {now-3q}: "q" is not a time unit (use m, h, d, w or mo: minute, hour, day, week, month).',
@@ -136,9 +136,9 @@ describe('the endpoints section of the config', () => {
         'endpoints[10].path: parents form a cycle: cyc_a → cyc_b → cyc_a',
         'endpoints[11].path: parents form a cycle: cyc_b → cyc_a → cyc_b',
         'endpoints[12].path: uses both {org} and {namespace}; use one (requests are made once per organization or once per namespace)',
-        'endpoints[12].headers.Authorization: is set from the configured credentials; secrets do not belong in the config file',
+        'endpoints[12].headers.Authorization: may not be set: the credential comes from the configured token (DOCKERHUB_TOKEN, secretEnv, secretFile), never from a header of the config file',
         'endpoints[13].path: {ok_one.login}: unknown field "login" of ok_one: a custom parent\'s fields are the columns it declares (id)',
-        'endpoints[14].path: "//evil.example/v2/x" must start with a single "/" (relative to the API base, e.g. /v2/orgs/{org}/members) or be an http(s) URL',
+        'endpoints[14].path: "//evil.example/v2/x" must start with exactly one "/" followed by neither "/" nor "\\" (a path under the API URL, e.g. /v2/orgs/acme/members; "//host" and "/\\host" name another host); or write an http(s) URL',
       ]),
     );
     expect(problems.some((p) => p.startsWith('endpoints[5].path: {repositories.nme}: unknown field "nme" of repositories (fields: namespace, name,'))).toBe(true);
