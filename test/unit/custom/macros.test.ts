@@ -103,6 +103,27 @@ describe('requests of a custom endpoint', () => {
     expect(compiled.windowed).toBe(true);
   });
 
+  it('refuses, before sending, a path value that cannot be one segment and a filled-in header with CR/LF', () => {
+    const compiled = compile({
+      name: 'repo_info',
+      path: '/v2/namespaces/{repositories.namespace}/repositories/{repositories.name}/tags',
+      headers: { 'x-desc': '{repositories.description}' },
+    });
+    const slice = (row: Record<string, unknown>) => ({ key: 'k', params: { _row: JSON.stringify({ namespace: 'acme', name: 'web', description: 'fine', ...row }) } });
+    const prepare = (row: Record<string, unknown>) => () => prepareRequest(compiled, slice(row), { state: undefined, now: NOW, apiUrl: 'https://hub.docker.com' });
+    expect(prepare({})().request.path).toBe('/v2/namespaces/acme/repositories/web/tags');
+    for (const name of ['..', '.', '', '%2e%2e', 'a/../b', '\uFF0E\uFF0E', 'x\ty']) {
+      expect(prepare({ name }), JSON.stringify(name)).toThrow(/path of endpoint repo_info: \{repositories\.name\} .*not a usable path segment/);
+    }
+    expect(prepare({ description: 'ok\r\nX-Injected: 1' })).toThrow(/header x-desc of endpoint repo_info: the filled-in value holds a control character/);
+    expect(prepare({ description: 'ok\r\nX-Injected: 1' })).not.toThrow(/Injected/);
+  });
+
+  it('refuses an absolute URL on the API host whose path would be normalized away', () => {
+    const compiled = compile({ name: 'dots', path: 'https://hub.docker.com/v2/%2e%2e/admin' });
+    expect(() => prepareRequest(compiled, { key: '', params: {} }, { state: undefined, now: NOW, apiUrl: 'https://hub.docker.com' })).toThrow(/"\." or "\.\." segment/);
+  });
+
   it('sends a request to an allowed foreign host with its own origin', () => {
     const compiled = compile({ name: 'status_page', path: 'https://status.example.com/api/v2/summary.json', allowHosts: ['status.example.com'] });
     const prepared = prepareRequest(compiled, { key: '', params: {} }, { state: undefined, now: NOW, apiUrl: 'https://hub.docker.com' });

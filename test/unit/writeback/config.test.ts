@@ -35,6 +35,16 @@ describe('writeback config', () => {
     expect(resolveJob({ ...config.writeback[0]!, key: undefined }).key).toEqual(['org', 'invitee']);
   });
 
+  it('refuses target paths that would leave the API or step out of the path written, with every problem at once', () => {
+    const job = (i: number, path: string) => `  - name: j${i}\n    source: staging.x\n    key: [name]\n    target: { method: POST, path: '${path}' }\n`;
+    const paths = ['http://other.example/v2/x', '//other.example/v2/x', '/\\other.example/v2/x', '/v2/%2e%2e/x', '/v2/orgs/{org}/../x', 'v2/orgs/{org}', '{base}/v2/x', '/v2/a\\b'];
+    const text = problemsOf(`writeback:\n${paths.map((p, i) => job(i, p)).join('')}`).join('\n');
+    paths.forEach((_, i) => expect(text).toContain(`writeback[${i}].target.path:`));
+    expect(text).toMatch(/must start with exactly one "\/" followed by neither "\/" nor "\\"/);
+    // A path with placeholders and a query is fine.
+    expect(() => loadConfig({ env: {}, overrides: { writeback: [{ name: 'ok', source: 'staging.x', key: ['name'], target: { method: 'DELETE', path: '/v2/orgs/{org}/groups/{team}/members/{member}?force={f}' } }] } })).not.toThrow();
+  });
+
   it('reports every problem at once, each naming its key as writeback[i]…', () => {
     const problems = problemsOf(`
 writeback:
