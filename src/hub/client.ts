@@ -185,7 +185,8 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
         signal,
       });
 
-      if (raw.status === 401 && token) {
+      // A 401 from another origin (after a redirect, sent without our token) says nothing about the token.
+      if (raw.status === 401 && token && new URL(raw.url).origin === baseUrl.origin) {
         // A fresh token refused once its lifetime is over on our clock (retries and their back-off
         // took that long) was refused for its age, not its rights: log in again, a few times at most.
         const outlived = refreshed && logins < MAX_LOGINS_PER_REQUEST && session.outlived(token);

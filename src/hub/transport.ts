@@ -61,6 +61,7 @@ export interface TransportDeps {
 }
 
 export const DEFAULT_REQUEST_DEADLINE_MS = 3 * 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Redirects one GET may follow before it is given up as a loop. */
 export const MAX_REDIRECTS = 5;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
@@ -71,7 +72,6 @@ export function headersFor(req: Pick<RawRequest, 'headers' | 'credential'>, url:
   if (req.credential && url.origin === req.credential.origin) return { ...plain, ...req.credential.headers };
   return plain;
 }
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** An attempt that outlived its deadline; carries a timeout code so the retry policy treats it as one. */
 class DeadlineExceededError extends Error {
@@ -129,8 +129,10 @@ export function createTransport(deps: TransportDeps): Send {
     }
   };
 
-  async function exchange(req: RawRequest, paces: boolean): Promise<RawResponse> {
-    const path = req.url.pathname + req.url.search;
+  async function exchange(req: RawRequest, home: boolean): Promise<RawResponse> {
+    const target = req.url.pathname + req.url.search;
+    // Logs and events name a hop elsewhere without its query (a signed link's signature).
+    const path = home ? target : `${req.url.origin}${req.url.pathname}`;
     let retries = 0;
     let rateLimitRetries = 0;
 
@@ -151,7 +153,7 @@ export function createTransport(deps: TransportDeps): Send {
       try {
         const res = await dispatcher.request({
           origin: req.url.origin,
-          path,
+          path: target,
           method: req.method,
           headers: headersFor(req, req.url),
           body: req.body ?? null,
@@ -185,7 +187,7 @@ export function createTransport(deps: TransportDeps): Send {
       stats.requests += 1;
       stats.bytes += bytes;
       if (response) {
-        if (paces) pacer.update(response.headers);
+        if (home) pacer.update(response.headers);
         stats.rateLimit = { ...pacer.state };
         if (response.status === 429) stats.rateLimited += 1;
       } else {
