@@ -60,21 +60,22 @@ describe('records of a page', () => {
     expect(bad.error!.issues.map((i) => i.message)).toEqual([
       'key $.name has no value',
       'column size (bigint): "lots" is not a whole number',
-      'column pushed (timestamptz): "yesterday" is not a timestamp',
+      'column pushed (timestamptz): "yesterday" is not a timestamp (ISO 8601, or unix seconds as a number)',
     ]);
   });
 
   it.each([
-    [1.5, 'integer', 'is not an integer (32-bit)'],
-    [2 ** 31, 'integer', 'is not an integer (32-bit)'],
-    ['99999999999999999999', 'bigint', 'is too large for bigint'],
+    [1.5, 'integer', 'is not a whole number'],
+    [2 ** 31, 'integer', 'is out of range for integer'],
+    ['99999999999999999999', 'bigint', 'is out of range for bigint'],
     ['1e3', 'numeric', undefined],
-    ['yes', 'boolean', 'is not true or false'],
+    ['yes', 'boolean', undefined],
+    ['maybe', 'boolean', 'is not a boolean (true/false, yes/no, on/off, 1/0)'],
     [1700000000, 'timestamptz', undefined],
     ['2025-02-28', 'date', undefined],
-    ['2025-02-30', 'date', 'is not a date'],
-    ['2025-02-30T00:00:00Z', 'timestamptz', 'is not a timestamp'],
-    ['31/12/2025', 'date', 'is not a date'],
+    ['2025-02-30', 'date', 'is not a date (YYYY-MM-DD)'],
+    ['2025-02-30T00:00:00Z', 'timestamptz', 'is not a timestamp (ISO 8601, or unix seconds as a number)'],
+    ['31/12/2025', 'date', 'is not a date (YYYY-MM-DD)'],
     [{ a: 1 }, 'jsonb', undefined],
   ] as const)('%j as %s: %s', (value, type, problem) => {
     expect(columnValueProblem(value, type)).toBe(problem);
