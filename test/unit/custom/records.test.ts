@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCursor, columnValueProblem, maxCursor, metadataOf, recordKeyOf, recordSchema, recordsOf } from '../../../src/custom/records.js';
+import { compareCursor, columnValueProblem, dataPathProblem, maxCursor, metadataOf, recordKeyOf, recordSchema, recordsOf } from '../../../src/custom/records.js';
 
 const page = {
   count: 3,
@@ -81,3 +81,36 @@ describe('records of a page', () => {
     expect(columnValueProblem(value, type)).toBe(problem);
   });
 });
+
+describe('a page the data path cannot read', () => {
+  it.each([
+    // [body, dataPath, problem or undefined]
+    [{ results: [{ id: 1 }] }, '$.results[*]', undefined],
+    [{ results: [] }, '$.results[*]', undefined],
+    [{}, '$.results[*]', undefined],
+    [null, '$.results[*]', undefined],
+    [[], '$[*]', undefined],
+    [{ items: [{ id: 1 }], count: 1 }, '$.results[*]', 'dataPath $.results[*] matched nothing in the page: $.results is not there (its top-level keys are items, count)'],
+    [{ items: [] }, 'results[*]', 'dataPath $.results[*] matched nothing in the page: $.results is not there (its top-level keys are items)'],
+    [{ results: 'down' }, '$.results[*]', 'dataPath $.results[*]: $.results is a string ("down"), not a list of records (its top-level keys are results)'],
+    [{ results: { a: { id: 1 } } }, '$.results[*]', 'dataPath $.results[*]: $.results is an object, not a list of records (its top-level keys are results)'],
+    [{ results: { a: { id: 1 } } }, '$.results.*', undefined],
+    [{ data: { id: 1 } }, '$.data', undefined],
+    [{ data: 'x' }, '$.data', 'dataPath $.data found a string ("x") where a record (an object) belongs (its top-level keys are data)'],
+    [{ data: [{ id: 1 }] }, '$.data', 'dataPath $.data found a list where a record (an object) belongs; for the items of a list use $.data[*] (its top-level keys are data)'],
+    [{ other: 1 }, '$.data', 'dataPath $.data matched nothing in the page (its top-level keys are other)'],
+    [[1, 2], '$.data', 'dataPath $.data matched nothing in the page (it is a list of 2 item(s))'],
+    // A filter or a wildcard may rightly match nothing.
+    [{ results: [{ id: 1 }] }, '$.results[?(@.size)]', undefined],
+    [{ results: [{ id: 1 }] }, '$.results[*].tags[*]', undefined],
+    [{ results: [{ id: 1 }] }, '$..tags[*]', undefined],
+    [{ results: [{ id: 1 }] }, undefined, undefined],
+  ] as const)('%j with %s', (body, path, problem) => {
+    expect(dataPathProblem(body, path)?.message).toBe(problem);
+  });
+
+  it('names the page top-level keys in its payload', () => {
+    expect(dataPathProblem({ items: [], total: 0 }, '$.results[*]')?.payload).toEqual({ dataPath: '$.results[*]', top_level_keys: ['items', 'total'] });
+  });
+});
+
