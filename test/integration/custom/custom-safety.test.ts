@@ -185,6 +185,11 @@ describe('custom endpoints keep what an unreadable answer does not disprove', ()
       { id: 'old', day: null, at: null, amount: null, ratio: null, big: null, small: null, flag: null },
       { id: 'older', day: null, at: null, amount: null, ratio: null, big: null, small: null, flag: null },
     ]);
+    // A cast that catches its error starts a subtransaction, which no parallel worker may: the
+    // functions must keep the planner from running the view in parallel.
+    const functions = await rows<{ name: string; parallel: string }>(`SELECT proname AS name, proparallel AS parallel FROM pg_proc WHERE proname LIKE 'try\\_cast\\_%' ORDER BY 1`);
+    expect(functions.map((f) => f.name)).toEqual(['try_cast_bigint', 'try_cast_boolean', 'try_cast_date', 'try_cast_double', 'try_cast_integer', 'try_cast_numeric', 'try_cast_timestamptz', 'try_cast_unix_seconds']);
+    expect(functions.filter((f) => f.parallel !== 'u')).toEqual([]);
   });
 
   it('records chained from a parent row that was deleted are deleted too, also on a full pass', async () => {
