@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { customRecords } from '../db/schema/index.js';
+import { storableCopy } from '../hub/schemas.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubPage, ListingEnd, Query } from '../hub/types.js';
 import type { EntitySpec, SliceRun } from '../sync/context.js';
@@ -91,7 +92,8 @@ export async function runCustomPages(run: SliceRun, plan: CustomPagePlan): Promi
     spec: customRecordsSpec,
     pages,
     items: (page) => {
-      metadata = metadataOf(page.body, plan.metadataPath) ?? null;
+      // Kept with every record of the page: a NUL character in it must not fail the page's upsert.
+      metadata = storableCopy(metadataOf(page.body, plan.metadataPath) ?? null);
       return recordsOf(page.body, plan.dataPath);
     },
     pageProblem: (page) => dataPathProblem(page.body, plan.dataPath),

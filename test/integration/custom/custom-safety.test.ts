@@ -16,7 +16,7 @@ import { startScriptedHub, type ScriptedHub } from '../../support/scripted-hub.j
 // User-defined endpoints against answers the emulator never gives: a renamed field, values no
 // declared column can hold, a key listed twice, a parent row that was deleted.
 
-const THINGS = { name: 'things', path: '/custom/things', pagination: 'none', dataPath: '$.results[*]', key: '$.id', columns: { id: 'text', label: 'text' } };
+const THINGS = { name: 'things', path: '/custom/things', pagination: 'none', dataPath: '$.results[*]', metadataPath: '$.note', key: '$.id', columns: { id: 'text', label: 'text' } };
 const SHAPES = { name: 'shapes', path: '/custom/shapes', pagination: 'none', dataPath: '$.results[*]', key: '$.id', columns: { id: 'text' } };
 const RECORD = { name: 'record', path: '/custom/record', pagination: 'none', dataPath: '$.data', key: '$.id', columns: { id: 'text' } };
 const TYPED = {
@@ -95,6 +95,11 @@ describe('custom endpoints keep what an unreadable answer does not disprove', ()
     hub.answer('/custom/things', { results: [{ id: 'a', label: 'A' }] });
     await pass(['things']);
     expect(await live('things')).toEqual(['a']);
+
+    // Metadata kept with each record may hold what jsonb cannot (a NUL): it is stored with U+FFFD.
+    hub.answer('/custom/things', '{"results": [{"id": "a", "label": "A"}], "note": "x\\u0000y"}');
+    await pass(['things']);
+    expect(await rows<{ metadata: unknown }>(`SELECT metadata FROM dockerhub.custom_records WHERE endpoint = 'things' AND record_key = 'a'`)).toEqual([{ metadata: 'x\ufffdy' }]);
   });
 
   it('a list path that finds a scalar or an object, and a record path that finds a scalar, are page problems too', async () => {
