@@ -27,6 +27,7 @@ const TYPED = {
   key: '$.id',
   columns: { id: 'text', day: 'date', at: 'timestamptz', amount: 'numeric', ratio: 'double', big: 'bigint', small: 'integer', flag: 'boolean', note: 'text' },
 };
+const TEAM_PEOPLE = { name: 'team_people', path: '/v2/orgs/{teams.org}/groups/{teams.name}/members', key: '$.username', columns: { username: 'text' } };
 const PARTS = { name: 'parts', path: '/custom/things/{things.id}/parts', pagination: 'none', dataPath: '$.results[*]', key: '$.part', columns: { part: 'text' } };
 
 describe('custom endpoints keep what an unreadable answer does not disprove', () => {
@@ -61,10 +62,10 @@ describe('custom endpoints keep what an unreadable answer does not disprove', ()
         DOCKERHUB_API_URL: hub.url,
         DOCKERHUB_USERNAME: credentials.username,
         DOCKERHUB_PASSWORD: credentials.password,
-        DOCKERHUB_NAMESPACES: credentials.username,
+        DOCKERHUB_NAMESPACES: [credentials.username, emulator.state.orgNames[0]].join(','),
         LOG_LEVEL: 'silent',
       },
-      overrides: { endpoints: [THINGS, SHAPES, RECORD, TYPED, PARTS] },
+      overrides: { endpoints: [THINGS, SHAPES, RECORD, TYPED, PARTS, TEAM_PEOPLE] },
     });
     client = hubClientFromConfig(config, logger);
   });
@@ -220,5 +221,21 @@ describe('custom endpoints keep what an unreadable answer does not disprove', ()
     hub.answer('/custom/things', { results: [{ id: 'p1' }, { id: 'p2' }] });
     await pass(['things', 'parts']);
     expect(await live('parts')).toEqual(['p1:p1-x', 'p1:p1-y', 'p2:p2-x', 'p2:p2-y']);
+  });
+
+  it('records chained from a built-in parent go with a deleted row of it (a team and its members)', async () => {
+    const org = emulator.state.orgNames[0] as string;
+    await pass(['teams', 'team_people'], true);
+    const snapshot = emulator.snapshot({ tags: false });
+    const gone = snapshot.teams[org]!.find((t) => snapshot.teamMembers[`${org}/${t.name}`]!.length > 0)!;
+    const before = await live('team_people');
+    expect(before.filter((r) => r.startsWith(`${org}/${gone.name}:`))).toHaveLength(snapshot.teamMembers[`${org}/${gone.name}`]!.length);
+
+    emulator.state.deleteTeam(org, gone.name, emulator.credentials.username);
+    await pass(['teams'], true);
+    await pass(['team_people']);
+    const after = await live('team_people');
+    expect(after.filter((r) => r.startsWith(`${org}/${gone.name}:`))).toEqual([]);
+    expect(after).toEqual(before.filter((r) => !r.startsWith(`${org}/${gone.name}:`)));
   });
 });
