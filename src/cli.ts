@@ -157,7 +157,7 @@ One statement per call. Times print in UTC. With the embedded database held by \
                       which is 10% of the records it manages, at least 1, unless the job sets it)
   --reveal-secrets    print the secret of each token the job creates, once (it is never stored)
 Jobs are the \`writeback:\` entries of the config file (--config). Exit 1 when a record failed or
-has an unknown outcome.`,
+has an unknown outcome, or a mirror run was refused for removing more than maxRemove.`,
     options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'allow-removals': { type: 'string' }, 'reveal-secrets': { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: '<job>' },
     run: lazy(() => import('./commands/push.js'), 'pushCommand'),
