@@ -146,17 +146,19 @@ One statement per call. Times print in UTC. With the embedded database held by \
   },
   push: {
     summary: 'run a write-back job (records → Docker Hub API calls)',
-    usage: 'dockerhub-sync push <job> [--plan | --dry-run] [--retry-unknown] [--validate] [--reveal-secrets]',
+    usage: 'dockerhub-sync push <job> [--plan | --dry-run] [--retry-unknown] [--validate] [--allow-removals N] [--reveal-secrets]',
     details: `  --plan, --dry-run   print the calls it would make (method, URL, body with secrets masked), grouped
                       by action, and exit 0 without sending or writing anything
   --retry-unknown     calls whose outcome is unknown (cut off by a crash, no answer) are checked
                       again and, if their change is still missing, sent again
   --validate          send templates that have an API dry run (org_invites.bulk) with it: Docker Hub
                       checks every invitee and changes nothing; other calls are not sent
+  --allow-removals N  a mirror job may remove up to N records in this run (more than its maxRemove,
+                      which is 10% of the records it manages, at least 1, unless the job sets it)
   --reveal-secrets    print the secret of each token the job creates, once (it is never stored)
 Jobs are the \`writeback:\` entries of the config file (--config). Exit 1 when a record failed or
-has an unknown outcome.`,
-    options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'reveal-secrets': { type: 'boolean' } },
+has an unknown outcome, or a mirror run was refused for removing more than maxRemove.`,
+    options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'allow-removals': { type: 'string' }, 'reveal-secrets': { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: '<job>' },
     run: lazy(() => import('./commands/push.js'), 'pushCommand'),
   },

@@ -21,6 +21,11 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
   }
   const plan = values.plan === true || values['dry-run'] === true;
   if (plan && (values['retry-unknown'] || values.validate)) throw new UsageError('--plan/--dry-run sends nothing; it cannot be combined with --retry-unknown or --validate.');
+  const allowRemovals = values['allow-removals'] === undefined ? undefined : Number(values['allow-removals']);
+  if (allowRemovals !== undefined && (!Number.isInteger(allowRemovals) || allowRemovals < 0)) {
+    throw new UsageError(`--allow-removals takes the number of removals this run may make (a whole number), not "${String(values['allow-removals'])}".`);
+  }
+  if (allowRemovals !== undefined && entry.mode !== 'mirror') throw new UsageError(`--allow-removals is for mirror jobs; ${name} is mode: ${entry.mode} and removes nothing.`);
   const job = resolveJob(entry);
   const database = await openMigratedDatabase(ctx);
   const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
@@ -37,6 +42,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
         plan,
         retryUnknown: values['retry-unknown'] === true,
         validate: values.validate === true,
+        ...(allowRemovals !== undefined ? { allowRemovals } : {}),
         signal: controller.signal,
         // The only place a new secret is ever shown: this terminal, once, when asked for.
         onSecret: (found) => {

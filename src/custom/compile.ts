@@ -11,7 +11,7 @@ import { normalizeTimestamp, stableStringify } from '../sync/hash.js';
 import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
 import { ABSOLUTE_URL, COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
 import { recordSchema } from './records.js';
-import { runCustomPages, type CustomSliceState, type PreparedRequest } from './run.js';
+import { customRecordsSpec, runCustomPages, type CustomSliceState, type PreparedRequest } from './run.js';
 
 /**
  * A user-defined endpoint compiled into the same EndpointDefinition the built-ins are: the
@@ -111,6 +111,7 @@ function compileCustomEndpoint(
     ...(/^https?:\/\//i.test(entry.path) ? {} : { template: { path: entry.path.split('?')[0]!, shape: 'object' as const } }),
     slices: (plan, deps) => customSlices(compiled, plan, deps),
     async run(run: SliceRun) {
+      if (run.slice.params._orphaned !== undefined) return removeOrphaned(run);
       // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
       const stored = await run.getCursor<CustomSliceState>();
       const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
@@ -229,6 +230,19 @@ export async function customSlices(compiled: CompiledCustom, plan: SyncPlan, dep
     .filter((n) => n.startsWith(`${parent.name}.`))
     .map((n) => n.slice(parent.name.length + 1));
   const identity = [...new Set(macroFields)];
+  const sliceKeyOf = (row: Record<string, unknown>, sliceKey: string): string | undefined => {
+    const values = identity.map((field) => row[field]);
+    if (values.some((v) => v === undefined || v === null)) return undefined;
+    const own = values.map((v) => (typeof v === 'string' ? v : stableStringify(v))).join('/');
+    return sliceKey ? `${sliceKey}/${own}` : own;
+  };
+  const inPlan = (row: Record<string, unknown>): boolean => {
+    const namespace = typeof row.namespace === 'string' ? row.namespace : undefined;
+    const org = typeof row.org === 'string' ? row.org : undefined;
+    if (namespace !== undefined && !plan.namespaces.includes(namespace) && !(org !== undefined && plan.orgs.includes(org))) return false;
+    if (namespace === undefined && org !== undefined && !plan.orgs.includes(org)) return false;
+    return true;
+  };
   const refreshField = compiled.config.refreshWhen ? compiled.config.refreshWhen.slice(compiled.config.refreshWhen.indexOf('.') + 1) : undefined;
   const seenState = refreshField && !plan.full ? await refreshState(deps.database, compiled.config.name) : new Map<string, unknown>();
   const slices: Slice[] = [];
@@ -236,12 +250,9 @@ export async function customSlices(compiled: CompiledCustom, plan: SyncPlan, dep
   for (const { row, sliceKey } of rows) {
     const namespace = typeof row.namespace === 'string' ? row.namespace : undefined;
     const org = typeof row.org === 'string' ? row.org : undefined;
-    if (namespace !== undefined && !plan.namespaces.includes(namespace) && !(org !== undefined && plan.orgs.includes(org))) continue;
-    if (namespace === undefined && org !== undefined && !plan.orgs.includes(org)) continue;
-    const values = identity.map((field) => row[field]);
-    if (values.some((v) => v === undefined || v === null)) continue;
-    const own = values.map((v) => (typeof v === 'string' ? v : stableStringify(v))).join('/');
-    const key = sliceKey ? `${sliceKey}/${own}` : own;
+    if (!inPlan(row)) continue;
+    const key = sliceKeyOf(row, sliceKey);
+    if (key === undefined) continue;
     if (keys.has(key)) continue;
     keys.add(key);
     const params: Record<string, string> = { _row: JSON.stringify(pick(row, compiled.parentFields)) };
@@ -254,7 +265,39 @@ export async function customSlices(compiled: CompiledCustom, plan: SyncPlan, dep
     }
     slices.push({ key, params });
   }
+  // Records read for a parent row that has since been deleted go with it (as tags go with their
+  // repository): one slice each that reads nothing and marks them deleted, also on a full pass.
+  const liveKeys = new Set(rows.flatMap(({ row, sliceKey }) => sliceKeyOf(row, sliceKey) ?? []));
+  const withRecords = await liveSliceKeys(deps.database, compiled.config.name);
+  const orphaned = new Set<string>();
+  for (const { row, sliceKey } of await parentRows(deps.database, parent, 'deleted')) {
+    const key = sliceKeyOf(row, sliceKey);
+    if (key === undefined || liveKeys.has(key) || !withRecords.has(key) || orphaned.has(key) || !inPlan(row)) continue;
+    orphaned.add(key);
+    const params: Record<string, string> = { _orphaned: '1' };
+    if (typeof row.namespace === 'string') params.namespace = row.namespace;
+    if (typeof row.org === 'string') params.org = row.org;
+    slices.push({ key, params });
+  }
   return slices;
+}
+
+/** Slices of an endpoint that hold live records. */
+async function liveSliceKeys(database: Database, endpoint: string): Promise<Set<string>> {
+  const result = await database.db.execute(sql`SELECT DISTINCT slice_key FROM dockerhub.custom_records WHERE endpoint = ${endpoint} AND deleted_at IS NULL`);
+  return new Set(rowsOf<{ slice_key: string }>(result).map((r) => r.slice_key));
+}
+
+/**
+ * The slice of a parent row that was deleted: its records are marked deleted (each in `changes`),
+ * and its state is forgotten so that a parent that comes back is read again in full.
+ */
+async function removeOrphaned(run: SliceRun): Promise<void> {
+  await run.transaction(async (tx) => {
+    const deleted = await run.markMissing(tx, customRecordsSpec, { endpoint: run.endpoint, slice_key: run.slice.key }, 'record_key', []);
+    await tx.execute(sql`DELETE FROM dockerhub.sync_state WHERE endpoint = ${run.endpoint} AND slice_key = ${run.slice.key}`);
+    run.logger.info({ deleted: deleted.length }, `${run.endpoint} ${run.slice.key}: its parent row was deleted; its ${deleted.length} record(s) are marked deleted`);
+  });
 }
 
 function pick(row: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
@@ -268,17 +311,22 @@ function comparable(value: unknown): unknown {
   return value;
 }
 
-async function parentRows(database: Database, parent: NonNullable<CompiledCustom['parent']>): Promise<{ row: Record<string, unknown>; sliceKey: string }[]> {
+async function parentRows(
+  database: Database,
+  parent: NonNullable<CompiledCustom['parent']>,
+  which: 'live' | 'deleted' = 'live',
+): Promise<{ row: Record<string, unknown>; sliceKey: string }[]> {
+  const state = sql.raw(which === 'live' ? 'deleted_at IS NULL' : 'deleted_at IS NOT NULL');
   if (parent.kind === 'builtin') {
     // Columns over the API object: a column holds the value as stored (normalized types).
     const table = sql.raw(`"dockerhub"."${parent.table.replace(/"/g, '""')}"`);
     const result = await database.db.execute(sql`
-      SELECT (t.raw || (to_jsonb(t) - 'raw' - 'row_hash')) AS row FROM ${table} t WHERE t.deleted_at IS NULL ORDER BY 1`);
+      SELECT (t.raw || (to_jsonb(t) - 'raw' - 'row_hash')) AS row FROM ${table} t WHERE t.${state} ORDER BY 1`);
     return rowsOf<{ row: unknown }>(result).map(({ row }) => ({ row: (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>, sliceKey: '' }));
   }
   const result = await database.db.execute(sql`
     SELECT slice_key, data FROM dockerhub.custom_records
-    WHERE endpoint = ${parent.name} AND deleted_at IS NULL ORDER BY slice_key, record_key`);
+    WHERE endpoint = ${parent.name} AND ${state} ORDER BY slice_key, record_key`);
   return rowsOf<{ slice_key: string; data: unknown }>(result).map(({ slice_key, data }) => ({
     row: (typeof data === 'string' ? JSON.parse(data) : data) as Record<string, unknown>,
     sliceKey: slice_key,

@@ -3,6 +3,7 @@ import { PgTable } from 'drizzle-orm/pg-core';
 import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import * as schema from '../db/schema/index.js';
+import { VIEW_NAMES } from '../db/views.js';
 import { cronProblem } from '../scheduler/cron.js';
 import { headerProblem } from '../hub/request-rules.js';
 import { macroProblem, placeholdersIn, TIME_UNITS, formatProblem, parseMacro, isTimeMacro, TemplateError, templatePathProblem } from '../templating/template.js';
@@ -78,7 +79,11 @@ export const customEndpointSchema = z.object({
 
 export type CustomEndpointConfig = z.infer<typeof customEndpointSchema>;
 
-export const customEndpointsSchema = z.array(customEndpointSchema).default([]);
+/**
+ * The `endpoints:` section. Absent (undefined) is not the same as empty: only a config that has
+ * the section manages the custom_* views (an empty one drops them all; none leaves them alone).
+ */
+export const customEndpointsSchema = z.array(customEndpointSchema).optional();
 
 /** A built-in endpoint as the checks see it: its name and the table its rows land in. */
 export interface BuiltinParent {
@@ -102,6 +107,11 @@ export const NAME_RE = /^[a-z][a-z0-9_]{0,47}$/;
 
 /** `https://host:port` at the start of an absolute path: what follows is the path. */
 export const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]*/i;
+/**
+ * Tables and views of the dockerhub schema that the product makes itself: an endpoint's view
+ * (`custom_<name>`) may not take one of these names (`name: records` would be custom_records).
+ */
+export const PRODUCT_RELATIONS: ReadonlySet<string> = new Set([...tablesByName.keys(), ...VIEW_NAMES]);
 
 /** Why a JSONPath cannot be used, or undefined. Plain field names (`name`, `data.repo`) are accepted as `$.name`. */
 export function jsonPathProblem(path: string): string | undefined {
@@ -201,6 +211,8 @@ export function customEndpointProblems(raw: unknown, context: CheckContext, wher
         say(index, 'name', `"${name}" is not a usable name: lower-case letters, digits and _, starting with a letter, at most 48 characters (it names the view dockerhub.custom_${name})`);
       } else if (builtinByName.has(name)) {
         say(index, 'name', `"${name}" is a built-in endpoint; choose another name`);
+      } else if (PRODUCT_RELATIONS.has(`custom_${name}`)) {
+        say(index, 'name', `"${name}" would name its view dockerhub.custom_${name}, which is a ${tablesByName.has(`custom_${name}`) ? 'table' : 'view'} of dockerhub-sync; choose another name`);
       } else if (names.get(name) !== index) {
         say(index, 'name', `"${name}" is used twice (also endpoints[${names.get(name)}])`);
       }

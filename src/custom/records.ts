@@ -1,8 +1,11 @@
 import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
+import { customRecords } from '../db/schema/index.js';
 import { extractPage } from '../hub/pagination.js';
+import { firstUnstorable, keyTextBytes } from '../hub/schemas.js';
 import { hashOf, stableStringify } from '../sync/hash.js';
 import { toJsonPath, type ColumnType } from './config.js';
+import { pgInputProblem } from './pg-input.js';
 
 /**
  * What a user-defined endpoint makes of one response page: its records (dataPath), the metadata
@@ -29,6 +32,65 @@ export function selectOne(path: string, json: unknown): unknown {
 export function recordsOf(body: unknown, dataPath: string | undefined): Record<string, unknown>[] {
   const found = dataPath !== undefined ? selectAll(dataPath, body) : (extractPage(body)?.items ?? (body === undefined || body === null ? [] : [body]));
   return found.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : { value: item }));
+}
+
+/** A page with nothing in it: no body, an empty object or list, empty text. */
+function emptyBody(body: unknown): boolean {
+  if (body === undefined || body === null || body === '') return true;
+  if (Array.isArray(body)) return body.length === 0;
+  return typeof body === 'object' && Object.keys(body).length === 0;
+}
+
+/** A path that names one place (`$.data.items`, `$['x'][0]`): no wildcard, recursion or filter. */
+function definitePath(path: string): boolean {
+  return !/\*|\.\.|\?\(|\(|,|:/.test(path.replace(/'[^']*'|"[^"]*"/g, "''"));
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value} (${JSON.stringify(value).slice(0, 40)})`;
+}
+
+/** What a page has at its top (for a message about a data path that found nothing there). */
+function topLevel(body: unknown): { keys?: string[]; kind: string; said: string } {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    const keys = Object.keys(body);
+    const shown = keys.slice(0, 20);
+    return { keys, kind: 'an object', said: `its top-level keys are ${shown.join(', ')}${keys.length > shown.length ? `, … (${keys.length} in all)` : ''}` };
+  }
+  return { kind: kindOf(body), said: `it is ${kindOf(body)}${Array.isArray(body) ? ` of ${body.length} item(s)` : ''}` };
+}
+
+/**
+ * Why a page cannot be read with `dataPath`, or undefined. A data path that matches nothing in a
+ * non-empty page (the API renamed the field), a list path (`$.results[*]`) whose list is not a
+ * list, or a record path that finds a scalar or a list where a record belongs: such a page does
+ * not show the records, so it must not count as a listing that lacks them.
+ */
+export function dataPathProblem(body: unknown, dataPath: string | undefined): { message: string; payload: unknown } | undefined {
+  if (dataPath === undefined || emptyBody(body)) return undefined;
+  const path = toJsonPath(dataPath);
+  const top = topLevel(body);
+  const payload = { dataPath: path, ...(top.keys ? { top_level_keys: top.keys } : { page: top.kind }) };
+  const list = /\[\*\]$/.test(path) ? path.slice(0, -3) : /\.\*$/.test(path) ? path.slice(0, -2) : undefined;
+  if (list !== undefined) {
+    const containers = list === '$' ? [body] : selectAll(list, body);
+    if (containers.length === 0) {
+      return definitePath(list) ? { message: `dataPath ${path} matched nothing in the page: ${list} is not there (${top.said})`, payload } : undefined;
+    }
+    const wrong = containers.find((c) => !Array.isArray(c) && !(path.endsWith('.*') && c !== null && typeof c === 'object'));
+    if (wrong !== undefined) return { message: `dataPath ${path}: ${list} is ${kindOf(wrong)}, not a list of records (${top.said})`, payload };
+    return undefined;
+  }
+  const found = selectAll(path, body);
+  if (found.length === 0) return definitePath(path) ? { message: `dataPath ${path} matched nothing in the page (${top.said})`, payload } : undefined;
+  const wrong = found.find((item) => item === null || typeof item !== 'object' || Array.isArray(item));
+  if (wrong !== undefined) {
+    return { message: `dataPath ${path} found ${kindOf(wrong)} where a record (an object) belongs${Array.isArray(wrong) ? `; for the items of a list use ${path}[*]` : ''} (${top.said})`, payload };
+  }
+  return undefined;
 }
 
 /** The metadataPath's value: one match as it is, several as a list, none as null. */
@@ -72,49 +134,13 @@ export function maxCursor(a: unknown, b: unknown): unknown {
   return compareCursor(a, b) >= 0 ? a : b;
 }
 
-const INT4 = 2 ** 31;
-
-/** Starts with a day that exists (Postgres refuses 2025-02-30; JavaScript rolls it over). */
-function realDay(text: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
-  if (!match) return false;
-  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const day = new Date(Date.UTC(y, m - 1, d));
-  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
-}
-const INT8_MAX = 9223372036854775807n;
-
-/** Why `value` cannot be read as `type` by the generated view, or undefined. */
+/** Why `value` cannot be read as `type` by the generated view, or undefined (Postgres' input rules: src/custom/pg-input.ts). */
 export function columnValueProblem(value: unknown, type: ColumnType): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const integerText = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? v.trim() : undefined);
-  switch (type) {
-    case 'text':
-    case 'jsonb':
-      return undefined;
-    case 'integer': {
-      const text = integerText(value);
-      return text !== undefined && Math.abs(Number(text)) < INT4 ? undefined : 'is not an integer (32-bit)';
-    }
-    case 'bigint': {
-      const text = integerText(value);
-      if (text === undefined) return 'is not a whole number';
-      const big = BigInt(text);
-      return big <= INT8_MAX && big >= -INT8_MAX - 1n ? undefined : 'is too large for bigint';
-    }
-    case 'numeric':
-    case 'double precision':
-      if (typeof value === 'number' && Number.isFinite(value)) return undefined;
-      return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : 'is not a number';
-    case 'boolean':
-      return typeof value === 'boolean' || value === 'true' || value === 'false' ? undefined : 'is not true or false';
-    case 'timestamptz':
-      if (typeof value === 'number' && Number.isFinite(value)) return undefined; // unix seconds
-      return typeof value === 'string' && realDay(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'is not a timestamp';
-    case 'date':
-      return typeof value === 'string' && realDay(value) ? undefined : 'is not a date';
-  }
+  return pgInputProblem(value, type);
 }
+
+/** UTF-8 bytes a record key may have: the primary key's index entry must fit in a Postgres page. */
+export const RECORD_KEY_BYTES = keyTextBytes(customRecords.record_key);
 
 export interface RecordCheck {
   keys: readonly string[];
@@ -129,8 +155,14 @@ export interface RecordCheck {
  */
 export function recordSchema(check: RecordCheck): z.ZodType<Record<string, unknown>> {
   return z.record(z.string(), z.unknown()).superRefine((record, ctx) => {
+    // jsonb and text refuse NUL characters and broken surrogates: such a record would fail the page's upsert.
+    const unstorable = firstUnstorable(record, []);
+    if (unstorable) ctx.addIssue({ code: 'custom', message: unstorable.message, path: unstorable.path });
     const key = recordKeyOf(record, check.keys);
     if ('missing' in key) ctx.addIssue({ code: 'custom', message: `key ${key.missing} has no value`, path: [key.missing] });
+    else if (Buffer.byteLength(key.key, 'utf8') > RECORD_KEY_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `the record key (${Buffer.byteLength(key.key, 'utf8')} bytes) is longer than the ${RECORD_KEY_BYTES} bytes a record key can hold`, path: [] });
+    }
     for (const column of check.columns) {
       let value: unknown = record;
       for (const segment of column.segments) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[segment] : undefined;

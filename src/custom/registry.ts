@@ -12,7 +12,7 @@ import { syncCustomViews, type ViewSyncResult } from './views.js';
  * runner (`SyncDeps.registry`), the scheduler's job plan, `status`, `test-endpoint`.
  */
 export function buildRegistry(config: Pick<Config, 'endpoints' | 'hub'>, builtins: readonly EndpointDefinition[] = builtinEndpoints): EndpointDefinition[] {
-  return [...builtins, ...compileCustomEndpoints(config.endpoints, { builtins, apiUrl: config.hub.apiUrl })];
+  return [...builtins, ...compileCustomEndpoints(config.endpoints ?? [], { builtins, apiUrl: config.hub.apiUrl })];
 }
 
 /**
@@ -33,12 +33,17 @@ export function findIn(registry: readonly EndpointDefinition[], name: string): E
   return registry.find((endpoint) => endpoint.name === name);
 }
 
-/** After migrations, at `sync` and `serve` start: the custom_* views follow the config (failures are logged, not fatal). */
+/**
+ * After migrations, at `sync` and `serve` start: the custom_* views follow the config (failures
+ * are logged, not fatal). Only a config with an `endpoints:` section speaks for the views: a run
+ * without one (a plain `sync` without --config, a config of other settings) leaves them alone.
+ */
 export async function applyCustomViews(
   database: Database,
   registry: readonly EndpointDefinition[],
-  config: Pick<Config, 'databaseReaderRole'>,
+  config: Pick<Config, 'databaseReaderRole' | 'endpoints'>,
   logger: Logger,
 ): Promise<ViewSyncResult> {
+  if (config.endpoints === undefined) return { created: [], dropped: [], unchanged: [], failed: [] };
   return syncCustomViews(database, registry.filter(isCustomEndpoint), { readerRole: config.databaseReaderRole, logger });
 }

@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { customRecords } from '../db/schema/index.js';
+import { storableCopy } from '../hub/schemas.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubPage, ListingEnd, Query } from '../hub/types.js';
 import type { EntitySpec, SliceRun } from '../sync/context.js';
 import { runPageLoop } from '../sync/engine.js';
 import type { Pagination } from './config.js';
-import { maxCursor, metadataOf, recordKeyOf, recordsOf, selectOne } from './records.js';
+import { dataPathProblem, maxCursor, metadataOf, recordKeyOf, recordsOf, selectOne } from './records.js';
 
 /** custom_records as an entity: every insert, update, restore and delete is recorded in `changes`. */
 export const customRecordsSpec: EntitySpec = { entity: 'custom_records', table: customRecords, keys: ['endpoint', 'slice_key', 'record_key'] };
@@ -91,9 +92,13 @@ export async function runCustomPages(run: SliceRun, plan: CustomPagePlan): Promi
     spec: customRecordsSpec,
     pages,
     items: (page) => {
-      metadata = metadataOf(page.body, plan.metadataPath) ?? null;
+      // Kept with every record of the page: a NUL character in it must not fail the page's upsert.
+      metadata = storableCopy(metadataOf(page.body, plan.metadataPath) ?? null);
       return recordsOf(page.body, plan.dataPath);
     },
+    pageProblem: (page) => dataPathProblem(page.body, plan.dataPath),
+    // Two records with one key would leave one of them unseen: each later one goes to sync_errors.
+    identity: plan.keys.length > 0 ? ({ raw }) => { const key = recordKeyOf(raw, plan.keys); return 'key' in key ? key.key : undefined; } : undefined,
     schema: plan.schema,
     rows: ({ raw }) => {
       const key = recordKeyOf(raw, plan.keys);

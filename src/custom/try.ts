@@ -51,7 +51,7 @@ export function adHocEndpoint(flags: AdHocFlags, config: Config, builtins: reado
   ];
   if (problems.length > 0 || !parsed.success) throw new UsageError(`cannot try this request:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   const entry: CustomEndpointConfig = parsed.data;
-  return compileCustomEndpoints([...config.endpoints, entry].filter((e, i, all) => e.name !== 'test' || i === all.length - 1), { builtins, apiUrl: config.hub.apiUrl }).find((e) => e.name === 'test')!;
+  return compileCustomEndpoints([...(config.endpoints ?? []), entry].filter((e, i, all) => e.name !== 'test' || i === all.length - 1), { builtins, apiUrl: config.hub.apiUrl }).find((e) => e.name === 'test')!;
 }
 
 export interface TryContext {

@@ -15,7 +15,21 @@ import type { CompiledColumn, CustomEndpointDefinition } from './compile.js';
 
 const MARKER = 'dockerhub-sync custom endpoint';
 
-/** The SQL expression that reads one declared column from `r.data`. */
+/** The cast functions of migrations/0010_custom_view_safe_casts.sql: NULL for a value the type cannot hold. */
+const SAFE_CAST: Record<Exclude<CompiledColumn['type'], 'text' | 'jsonb' | 'timestamptz'>, string> = {
+  integer: 'try_cast_integer',
+  bigint: 'try_cast_bigint',
+  numeric: 'try_cast_numeric',
+  'double precision': 'try_cast_double',
+  boolean: 'try_cast_boolean',
+  date: 'try_cast_date',
+};
+
+/**
+ * The SQL expression that reads one declared column from `r.data`. Values are checked on the way
+ * in (src/custom/pg-input.ts), and the view casts safely as well, so a value stored before that
+ * check (or one the database reads differently) makes its cell NULL, never the view fail.
+ */
 export function columnExpression(column: CompiledColumn): string {
   const path = `'{${column.segments.join(',')}}'`;
   const text = `(r.data #>> ${path})`;
@@ -26,9 +40,9 @@ export function columnExpression(column: CompiledColumn): string {
       return `(r.data #> ${path})`;
     case 'timestamptz':
       // Unix seconds (a JSON number) or a timestamp in text.
-      return `CASE WHEN jsonb_typeof(r.data #> ${path}) = 'number' THEN to_timestamp(${text}::double precision) ELSE ${text}::timestamptz END`;
+      return `CASE WHEN jsonb_typeof(r.data #> ${path}) = 'number' THEN "dockerhub"."try_cast_unix_seconds"(${text}) ELSE "dockerhub"."try_cast_timestamptz"(${text}) END`;
     default:
-      return `${text}::${column.type}`;
+      return `"dockerhub"."${SAFE_CAST[column.type]}"(${text})`;
   }
 }
 

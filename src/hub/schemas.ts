@@ -71,7 +71,8 @@ export function keyTextFor(...columns: PgColumn[]) {
 // Postgres text and jsonb refuse the NUL character, and jsonb refuses unpaired UTF-16 surrogates.
 const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function firstUnstorable(value: unknown, path: (string | number)[]): { path: (string | number)[]; message: string } | undefined {
+/** The first string (or field name) in `value` that Postgres text and jsonb cannot hold, with its path. */
+export function firstUnstorable(value: unknown, path: (string | number)[]): { path: (string | number)[]; message: string } | undefined {
   if (typeof value === 'string') {
     return UNSTORABLE_TEXT.test(value) ? { path, message: 'contains a NUL character or a broken UTF-16 surrogate, which Postgres cannot store' } : undefined;
   }

@@ -145,10 +145,24 @@ export interface SliceRun {
     items: unknown[],
     url: string,
   ): Promise<{ valid: { raw: Record<string, unknown>; parsed: z.output<S> }[]; invalid: number }>;
+  /**
+   * Write problems the items' schema cannot see (a page whose data path matched nothing, a key
+   * listed twice) to sync_errors inside `tx`, and count them as invalid.
+   */
+  recordErrors(tx: Executor, errors: readonly SliceError[]): Promise<void>;
   /** Count one fetched page (progress and sync_runs). */
   pageFetched(): void;
   getCursor<T = unknown>(sliceKey?: string): Promise<T | undefined>;
   setCursor(tx: Executor, cursor: unknown, options?: { complete?: boolean; sliceKey?: string }): Promise<void>;
+}
+
+/** One sync_errors row of a slice. */
+export interface SliceError {
+  /** `page` (a page as a whole), `duplicate_key` (an item whose key the listing already showed), … */
+  kind: string;
+  url: string;
+  payload: unknown;
+  message: string;
 }
 
 export type { Executor, EntitySpec, Row };

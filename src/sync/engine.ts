@@ -64,6 +64,17 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
   pages: PageSource;
   /** Items of a page (default: `page.items`), for shapes the pagination does not unwrap. */
   items?: (page: EnginePage) => unknown[];
+  /**
+   * Why a page cannot be read as the listing it claims to be (a data path that matches nothing in
+   * a non-empty page, a scalar where a list was expected): the page goes to sync_errors, and the
+   * listing is not proven complete, so nothing is deleted.
+   */
+  pageProblem?: ((page: EnginePage) => { message: string; payload: unknown } | undefined) | undefined;
+  /**
+   * The identity of a valid item within the listing. An item whose identity an earlier item of the
+   * same listing had is not stored: it goes to sync_errors (`duplicate_key`) and counts as invalid.
+   */
+  identity?: ((item: ValidItem<S>) => string | undefined) | undefined;
   /** Each item is validated on its own: an invalid one goes to sync_errors, the rest of the page is kept. */
   schema: S;
   /** The rows of one valid item (usually one; none to drop it). */
@@ -156,6 +167,8 @@ function keyValue(row: Row, keyColumns: string | readonly string[]): unknown {
  */
 export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: PageLoop<S>): Promise<PageLoopSummary> {
   const seen = new Map<string, unknown>();
+  const identities = new Set<string>();
+  let pageProblem: string | undefined;
   const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0, items: 0, spilled: false, listed: 0 };
   let transform: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
   let enriched = false;
@@ -177,11 +190,42 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
     if (!enriched && loop.enrich) transform = await loop.enrich();
     enriched = true;
     await run.transaction(async (tx) => {
+      const problem = loop.pageProblem?.(page);
+      if (problem) {
+        pageProblem ??= `page ${summary.pages}: ${problem.message}`;
+        await run.recordErrors(tx, [{ kind: 'page', url: page.url, payload: problem.payload, message: problem.message }]);
+      }
       const items = loop.items ? loop.items(page) : page.items;
       summary.items += items.length;
       const checked = await run.validate(tx, loop.schema, items, page.url);
       summary.invalid += checked.invalid;
-      const valid = transform ? checked.valid.map((item) => ({ raw: transform!(item.raw), parsed: item.parsed })) : checked.valid;
+      let valid = transform ? checked.valid.map((item) => ({ raw: transform!(item.raw), parsed: item.parsed })) : checked.valid;
+      if (loop.identity) {
+        const identity = loop.identity;
+        const repeated: ValidItem<S>[] = [];
+        valid = valid.filter((item) => {
+          const id = identity(item);
+          if (id === undefined) return true;
+          if (identities.has(id)) {
+            repeated.push(item);
+            return false;
+          }
+          identities.add(id);
+          return true;
+        });
+        if (repeated.length > 0) {
+          summary.invalid += repeated.length;
+          await run.recordErrors(
+            tx,
+            repeated.map((item) => ({
+              kind: 'duplicate_key',
+              url: page.url,
+              payload: item.raw,
+              message: `key ${identity(item)} is listed more than once in ${loop.what}; the first one is stored`,
+            })),
+          );
+        }
+      }
       const build = loop.rows;
       const rows = typeof build === 'function' ? valid.flatMap((item) => build(item)) : await build.page(tx, valid, page);
       if (loop.deletes) for (const row of rows) {
@@ -198,7 +242,7 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       }
       if (!last) return;
       // Only a source that deletes has deletions to refuse (and a refusal to log).
-      const verdict = loop.deletes ? deletionsAllowed(run, end, summary.invalid, loop.what) : deletionVerdict(end, summary.invalid);
+      const verdict = loop.deletes ? deletionsAllowed(run, end, summary.invalid, loop.what, pageProblem) : deletionVerdict(end, summary.invalid, pageProblem);
       summary.complete = verdict.allowed;
       summary.incomplete = verdict.allowed ? undefined : verdict.reason;
       let deleted: Record<string, unknown>[] = [];
@@ -210,7 +254,7 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       if (loop.cursor === 'keep') return;
       const value = cursorValue(summary.incomplete);
       const complete =
-        loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 : verdict.allowed);
+        loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 && pageProblem === undefined : verdict.allowed);
       await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
     });
     if (stopAfter?.()) break;

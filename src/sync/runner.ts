@@ -357,6 +357,23 @@ async function runLocked(
       }
       return { valid, invalid: invalid.length };
     },
+    async recordErrors(tx, errors) {
+      if (errors.length === 0) return;
+      counters.invalid += errors.length;
+      logger.warn({ kind: errors[0]!.kind, errors: errors.length, first: errors[0]!.message }, `${errors[0]!.message}; kept in sync_errors`);
+      await tx.insert(syncErrors).values(
+        errors.map((error) => ({
+          run_id: runId,
+          endpoint: endpoint.name,
+          slice_key: slice.key,
+          kind: error.kind,
+          url: error.url,
+          payload: storableCopy(error.payload ?? null),
+          issues: [],
+          message: storableCopy(error.message) as string,
+        })),
+      );
+    },
     pageFetched() {
       if (options.signal?.aborted) throw options.signal.reason instanceof LeaseLostError ? options.signal.reason : new SyncAbortedError();
       counters.pages++;

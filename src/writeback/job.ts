@@ -42,6 +42,11 @@ export const writebackJobSchema = z.object({
     })
     .optional(),
   mode: z.enum(['upsert', 'mirror'], { error: 'must be upsert or mirror' }).default('upsert'),
+  /**
+   * Mirror: the most records one run may remove; a run that would remove more sends nothing and
+   * asks for `push <job> --allow-removals N`. Default: 10% of the records the job manages, at least 1.
+   */
+  maxRemove: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').optional(),
   schedule: z.string().trim().optional(),
   /** Every call's outcome is POSTed here as JSON (secrets removed), retried, never blocking the job. */
   webhook: z.union([httpUrl, z.object({ url: httpUrl, headers: z.record(z.string(), z.string()).default({}) })]).optional(),
@@ -71,6 +76,8 @@ export interface ResolvedJob {
   headers: Record<string, string>;
   batch: { size: number; groupBy: string[] } | undefined;
   mode: 'upsert' | 'mirror';
+  /** Mirror: removals one run may make without --allow-removals (undefined: 10% of the managed records, at least 1). */
+  maxRemove: number | undefined;
   schedule: string | undefined;
   webhook: { url: string; headers: Record<string, string> } | undefined;
 }
@@ -105,6 +112,7 @@ export function resolveJob(job: WritebackJobConfig): ResolvedJob {
     headers: job.headers,
     batch,
     mode: job.mode,
+    maxRemove: job.maxRemove,
     schedule: job.schedule,
     webhook: job.webhook === undefined ? undefined : typeof job.webhook === 'string' ? { url: job.webhook, headers: {} } : job.webhook,
   };
@@ -133,6 +141,7 @@ export function writebackProblems(raw: unknown, now = new Date()): string[] {
       else names.set(job.name, i);
     }
     const mirror = job.mode === 'mirror';
+    if (job.maxRemove !== undefined && !mirror) problems.push(`${at('maxRemove')}: only mode: mirror removes records; remove maxRemove or set mode: mirror`);
     const batch = job.batch && typeof job.batch === 'object' ? (job.batch as Record<string, unknown>) : undefined;
     if (typeof job.target === 'string') {
       const template = templateNamed(job.target.trim());

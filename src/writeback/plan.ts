@@ -53,6 +53,13 @@ export interface Plan {
   calls: PlannedCall[];
   decisions: Decision[];
   warnings: string[];
+  /**
+   * Why the run sends nothing at all (a mirror run that would remove more than maxRemove):
+   * `calls` then lists what it would have sent, for the plan to show.
+   */
+  refused?: string | undefined;
+  /** Mirror: records that left the source and are (or would be) removed in this run. */
+  removals: number;
 }
 
 export interface StoredRecord {
@@ -126,6 +133,26 @@ export async function loadUnknownKeys(database: Database, job: string): Promise<
 
 function missingColumns(record: Row, columns: readonly string[]): string[] {
   return columns.filter((c) => !given(record, c));
+}
+
+/**
+ * Why a record's key cannot identify it, naming the column, or undefined. A NULL or empty key
+ * column makes the record invalid: it is reported, and it never counts as "left the source".
+ */
+export function keyProblem(record: Row, key: readonly string[]): string | undefined {
+  const problems = key.flatMap((column) => {
+    const value = record[column];
+    if (value === undefined) return [`key column ${column} is not in the source`];
+    if (value === null) return [`key column ${column} is NULL`];
+    if (typeof value === 'string' && value.trim() === '') return [`key column ${column} is empty`];
+    return [];
+  });
+  return problems.length > 0 ? `${problems.join('; ')} (a record is identified by ${key.join(', ')})` : undefined;
+}
+
+/** Mirror removals one run may make without --allow-removals: 10% of what the job manages, at least 1. */
+export function defaultMaxRemove(managed: number): number {
+  return Math.max(1, Math.floor(managed / 10));
 }
 
 interface Pending {
@@ -212,7 +239,9 @@ function batches(pending: Pending[], batch: { size: number; groupBy: string[] })
 
 export interface PlanOptions {
   /** Records waiting for `--retry-unknown` are planned again. */
-  retryUnknown?: boolean;
+  retryUnknown?: boolean | undefined;
+  /** Mirror: this run may remove up to this many records, beyond the job's maxRemove (`--allow-removals N`). */
+  allowRemovals?: number | undefined;
 }
 
 export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
@@ -224,11 +253,13 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
   const warnings: string[] = [];
   const pending: Pending[] = [];
   const seen = new Set<string>();
+  let keyless = 0;
 
   for (const source of records) {
-    const missingKey = missingColumns(source, job.key);
-    if (missingKey.length > 0) {
-      decisions.push({ kind: 'bad', key: canonical(project(source, job.key)), record: source, reason: `key column ${missingKey.join(', ')} is missing or null` });
+    const badKey = keyProblem(source, job.key);
+    if (badKey) {
+      keyless++;
+      decisions.push({ kind: 'bad', key: canonical(project(source, job.key)), record: source, reason: badKey });
       continue;
     }
     const key = recordKey(source, job.key);
@@ -281,11 +312,29 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
 
   const calls = job.batch ? batches(pending, job.batch).map((group) => buildCall(job, deps, group)) : pending.map((p) => buildCall(job, deps, [p]));
 
+  let refused: string | undefined;
+  let removals = 0;
   if (job.mode === 'mirror') {
-    const gone = [...stored.values()].filter((s) => !seen.has(s.key) && (s.state === 'applied' || s.state === 'in_place'));
+    // Removing is the exception: only after the whole source was read with every key present,
+    // and never more at once than the job allows.
+    const managed = [...stored.values()].filter((s) => s.state === 'applied' || s.state === 'in_place');
+    const gone = managed.filter((s) => !seen.has(s.key));
+    const removable = gone.filter((s) => !blocked.has(s.key)).length;
+    const limit = Math.max(job.maxRemove ?? defaultMaxRemove(managed.length), options.allowRemovals ?? 0);
     if (gone.length > 0 && records.length === 0) {
       warnings.push(`the source returned no records: mirror removes nothing on an empty source (${gone.length} record(s) would go); check the source, or switch to upsert to leave them`);
+    } else if (gone.length > 0 && keyless > 0) {
+      warnings.push(
+        `mirror removes nothing in this run: ${keyless} source record(s) have a NULL or empty key column (see the bad records), so the source cannot show which records left it; ${gone.length} record(s) not found in the source stay. Fix the source's keys and run again.`,
+      );
     } else {
+      if (removable > limit) {
+        const allowance = job.maxRemove !== undefined ? `maxRemove is ${job.maxRemove}` : `maxRemove defaults to ${limit} (10% of the ${managed.length} record(s) the job manages, at least 1)`;
+        refused =
+          `mirror would remove ${removable} record(s) that left the source, more than this run may (${allowance}${options.allowRemovals ? `; --allow-removals ${options.allowRemovals}` : ''}). ` +
+          `Nothing was sent. Check the source; if these removals are intended, run \`dockerhub-sync push ${job.name} --allow-removals ${removable}\`, or raise maxRemove in the job.`;
+      }
+      removals = removable;
       for (const s of gone) {
         if (blocked.has(s.key)) {
           decisions.push({ kind: 'unknown', key: s.key, record: s.record, reason: 'an earlier removal may or may not have arrived; run push --retry-unknown' });
@@ -319,5 +368,5 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
       }
     }
   }
-  return { job: job.name, sourceRecords: records.length, calls, decisions, warnings };
+  return { job: job.name, sourceRecords: records.length, calls, decisions, warnings, removals, ...(refused ? { refused } : {}) };
 }

@@ -30,11 +30,14 @@ export function renderPlan(summary: RunSummary): string {
   if (unknown.length > 0) lines.push('', 'Waiting for --retry-unknown:', ...unknown.map((d) => `  ${d.key}: ${d.reason}`));
   if (summary.unresolved > 0) lines.push('', `${summary.unresolved} earlier call(s) without a known outcome; a run checks them first.`);
   for (const warning of plan.warnings) lines.push('', `warning: ${warning}`);
+  if (plan.refused) lines.push('', `refused: ${plan.refused}`);
+  else if (plan.removals > 0) lines.push('', `mirror: ${plan.removals} record(s) left the source and would be removed.`);
   return lines.join('\n');
 }
 
 export function renderSummary(summary: RunSummary): string {
   if (summary.heldBy) return `${summary.job}: not run; another process is running it (${summary.heldBy}).`;
+  if (summary.refused) return [`${summary.job}: not run: ${summary.refused}`, ...summary.warnings.map((w) => `warning: ${w}`)].join('\n');
   const parts = [
     `${summary.job}: ${summary.calls} call(s) in ${(summary.durationMs / 1000).toFixed(1)}s`,
     `sent ${summary.sent}`,
@@ -55,5 +58,5 @@ export function renderSummary(summary: RunSummary): string {
 
 /** A run needs attention: exit 1. */
 export function runFailed(summary: RunSummary): boolean {
-  return summary.failed > 0 || summary.unknown > 0;
+  return summary.failed > 0 || summary.unknown > 0 || summary.refused !== undefined;
 }

@@ -38,6 +38,8 @@ export interface RunOptions {
   retryUnknown?: boolean;
   /** Templates with an API dry run (bulk invite) are sent with it; nothing changes, nothing is stored as done. */
   validate?: boolean;
+  /** Mirror: this run may remove up to this many records, more than the job's maxRemove (`--allow-removals N`). */
+  allowRemovals?: number;
   /** A new secret, shown once to whoever runs the command (never stored, never logged). */
   onSecret?: (secret: { key: string; action: string; fingerprint: string; secret: string }) => void;
   signal?: AbortSignal;
@@ -68,6 +70,8 @@ export interface RunSummary {
   removed: number;
   failures: RecordFailure[];
   warnings: string[];
+  /** Why the run sent nothing at all (a mirror run over its maxRemove). */
+  refused?: string | undefined;
   durationMs: number;
   plan?: Plan;
   /** Earlier intents without an outcome (shown by --plan, resolved by a run). */
@@ -128,8 +132,9 @@ export async function runJob(deps: RunnerDeps, job: ResolvedJob, options: RunOpt
   const runId = newRunId();
   const started = Date.now();
   if (options.plan) {
-    const plan = await planJob({ database: deps.database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown });
+    const plan = await planJob({ database: deps.database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
     const summary = summarizeDecisions(emptySummary(job.name, runId), plan.decisions);
+    summary.refused = plan.refused;
     summary.calls = plan.calls.length;
     summary.plan = plan;
     summary.warnings = plan.warnings;
@@ -230,10 +235,16 @@ async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, 
   }
 
   // ---------------------------------------------------------------- plan
-  const plan = await planJob({ database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown });
+  const plan = await planJob({ database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
   summarizeDecisions(summary, plan.decisions);
   summary.warnings.push(...plan.warnings);
   for (const warning of plan.warnings) log.warn(`write-back: ${warning}`);
+  if (plan.refused) {
+    // Stops before sending anything: no call, no removal, no record of this run's decisions.
+    summary.refused = plan.refused;
+    log.warn({ removals: plan.removals }, `write-back: ${plan.refused}`);
+    return summary;
+  }
   if (!options.validate) await recordDecisions(database, job, runId, plan.decisions);
 
   // ---------------------------------------------------------------- calls

@@ -164,6 +164,22 @@ describe('custom endpoints from the config file', () => {
     expect(pushes[0]!.typed).toBe(pushes[0]!.n);
   });
 
+  it('leaves the custom views alone on a sync without --config, or with a config that has no endpoints section', async () => {
+    const customViews = async () =>
+      (await query<{ name: string }>(target, `SELECT table_name AS name FROM information_schema.views WHERE table_schema = 'dockerhub' AND table_name LIKE 'custom%' ORDER BY 1`)).map((v) => v.name);
+    const before = await customViews();
+    expect(before).toEqual(['custom_repo_tags', 'custom_tag_pushes']);
+    const plain = await runCli(['sync', '--only', 'org_settings'], { env });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(await customViews()).toEqual(before);
+    const other = writeConfig('no-endpoints.yaml', { schedules: { org_settings: '0 * * * *' } });
+    const withConfig = await cli(['sync', '--only', 'org_settings'], other);
+    expect(withConfig.code, withConfig.stderr).toBe(0);
+    expect(await customViews()).toEqual(before);
+    const rows = await query<{ n: number }>(target, `SELECT count(*)::int AS n FROM dockerhub.custom_repo_tags`);
+    expect(rows[0]!.n).toBeGreaterThan(0);
+  });
+
   it('writes no row on a second pass over unchanged data, and re-reads only repositories whose refreshWhen field moved', async () => {
     const state = async () =>
       query<{ records: string; changes: number }>(
@@ -227,6 +243,8 @@ describe('custom endpoints from the config file', () => {
         { name: 'x5', path: '/v2/{x4.id}', columns: { id: 'text' } },
         { name: 'repositories', path: '/v2/x', schedule: 'every day' },
         { name: 'x6', path: '/v2/{unknownparent.id}', refreshWhen: 'repositories.last_updated' },
+        { name: 'records', path: '/v2/x' },
+        { name: 'tags', path: '/v2/y' },
       ],
     });
     const result = await cli(['sync'], bad);
@@ -242,6 +260,8 @@ describe('custom endpoints from the config file', () => {
     expect(lines).toContain(`endpoints[6].name in ${bad}: "repositories" is a built-in endpoint`);
     expect(lines).toContain(`endpoints[6].schedule in ${bad}: "every day" is not a usable cron expression`);
     expect(lines).toContain(`endpoints[7].path in ${bad}: {unknownparent.id}: unknown parent "unknownparent"`);
+    expect(lines).toContain(`endpoints[8].name in ${bad}: "records" would name its view dockerhub.custom_records, which is a table of dockerhub-sync; choose another name`);
+    expect(lines).toContain(`endpoints[9].name in ${bad}: "tags" is a built-in endpoint`);
   });
 
   it('test-endpoint --path prints the expanded URL, records and $.results[*] among the suggested data paths', async () => {

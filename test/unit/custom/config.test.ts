@@ -56,7 +56,7 @@ describe('the endpoints section of the config', () => {
       ],
     });
     const config = run();
-    expect(config.endpoints.map((e) => [e.name, e.method, e.pagination])).toEqual([
+    expect(config.endpoints!.map((e) => [e.name, e.method, e.pagination])).toEqual([
       ['tag_pushes', 'GET', 'auto'],
       ['repo_categories', 'GET', 'auto'],
     ]);

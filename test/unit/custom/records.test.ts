@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCursor, columnValueProblem, maxCursor, metadataOf, recordKeyOf, recordSchema, recordsOf } from '../../../src/custom/records.js';
+import { compareCursor, columnValueProblem, dataPathProblem, maxCursor, metadataOf, recordKeyOf, recordSchema, recordsOf } from '../../../src/custom/records.js';
 
 const page = {
   count: 3,
@@ -60,23 +60,57 @@ describe('records of a page', () => {
     expect(bad.error!.issues.map((i) => i.message)).toEqual([
       'key $.name has no value',
       'column size (bigint): "lots" is not a whole number',
-      'column pushed (timestamptz): "yesterday" is not a timestamp',
+      'column pushed (timestamptz): "yesterday" is not a timestamp (ISO 8601, or unix seconds as a number)',
     ]);
   });
 
   it.each([
-    [1.5, 'integer', 'is not an integer (32-bit)'],
-    [2 ** 31, 'integer', 'is not an integer (32-bit)'],
-    ['99999999999999999999', 'bigint', 'is too large for bigint'],
+    [1.5, 'integer', 'is not a whole number'],
+    [2 ** 31, 'integer', 'is out of range for integer'],
+    ['99999999999999999999', 'bigint', 'is out of range for bigint'],
     ['1e3', 'numeric', undefined],
-    ['yes', 'boolean', 'is not true or false'],
+    ['yes', 'boolean', undefined],
+    ['maybe', 'boolean', 'is not a boolean (true/false, yes/no, on/off, 1/0)'],
     [1700000000, 'timestamptz', undefined],
     ['2025-02-28', 'date', undefined],
-    ['2025-02-30', 'date', 'is not a date'],
-    ['2025-02-30T00:00:00Z', 'timestamptz', 'is not a timestamp'],
-    ['31/12/2025', 'date', 'is not a date'],
+    ['2025-02-30', 'date', 'is not a date (YYYY-MM-DD)'],
+    ['2025-02-30T00:00:00Z', 'timestamptz', 'is not a timestamp (ISO 8601, or unix seconds as a number)'],
+    ['31/12/2025', 'date', 'is not a date (YYYY-MM-DD)'],
     [{ a: 1 }, 'jsonb', undefined],
   ] as const)('%j as %s: %s', (value, type, problem) => {
     expect(columnValueProblem(value, type)).toBe(problem);
   });
 });
+
+describe('a page the data path cannot read', () => {
+  it.each([
+    // [body, dataPath, problem or undefined]
+    [{ results: [{ id: 1 }] }, '$.results[*]', undefined],
+    [{ results: [] }, '$.results[*]', undefined],
+    [{}, '$.results[*]', undefined],
+    [null, '$.results[*]', undefined],
+    [[], '$[*]', undefined],
+    [{ items: [{ id: 1 }], count: 1 }, '$.results[*]', 'dataPath $.results[*] matched nothing in the page: $.results is not there (its top-level keys are items, count)'],
+    [{ items: [] }, 'results[*]', 'dataPath $.results[*] matched nothing in the page: $.results is not there (its top-level keys are items)'],
+    [{ results: 'down' }, '$.results[*]', 'dataPath $.results[*]: $.results is a string ("down"), not a list of records (its top-level keys are results)'],
+    [{ results: { a: { id: 1 } } }, '$.results[*]', 'dataPath $.results[*]: $.results is an object, not a list of records (its top-level keys are results)'],
+    [{ results: { a: { id: 1 } } }, '$.results.*', undefined],
+    [{ data: { id: 1 } }, '$.data', undefined],
+    [{ data: 'x' }, '$.data', 'dataPath $.data found a string ("x") where a record (an object) belongs (its top-level keys are data)'],
+    [{ data: [{ id: 1 }] }, '$.data', 'dataPath $.data found a list where a record (an object) belongs; for the items of a list use $.data[*] (its top-level keys are data)'],
+    [{ other: 1 }, '$.data', 'dataPath $.data matched nothing in the page (its top-level keys are other)'],
+    [[1, 2], '$.data', 'dataPath $.data matched nothing in the page (it is a list of 2 item(s))'],
+    // A filter or a wildcard may rightly match nothing.
+    [{ results: [{ id: 1 }] }, '$.results[?(@.size)]', undefined],
+    [{ results: [{ id: 1 }] }, '$.results[*].tags[*]', undefined],
+    [{ results: [{ id: 1 }] }, '$..tags[*]', undefined],
+    [{ results: [{ id: 1 }] }, undefined, undefined],
+  ] as const)('%j with %s', (body, path, problem) => {
+    expect(dataPathProblem(body, path)?.message).toBe(problem);
+  });
+
+  it('names the page top-level keys in its payload', () => {
+    expect(dataPathProblem({ items: [], total: 0 }, '$.results[*]')?.payload).toEqual({ dataPath: '$.results[*]', top_level_keys: ['items', 'total'] });
+  });
+});
+

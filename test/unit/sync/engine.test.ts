@@ -26,6 +26,9 @@ function fakeRun(deleted: Record<string, unknown>[] = []) {
       calls.push(`upsert ${rows.map((row) => row.name).join(',')}`);
       return { inserted: rows.length, updated: 0, restored: 0, unchanged: 0, touched: 0, changed: rows.map((row) => ({ op: 'insert', row })) } as UpsertResult;
     },
+    recordErrors: async (_tx: Executor, errors: { kind: string; message: string }[]) => {
+      calls.push(...errors.map((e) => `error ${e.kind}: ${e.message}`));
+    },
     markMissing: async (_tx: Executor, _spec: EntitySpec, scope: Record<string, unknown>, _keys: unknown, seen: Iterable<unknown>) => {
       calls.push(`markMissing ${JSON.stringify(scope)} seen ${[...seen].join(',')}`);
       return deleted;
@@ -136,5 +139,39 @@ describe('runPageLoop', () => {
       { value: { changed: 2 }, complete: false },
     ]);
     expect(summary.deleted).toBe(0);
+  });
+
+  it('a page problem goes to sync_errors and leaves the listing unproven: nothing is deleted, the slice is not complete', async () => {
+    const { run, calls, cursors } = fakeRun();
+    const { pages } = pagesOf([['a'], ['b']]);
+    const summary = await runPageLoop(run, {
+      ...base(pages),
+      deletes: { scope: { org: 'acme' }, keyColumns: 'name' },
+      pageProblem: (page) => (page.url.endsWith('page=2') ? { message: 'dataPath $.results[*] matched nothing', payload: null } : undefined),
+    });
+    expect(calls).toEqual(['page', 'upsert a', 'page', 'error page: dataPath $.results[*] matched nothing', 'upsert b', 'warn', 'setCursor']);
+    expect(summary).toMatchObject({ complete: false, deleted: 0, incomplete: 'page 2: dataPath $.results[*] matched nothing' });
+    expect(cursors[0]!.complete).toBe(false);
+  });
+
+  it('an item whose identity the listing already showed is not stored: it goes to sync_errors and counts as invalid', async () => {
+    const { run, calls } = fakeRun();
+    const { pages } = pagesOf([['a', 'b', 'a'], ['b', 'c']]);
+    const summary = await runPageLoop(run, {
+      ...base(pages),
+      deletes: { scope: { org: 'acme' }, keyColumns: 'name' },
+      identity: (item) => String(item.raw.name),
+    });
+    expect(calls).toEqual([
+      'page',
+      'error duplicate_key: key a is listed more than once in the things of acme; the first one is stored',
+      'upsert a,b',
+      'page',
+      'error duplicate_key: key b is listed more than once in the things of acme; the first one is stored',
+      'upsert c',
+      'warn',
+      'setCursor',
+    ]);
+    expect(summary).toMatchObject({ invalid: 2, complete: false, deleted: 0 });
   });
 });
