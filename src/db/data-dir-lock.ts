@@ -114,7 +114,8 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 function notWritable(root: string, target: string, error: NodeJS.ErrnoException): Error {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const owner = readOr(() => statSync(target)) ?? readOr(() => statSync(root));
+  const owner = readOr(() => statSync(target));
+  const create = readOr(() => statSync(root)) ? '' : `mkdir -p ${root} && `;
   const problem =
     error.code === 'EROFS'
       ? `is on a read-only file system (${target}; a \`:ro\` mount?)`
@@ -136,22 +137,24 @@ function notWritable(root: string, target: string, error: NodeJS.ErrnoException)
  */
 export function ensureWritableDataDir(root: string): string {
   const dataDir = path.join(root, 'pglite');
-  try {
-    mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (!NOT_WRITABLE.has(code)) throw error;
-    throw notWritable(root, readOr(() => statSync(root)) ? root : path.dirname(root), error as NodeJS.ErrnoException);
+  // Check before creating: Node's recursive mkdir reports a read-only file system as ENOENT.
+  let existing = dataDir;
+  while (!readOr(() => statSync(existing))) {
+    const up = path.dirname(existing);
+    if (up === existing) break;
+    existing = up;
   }
   // What an earlier run as another user (root) may have left: the folders and PGlite's top level.
-  const targets = [root, dataDir, ...(readOr(() => readdirSync(dataDir)) ?? []).map((name) => path.join(dataDir, name))];
+  const targets = [existing, root, dataDir, ...(readOr(() => readdirSync(dataDir)) ?? []).map((name) => path.join(dataDir, name))];
   for (const target of targets) {
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (NOT_WRITABLE.has(code)) throw notWritable(root, target, error as NodeJS.ErrnoException);
+      if (code !== 'ENOENT') throw error;
     }
+    if (target === existing) mkdirSync(dataDir, { recursive: true });
   }
   return dataDir;
 }
