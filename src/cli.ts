@@ -75,6 +75,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     configOverrides: (values) => ({ port: values.port }),
     run: lazy(() => import('./commands/serve.js'), 'serveCommand'),
   },
+  healthcheck: {
+    summary: "ask the running `serve` for /healthz: exit 0 when healthy, 1 when not (the image's HEALTHCHECK)",
+    usage: 'dockerhub-sync healthcheck [--port <n>]',
+    details: `  --port <n>          the port to ask (default: the one the running \`serve\` listens on, as it
+                      noted in the temp folder, whatever --port or config started it; else PORT)`,
+    options: { port: { type: 'string' } },
+    run: lazy(() => import('./commands/healthcheck.js'), 'healthcheckCommand'),
+  },
   migrate: {
     summary: 'apply database migrations and exit',
     usage: 'dockerhub-sync migrate',
