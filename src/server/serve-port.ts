@@ -2,6 +2,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** `serve`'s HTTP port when neither PORT, `port` in the config nor `--port` says otherwise. */
+export const DEFAULT_HTTP_PORT = 8080;
+
 /**
  * Where `serve` notes the port its HTTP server listens on, for `dockerhub-sync healthcheck`: the
  * container's HEALTHCHECK is fixed in the image and cannot see `serve --port N` or a config file's
