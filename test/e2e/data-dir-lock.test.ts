@@ -100,6 +100,10 @@ describe.skipIf(unavailable !== undefined)(`the embedded database across PID nam
         // Neither deleted nor rewritten by the process that was refused.
         expect(existsSync(lockFile) ? readFileSync(lockFile, 'utf8') : '(no lock file)', args[0]).toBe(record);
       }
+      // `docker exec <container> ... migrate`: in the holder's own PID namespace, where pid 1 is the holder.
+      const inside = await runCli(['migrate'], { env, wrap: ['nsenter', `--target=${holder.cliPid}`, '--pid'] });
+      expect(inside.code, `${inside.stdout}${inside.stderr}`).toBe(1);
+      expect(inside.stderr).toMatch(/is in use by another dockerhub-sync process: `\S+ db serve`, pid 1 on this machine, started /);
       expect(JSON.parse(record)).toMatchObject({ pid: 1, command: expect.stringMatching(/ db serve$/) });
       // The holder still serves the same database.
       expect(await count(holder.url)).toBe(before);
