@@ -46,7 +46,10 @@ COPY bin ./bin
 COPY migrations ./migrations
 # DATA_DIR holds the embedded database when DATABASE_URL is unset; the app itself is read-only.
 # A volume mounted there must be writable by uid 1000 (`serve` says so at start if it is not).
-RUN mkdir -p /data && chown node:node /data
+# `dockerhub-sync` on PATH: `docker run image dockerhub-sync status`, `docker exec c dockerhub-sync sql ...`
+# (the base image's entrypoint runs any other first word with node).
+RUN mkdir -p /data && chown node:node /data \
+ && ln -s /app/bin/dockerhub-sync.js /usr/local/bin/dockerhub-sync
 USER node
 EXPOSE 8080
 VOLUME ["/data"]
