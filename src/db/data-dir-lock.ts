@@ -123,8 +123,9 @@ function notWritable(root: string, target: string, error: NodeJS.ErrnoException)
   const fixes =
     error.code === 'EROFS'
       ? `mount it read-write`
-      : `give it to this user: \`chown -R ${uid}:${gid} ${root}\` (a Docker volume: \`docker run --rm --user 0 -v <volume>:${root} --entrypoint chown <image> -R ${uid}:${gid} ${root}\`), ` +
-        `or run as its owner (\`docker run --user ${owner?.uid ?? '<uid>'}:${owner?.gid ?? '<gid>'}\`)`;
+      : `give it to this user: \`${create}chown -R ${uid}:${gid} ${root}\` (a Docker volume: \`docker run --rm --user 0 -v <volume>:${root} --entrypoint chown <image> -R ${uid}:${gid} ${root}\`)` +
+        // Running as root to fit a root-owned folder is not a fix worth offering.
+        (owner && owner.uid !== 0 ? `, or run as its owner (\`docker run --user ${owner.uid}:${owner.gid}\`)` : '');
   return new Error(
     `DATA_DIR ${root} ${problem}: the embedded database and its lock live there (${error.code}). ` +
       `To fix it, ${fixes}; or point DATA_DIR at a writable folder, or set DATABASE_URL to use Postgres instead.`,
