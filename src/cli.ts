@@ -2,8 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './config.js';
-import { createContext, type CommandContext } from './commands/context.js';
+// The configuration and the context load on demand: `healthcheck` runs every 30 s without them.
+import type { CommandContext } from './commands/context.js';
 import { UsageError } from './cli-errors.js';
 
 /**
@@ -21,6 +21,8 @@ interface CommandSpec {
   options: Options;
   positionals?: { min: number; max: number; names: string };
   run: (ctx: CommandContext, values: Values, positionals: string[]) => Promise<number>;
+  /** Instead of `run`: a command that needs no configuration, logger or database (kept light). */
+  bare?: (values: Values, io: CliIo) => Promise<number>;
   /** Flags that map straight onto config paths (they win over env and file). */
   configOverrides?: (values: Values) => Record<string, unknown>;
 }
@@ -74,6 +76,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { port: { type: 'string' } },
     configOverrides: (values) => ({ port: values.port }),
     run: lazy(() => import('./commands/serve.js'), 'serveCommand'),
+  },
+  healthcheck: {
+    summary: "ask the running `serve` for /healthz: exit 0 when healthy, 1 when not (the image's HEALTHCHECK)",
+    usage: 'dockerhub-sync healthcheck [--port <n>]',
+    details: `  --port <n>          the port to ask (default: the one the running \`serve\` listens on, as it
+                      noted in the temp folder, whatever --port or config started it; else PORT)`,
+    options: { port: { type: 'string' } },
+    run: () => Promise.reject(new Error('healthcheck runs bare')),
+    bare: async (values, io) => (await import('./commands/healthcheck.js')).healthcheckCommand(values, io),
   },
   migrate: {
     summary: 'apply database migrations and exit',
@@ -263,6 +274,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
+  if (spec.bare) {
+    try {
+      return await spec.bare(values, io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
+      return 2;
+    }
+  }
+  const [{ ConfigError }, { createContext }] = await Promise.all([import('./config.js'), import('./commands/context.js')]);
   let ctx: CommandContext;
   try {
     ctx = createContext(

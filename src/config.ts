@@ -9,6 +9,7 @@ import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './h
 import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
 import { writebackJobSchema, writebackProblems } from './writeback/job.js';
+import { DEFAULT_HTTP_PORT } from './server/serve-port.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -145,7 +146,7 @@ export const configSchema = z
     namespaces: commaList.pipe(z.array(namespaceName)).default([]),
     orgs: commaList.pipe(z.array(namespaceName)).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
-    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_HTTP_PORT),
     /** `serve` also exposes the embedded database on this Postgres port (unset: it does not). */
     sqlPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Interface for the SQL port; anything but loopback is reachable from other machines. */

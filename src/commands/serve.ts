@@ -10,6 +10,7 @@ import { createTickRunner } from '../scheduler/tick.js';
 import { createStatusServer } from '../server/http.js';
 import { createMetrics } from '../server/metrics.js';
 import { createReadinessProbe } from '../server/probe.js';
+import { clearServePort, recordServePort } from '../server/serve-port.js';
 import { renderStatusPage } from '../server/status-page.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
@@ -196,6 +197,12 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     }
   }
 
+  try {
+    recordServePort(port);
+  } catch (error) {
+    logger.warn({ err: error }, 'could not note the HTTP port for `dockerhub-sync healthcheck`; it asks PORT instead');
+  }
+
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
@@ -221,6 +228,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
       new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
     ]);
     await server.close();
+    clearServePort();
     logger.info({ drained: stopped.drained }, 'stopped');
     return stopped.drained ? 0 : 1;
   };

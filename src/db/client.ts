@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
+import { describeHolder, ensureWritableDataDir, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -150,39 +150,30 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   let dataDir: string | undefined;
-  let pidFile: string | undefined;
+  let lock: DataDirLock | undefined;
   if (!options.memory) {
-    dataDir = path.resolve(options.dataDir ?? './data', 'pglite');
-    mkdirSync(dataDir, { recursive: true });
     // PGlite is a single-process database: a second process on the same folder would corrupt it.
-    pidFile = path.join(path.dirname(dataDir), 'dockerhub-sync.pid');
-    try {
-      const other = Number(readFileSync(pidFile, 'utf8'));
-      if (other && other !== process.pid && isAlive(other)) {
-        throw new Error(
-          `The embedded database in ${path.dirname(dataDir)} is in use by another dockerhub-sync process (pid ${other}). ` +
-            'Stop it, use another DATA_DIR, or set DATABASE_URL to share one Postgres between processes.',
-        );
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const root = path.resolve(options.dataDir ?? './data');
+    dataDir = ensureWritableDataDir(root);
+    lock = lockDataDir(root);
+    if (lock.previous) {
+      options.logger?.warn(
+        { previous: lock.previous },
+        `the embedded database in ${root} was last held by ${describeHolder(lock.previous, lock.holder)}, which ended without closing it; PGlite recovers it on open`,
+      );
     }
-    writeFileSync(pidFile, String(process.pid));
   }
-  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  let client;
+  try {
+    client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzle({ client, schema }) as unknown as Db;
   const held = new Set<string>();
 
@@ -209,8 +200,11 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
       return result.value;
     },
     close: async () => {
-      await client.close();
-      if (pidFile) rmSync(pidFile, { force: true });
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

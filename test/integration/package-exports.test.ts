@@ -128,9 +128,14 @@ export const sample = { name, days, status };
 
     const emulator = await startEmulator({ seed: 3, scale: 1 });
     const port = await freePort();
+    // The container's own temp folder, where serve notes its port for the healthcheck.
+    const containerTmp = path.join(tmp, 'container-tmp');
+    const emptyTmp = path.join(tmp, 'empty-tmp');
+    mkdirSync(containerTmp);
+    mkdirSync(emptyTmp);
     const child = spawn(process.execPath, ['bin/dockerhub-sync.js', 'serve'], {
       cwd: app,
-      env: { ...env, PORT: String(port), DOCKERHUB_API_URL: emulator.url, DOCKERHUB_NAMESPACES: emulator.credentials.username },
+      env: { ...env, TMPDIR: containerTmp, PORT: String(port), DOCKERHUB_API_URL: emulator.url, DOCKERHUB_NAMESPACES: emulator.credentials.username },
       stdio: 'ignore',
     });
     try {
@@ -140,15 +145,16 @@ export const sample = { name, days, status };
       let healthy = false;
       const deadline = Date.now() + 240_000;
       while (!healthy && child.exitCode === null && Date.now() < deadline) {
-        healthy = await run(process.execPath, args, { env: { PATH: env.PATH, PORT: String(port) } }).then(
+        healthy = await run(process.execPath, args, { cwd: app, env: { PATH: env.PATH, TMPDIR: containerTmp, PORT: String(port) } }).then(
           () => true,
           () => false,
         );
         if (!healthy) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(healthy).toBe(true);
-      // And the check fails when nothing answers (it must not pass vacuously).
-      const down = await run(process.execPath, args, { env: { PATH: env.PATH, PORT: String(await freePort()) } }).then(() => 0, (e: { code?: number }) => e.code);
+      // And the check fails when nothing answers (it must not pass vacuously): a container where
+      // no serve noted a port and nothing listens on PORT.
+      const down = await run(process.execPath, args, { cwd: app, env: { PATH: env.PATH, TMPDIR: emptyTmp, PORT: String(await freePort()) } }).then(() => 0, (e: { code?: number }) => e.code);
       expect(down).toBe(1);
     } finally {
       child.kill('SIGTERM');

@@ -22,10 +22,17 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 /** Run the real CLI (src/cli.ts through tsx) as a child process. */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    onSpawn?: (child: ReturnType<typeof spawn>) => void;
+    /** A command that runs the CLI, e.g. `unshare --pid --fork` or `setpriv --reuid=65534 ...`. */
+    wrap?: string[];
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src', 'cli.ts'), ...args], {
+    const command = [...(options.wrap ?? []), process.execPath, '--import', TSX, path.join(ROOT, 'src', 'cli.ts'), ...args];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: options.env ?? baseEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

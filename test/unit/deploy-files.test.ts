@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ENV_MAP, loadConfig } from '../../src/config.js';
+import { COMMANDS } from '../../src/cli.js';
+import { ENV_MAP, loadConfig, parseDuration } from '../../src/config.js';
 
 /**
  * No Docker engine runs where the tests run, so the deploy files are checked statically: they
@@ -145,6 +146,45 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('deploy/image.env.example: the image on its own', () => {
+  const imageEnv = parseEnv(read('deploy/image.env.example')) as Record<string, string>;
+
+  it('holds only variables the service reads, none of the admin passwords, and no secret values', () => {
+    expect(Object.keys(imageEnv).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(imageEnv)) {
+      expect(ENV_MAP, `${name} is read by the service`).toHaveProperty(name);
+      if (/TOKEN|PASSWORD|SECRET|JWT|OTP|DATABASE_URL/.test(name)) expect(value, `${name} must be empty`).toBe('');
+    }
+    for (const name of ['POSTGRES_PASSWORD', 'POSTGRES_USER', 'GRAFANA_ADMIN_PASSWORD', 'GRAFANA_DB_PASSWORD', 'DOCKERHUB_SYNC_DB_PASSWORD']) {
+      expect(imageEnv, name).not.toHaveProperty(name);
+    }
+    for (const name of ['DOCKERHUB_USERNAME', 'DOCKERHUB_TOKEN', 'DOCKERHUB_NAMESPACES', 'DATABASE_URL']) expect(imageEnv).toHaveProperty(name);
+    expect(() => loadConfig({ env: imageEnv })).not.toThrow();
+    expect(read('.gitignore').split('\n')).toContain('deploy/image.env');
+  });
+
+  it('is what the README and the Dockerfile hand to `docker run`, never the compose .env', () => {
+    const readme = read('README.md');
+    const runs = [...`${readme}\n${read('Dockerfile')}`.matchAll(/docker run [^\n`]*--env-file (\S+)/g)].map((m) => m[1]);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const file of runs) expect(file).toBe('deploy/image.env');
+  });
+});
+
+describe('package.json', () => {
+  const pkg = JSON.parse(read('package.json')) as Json;
+
+  it('ships no TypeScript runner: tsx is a dev dependency, and nothing the package runs imports it', () => {
+    expect(pkg.dependencies).not.toHaveProperty('tsx');
+    expect(pkg.devDependencies).toHaveProperty('tsx');
+    const shipped = (dir: string): string[] =>
+      readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const file of [...shipped('src'), ...shipped('bin')]) {
+      expect(read(file), file).not.toMatch(/from ['"]tsx|import\(['"]tsx|require\(['"]tsx|--import[= ]tsx/);
+    }
+  });
+});
+
 describe('Grafana provisioning', () => {
   const grafana = services.grafana!;
   const mountTarget = (source: string) => bindMounts(grafana).find((m) => path.normalize(m.source) === path.normalize(source))?.target;
@@ -230,10 +270,35 @@ describe('Dockerfile and .dockerignore', () => {
   const runtime = instructions.slice(stages.at(-1)!.i);
   const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(lines.join('\n'))?.[1] ?? '';
 
-  it('is multi-stage on the current Node LTS', () => {
+  it('is multi-stage on the current Node LTS, pinned to an exact release (or a digest) on glibc', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(nodeImage).toMatch(/^node:24-(alpine|slim)/);
-    for (const stage of stages) expect(stage.args).toMatch(/^\$\{NODE_IMAGE\}|^node:24-/);
+    // glibc: the lock addon (fs-native-extensions) ships prebuilt for glibc, not for musl (alpine).
+    expect(nodeImage).toMatch(/^node:24\.\d+\.\d+-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+    for (const stage of stages) expect(stage.args).toMatch(/^\$\{NODE_IMAGE\}|^node:24\.\d+\.\d+-/);
+  });
+
+  it('needs no frontend image from a registry: no `# syntax=` directive', () => {
+    expect(read('Dockerfile')).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it('lets `npm ci` use an .npmrc and an extra CA given as build secrets, never baked into a layer', () => {
+    const install = instructions.find((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args))?.args ?? '';
+    expect(install).toContain('--mount=type=secret,id=npmrc,target=/root/.npmrc');
+    expect(install).toMatch(/--mount=type=secret,id=npm_ca,target=(\S+) .*NODE_EXTRA_CA_CERTS=\1/);
+    expect(instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args).join('\n')).not.toMatch(/npmrc|npm_ca/);
+    expect(read('README.md')).toContain('--secret id=npmrc,src=');
+  });
+
+  it("stops within `docker stop`'s 10 s by default; compose gives its longer timeout a longer grace period", () => {
+    const env = runtime.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const shutdown = /SHUTDOWN_TIMEOUT=(\S+)/.exec(env)?.[1];
+    expect(shutdown, 'the image sets SHUTDOWN_TIMEOUT').toBeDefined();
+    // After the running page: the Hub client, the SQL port, the database (bounded at 5 s, usually
+    // well under a second) and the HTTP server close; keep at least 2 s for them.
+    expect(parseDuration(shutdown!)).toBeLessThanOrEqual(10_000 - 2_000);
+    const app = services['dockerhub-sync']!;
+    const composeTimeout = parseDuration(String(app.environment.SHUTDOWN_TIMEOUT ?? shutdown));
+    expect(parseDuration(String(app.stop_grace_period))).toBeGreaterThan(composeTimeout + 2_000);
   });
 
   it('installs with npm ci, builds, drops dev dependencies and ships the migrations', () => {
@@ -251,9 +316,10 @@ describe('Dockerfile and .dockerignore', () => {
     const user = runtime.filter((i) => i.keyword === 'USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user);
+    // The CLI's own check, which asks the port `serve` listens on (test/e2e/healthcheck.test.ts runs it).
     const health = runtime.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? '';
-    expect(health).toMatch(/CMD \["node", "-e"/);
-    expect(health).toContain('/healthz');
+    expect(health).toMatch(/CMD \["node", "bin\/dockerhub-sync\.js", "healthcheck"\]$/);
+    expect(COMMANDS).toHaveProperty('healthcheck');
     expect(health).not.toMatch(/curl|wget/);
     expect(runtime.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "bin/dockerhub-sync.js", "serve"]');
     expect(existsSync(path.join(ROOT, 'bin/dockerhub-sync.js'))).toBe(true);
