@@ -122,7 +122,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'dockerhub-sync sql "<query>" | --file q.sql [--csv | --json] [--write]',
     details: `  --file <q.sql>      read the query from a file instead of the argument
   --csv               comma-separated values with a header row
-  --json              an array of objects (numbers, booleans and json columns as JSON values)
+  --json              an array of objects (numbers, booleans and json columns as JSON values;
+                      a repeated column name gets _2, _3)
   --write             allow changes (by default the query runs in a read-only transaction)
 One statement per call. Times print in UTC. With the embedded database held by \`db serve\` or
 \`serve\` with SQL_PORT, the query goes through that port.`,
