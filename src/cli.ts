@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config.js';
 import { createContext, type CommandContext } from './commands/context.js';
 import { UsageError } from './cli-errors.js';
+import { isProgrammingError } from './logger.js';
+import { maskSecrets } from './secret-text.js';
 
 /**
  * The command line: flags in, calls into the rest out. Every command rejects unknown flags,
@@ -219,7 +221,10 @@ export interface CliIo {
 }
 
 /** Run the CLI; resolves to the process exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], cliIo: CliIo): Promise<number> {
+  // Every message the command line prints about a mistake or a failure passes one secret rule:
+  // a token given in the wrong place (a flag, a job name) is never echoed.
+  const io: CliIo = { ...cliIo, stderr: maskingStream(cliIo.stderr) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${mainHelp()}\n`);
@@ -283,12 +288,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
       return 2;
     }
-    ctx.logger.error({ err: error }, `${name} failed`);
+    // An expected failure is one line; a bug also logs its stack (and every failure does at debug).
+    if (isProgrammingError(error)) ctx.logger.error({ err: error }, `${name} failed`);
+    else ctx.logger.debug({ err: error }, `${name} failed`);
     io.stderr.write(`dockerhub-sync ${name} failed: ${(error as Error).message}\n`);
     return 1;
   } finally {
     ctx.logger.flush?.();
   }
+}
+
+/** A stream whose text is written through maskSecrets (the command's own output is untouched). */
+function maskingStream(stream: NodeJS.WritableStream): NodeJS.WritableStream {
+  return new Proxy(stream, {
+    get(target, key, receiver) {
+      if (key === 'write') {
+        return (chunk: unknown, ...args: unknown[]) =>
+          (target.write as (...a: unknown[]) => boolean).call(target, typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...args);
+      }
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function cleanParseError(error: Error): string {
