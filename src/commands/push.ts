@@ -2,7 +2,9 @@ import { UsageError } from '../cli-errors.js';
 import { resolveJob } from '../writeback/job.js';
 import { renderPlan, renderSummary, runFailed } from '../writeback/report.js';
 import { runJob } from '../writeback/runner.js';
-import { openMigratedDatabase, type CommandContext } from './context.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { readMigrationState } from '../db/migrate.js';
+import { databaseOptions, openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -22,7 +24,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
   const plan = values.plan === true || values['dry-run'] === true;
   if (plan && (values['retry-unknown'] || values.validate)) throw new UsageError('--plan/--dry-run sends nothing; it cannot be combined with --retry-unknown or --validate.');
   const job = resolveJob(entry);
-  const database = await openMigratedDatabase(ctx);
+  const database = plan ? await openForPlan(ctx) : await openMigratedDatabase(ctx);
   const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -57,4 +59,25 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
     await clients.close();
     await Promise.race([database.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
+}
+
+/**
+ * A plan writes nothing: it neither creates an embedded database nor migrates one. A schema
+ * behind this build is reported (with what to run) instead of being brought up to date.
+ */
+async function openForPlan(ctx: CommandContext): Promise<Database> {
+  const database = await openDatabase({ ...databaseOptions(ctx), readOnly: true });
+  try {
+    const state = await readMigrationState(database);
+    if (state.pending.length > 0) {
+      throw new Error(
+        `the database ${database.location} is behind this build (${state.applied} of ${state.total} migrations applied; pending: ${state.pending.join(', ')}). ` +
+          'A plan writes nothing, so it does not migrate: run `dockerhub-sync migrate` (or a `sync`) first, then plan again.',
+      );
+    }
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return database;
 }
