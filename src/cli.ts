@@ -156,7 +156,8 @@ One statement per call. Times print in UTC. With the embedded database held by \
                       again and, if their change is still missing, sent again
   --validate          send templates that have an API dry run (org_invites.bulk) with it: Docker Hub
                       checks every invitee and changes nothing; other calls are not sent
-  --reveal-secrets    print the secret of each token the job creates, once (it is never stored)
+  --reveal-secrets    print the secret of each token the job creates (it is never stored, and can
+                      be shown only on the run that creates the token: use it the first time)
 Jobs are the \`writeback:\` entries of the config file (--config). Exit 1 when a record failed or
 has an unknown outcome.`,
     options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'reveal-secrets': { type: 'boolean' } },

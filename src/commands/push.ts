@@ -43,7 +43,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
         // The only place a new secret is ever shown: this terminal, once, when asked for.
         onSecret: (found) => {
           if (reveal) ctx.stdout.write(`new secret for ${found.key} (${found.action}, ${found.fingerprint}): ${found.secret}\n`);
-          else ctx.stdout.write(`new secret for ${found.key} (${found.action}) stored only as ${found.fingerprint}; run with --reveal-secrets to see new secrets once\n`);
+          else ctx.stdout.write(`${hiddenSecretNotice(name, found)}\n`);
         },
       },
     );
@@ -80,4 +80,16 @@ async function openForPlan(ctx: CommandContext): Promise<Database> {
     throw error;
   }
   return database;
+}
+
+/**
+ * A new secret that was not revealed is gone: the next run finds the token in place and sends
+ * nothing, so the only way to see a secret is on the run that creates it.
+ */
+export function hiddenSecretNotice(job: string, found: { key: string; action: string; fingerprint: string }): string {
+  return (
+    `new secret for ${found.key} (${found.action}) stored only as ${found.fingerprint}; it is not shown and cannot be shown later: ` +
+    `a secret can be shown only on the run that creates it (\`push ${job} --reveal-secrets\`). ` +
+    'To get one now, delete this token (in Docker Hub, or with the matching .delete template) and create it again with --reveal-secrets.'
+  );
 }
