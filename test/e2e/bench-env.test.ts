@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { benchChildEnv } from '../../bench/env.js';
 import { measureMemory } from '../../bench/memory.js';
 import { fakeToken, seeded } from '../support/seed.js';
 
@@ -28,12 +27,6 @@ function hostile(seed: number): Record<string, string> {
 }
 
 describe('the benchmark environment', () => {
-  it('passes PATH, HOME and the temp folder through, and nothing of the caller but them', () => {
-    const { seed } = seeded(FILE);
-    const env = benchChildEnv({ LOG_LEVEL: 'warn', DATA_DIR: '/tmp/x' }, { PATH: '/bin', HOME: '/home/u', TMPDIR: '/tmp', ...hostile(seed) });
-    expect(env).toEqual({ PATH: '/bin', HOME: '/home/u', TMPDIR: '/tmp', LOG_LEVEL: 'warn', DATA_DIR: '/tmp/x' });
-  });
-
   it('the memory benchmark syncs the emulator although the shell exports other credentials and a database', async () => {
     const { seed } = seeded(FILE);
     Object.assign(process.env, hostile(seed));
