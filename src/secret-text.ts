@@ -20,7 +20,7 @@ export const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   /(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, // passwords inside database URLs
   /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi, // passwords inside any URL
   /(Bearer\s+)[^\s"']+/gi,
-  /(Basic\s+)[A-Za-z0-9+/=]{8,}/g,
+  /(Basic\s+)(?=[A-Za-z]*[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}/g, // base64 user:password (a word such as "authentication" is not)
 ];
 
 /** Runs of token characters (base64/base64url and the separators tokens use), for the opaque-token check. */

@@ -48,6 +48,8 @@ describe('read-only commands on a DATA_DIR without a database', () => {
     [['push', 'teams', '--plan']],
     [['push', 'teams', '--dry-run']],
     [['endpoints', 'show', 'repo_details']],
+    [['db', 'dump']],
+    [['db', 'move', '--to', 'postgres://nobody@127.0.0.1:1/nothing']],
   ])('%j creates nothing and says there is no database yet', async (args) => {
     for (const existing of [false, true]) {
       const dataDir = path.join(scratch, `data-${args.join('-').replace(/\W/g, '')}-${existing}`);

@@ -18,6 +18,8 @@ describe('looksLikeSecret', () => {
     ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln', true],
     ['postgres://app:pw@db/hub', true],
     ['Bearer abc', true],
+    ['Authorization: Basic YWxpY2U6aHVudGVyMg==', true],
+    ['Basic authentication is not used', false],
   ])('%s → %s', (value, expected) => {
     expect(looksLikeSecret(value)).toBe(expected);
   });
