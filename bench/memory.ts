@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase, rowsOf } from '../src/db/client.js';
+import { benchChildEnv } from './env.js';
 
 export interface MemoryFigures {
   scale: number;
@@ -40,7 +41,7 @@ function peakRssKb(pid: number): number | null {
 async function startEmulatorProcess(scale: number, seed: number): Promise<{ child: ChildProcess; env: Record<string, string> }> {
   const child = spawn(node, ['--import', 'tsx', cli, 'emulator', '--port', '0', '--scale', String(scale), '--seed', String(seed), '--rate-limit', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: benchChildEnv({ LOG_LEVEL: 'warn' }),
   });
   let out = '';
   return new Promise((resolve, reject) => {
@@ -89,12 +90,11 @@ export async function measureMemory(input: {
   try {
     const sync = spawn(node, ['--import', 'tsx', cli, 'sync', '--only', 'repositories,tags'], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
+      env: benchChildEnv({
         ...emulator.env,
         ...(input.databaseUrl ? { DATABASE_URL: input.databaseUrl } : { DATA_DIR: dataDir! }),
         LOG_LEVEL: 'warn',
-      },
+      }),
     });
     let stderr = '';
     sync.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

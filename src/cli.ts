@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 // The configuration and the context load on demand: `healthcheck` runs every 30 s without them.
 import type { CommandContext } from './commands/context.js';
 import { UsageError } from './cli-errors.js';
+import { isProgrammingError } from './logger.js';
+import { maskSecrets } from './secret-text.js';
 
 /**
  * The command line: flags in, calls into the rest out. Every command rejects unknown flags,
@@ -133,7 +135,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'dockerhub-sync sql "<query>" | --file q.sql [--csv | --json] [--write]',
     details: `  --file <q.sql>      read the query from a file instead of the argument
   --csv               comma-separated values with a header row
-  --json              an array of objects (numbers, booleans and json columns as JSON values)
+  --json              an array of objects (numbers, booleans and json columns as JSON values;
+                      a repeated column name gets _2, _3)
   --write             allow changes (by default the query runs in a read-only transaction)
 One statement per call. Times print in UTC. With the embedded database held by \`db serve\` or
 \`serve\` with SQL_PORT, the query goes through that port.`,
@@ -166,7 +169,8 @@ One statement per call. Times print in UTC. With the embedded database held by \
                       checks every invitee and changes nothing; other calls are not sent
   --allow-removals N  a mirror job may remove up to N records in this run (more than its maxRemove,
                       which is 10% of the records it manages, at least 1, unless the job sets it)
-  --reveal-secrets    print the secret of each token the job creates, once (it is never stored)
+  --reveal-secrets    print the secret of each token the job creates (it is never stored, and can
+                      be shown only on the run that creates the token: use it the first time)
 Jobs are the \`writeback:\` entries of the config file (--config). Exit 1 when a record failed or
 has an unknown outcome, or a mirror run was refused for removing more than maxRemove.`,
     options: { plan: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'retry-unknown': { type: 'boolean' }, validate: { type: 'boolean' }, 'allow-removals': { type: 'string' }, 'reveal-secrets': { type: 'boolean' } },
@@ -231,7 +235,10 @@ export interface CliIo {
 }
 
 /** Run the CLI; resolves to the process exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], cliIo: CliIo): Promise<number> {
+  // Every message the command line prints about a mistake or a failure passes one secret rule:
+  // a token given in the wrong place (a flag, a job name) is never echoed.
+  const io: CliIo = { ...cliIo, stderr: maskingStream(cliIo.stderr) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${mainHelp()}\n`);
@@ -305,12 +312,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
       return 2;
     }
-    ctx.logger.error({ err: error }, `${name} failed`);
+    // An expected failure is one line; a bug also logs its stack (and every failure does at debug).
+    if (isProgrammingError(error)) ctx.logger.error({ err: error }, `${name} failed`);
+    else ctx.logger.debug({ err: error }, `${name} failed`);
     io.stderr.write(`dockerhub-sync ${name} failed: ${(error as Error).message}\n`);
     return 1;
   } finally {
     ctx.logger.flush?.();
   }
+}
+
+/** A stream whose text is written through maskSecrets (the command's own output is untouched). */
+function maskingStream(stream: NodeJS.WritableStream): NodeJS.WritableStream {
+  return new Proxy(stream, {
+    get(target, key, receiver) {
+      if (key === 'write') {
+        return (chunk: unknown, ...args: unknown[]) =>
+          (target.write as (...a: unknown[]) => boolean).call(target, typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...args);
+      }
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function cleanParseError(error: Error): string {

@@ -10,6 +10,7 @@ import { cronProblem } from './scheduler/cron.js';
 import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
 import { writebackJobSchema, writebackProblems } from './writeback/job.js';
 import { DEFAULT_HTTP_PORT } from './server/serve-port.js';
+import { isSecretKeyName, maskSecrets, SECRET_KEY_HINT } from './secret-text.js';
 
 /**
  * Configuration comes from the environment (12-factor) and, optionally, a YAML or JSON file
@@ -237,9 +238,11 @@ const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp',
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // Whatever a problem quotes (a value, a key, a zod message), a secret-looking part is masked.
+    const masked = problems.map((problem) => maskSecrets(problem));
+    super(`Invalid configuration:\n${masked.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
-    this.problems = problems;
+    this.problems = masked;
   }
 }
 
@@ -317,7 +320,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       .map(({ path: at, suggestion, known }) => {
       const dotted = keyPath(at);
       const near = suggestion && /^(writeback|endpoints)\./.test(suggestion) ? keyPath(suggestion.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : suggestion;
-      const hint = near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
+      // A key a secret is written under (`Token:`) is pointed away from the file, never to hub.token.
+      const secretKey = isSecretKeyName(String(at.at(-1))) && !/secret(Env|File)$/.test(near ?? '');
+      const hint = secretKey ? `; ${SECRET_KEY_HINT}` : near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
     ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>
@@ -369,7 +374,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         : (envName ?? dotted);
     // Never echo a secret back; for other values show what was received.
     const received =
-      SECRET_PATHS.has(dotted) || issue.code === 'custom' ? '' : describeReceived(input, issue.path);
+      SECRET_PATHS.has(dotted) || holdsSecretReference(issue.path) || issue.code === 'custom' ? '' : describeReceived(input, issue.path);
     return `${where}: ${issue.message}${received}`;
   });
   throw new ConfigError([...problems, ...crossProblems]);
@@ -426,6 +431,15 @@ function crossFieldProblems(input: Record<string, unknown>, sourceOf: Map<string
     );
   }
   return problems;
+}
+
+/**
+ * A key whose value is a secret or names one: a value rejected there is most likely the secret
+ * itself (`secretEnv: <the token>`), so it is not quoted back even when it has no known shape.
+ */
+function holdsSecretReference(pathParts: readonly PropertyKey[]): boolean {
+  const key = String(pathParts.at(-1) ?? '');
+  return key === 'secretEnv' || key === 'secretFile' || isSecretKeyName(key);
 }
 
 function describeReceived(input: Record<string, unknown>, pathParts: PropertyKey[]): string {

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskKnownShapes } from './secret-text.js';
 
 /**
  * Every place a secret can travel through a log call. pino's redaction works on paths, so the
@@ -47,27 +48,28 @@ export const REDACT_PATHS = [
   'body.token',
 ];
 
-const SECRET_VALUE_PATTERNS: RegExp[] = [
-  /dckr_(?:pat|oat)_[A-Za-z0-9_-]+/g, // Docker personal / organization access tokens
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, // JWTs
-  /(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, // passwords inside database URLs
-  /(Bearer\s+)[^\s"']+/gi,
-];
-
 /** Remove token-shaped substrings from free text (error messages, URLs) before it is logged or stored. */
 export function scrubSecrets(text: string, extraSecrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of extraSecrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  for (const pattern of SECRET_VALUE_PATTERNS) {
-    out = out.replace(pattern, (match, prefix?: string) =>
-      typeof prefix === 'string' && match.startsWith(prefix)
-        ? `${prefix}[redacted]${match.endsWith('@') ? '@' : ''}`
-        : '[redacted]',
-    );
-  }
-  return out;
+  return maskKnownShapes(text, extraSecrets);
+}
+
+/** Levels at which every logged error carries its stack. */
+const STACK_LEVELS = new Set(['debug', 'trace']);
+
+/**
+ * An error that means a bug in this program rather than a condition it reports (a 401, a
+ * refused config, a database that went away): its stack is logged at every level.
+ */
+export function isProgrammingError(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    error instanceof EvalError ||
+    error instanceof URIError ||
+    (error as { code?: unknown } | null)?.code === 'ERR_ASSERTION'
+  );
 }
 
 export interface CreateLoggerOptions {
@@ -82,6 +84,7 @@ export interface CreateLoggerOptions {
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  const withStacks = STACK_LEVELS.has(options.level ?? 'info');
   const pinoOptions: LoggerOptions = {
     level: options.level ?? 'info',
     base: { service: 'dockerhub-sync' },
@@ -97,6 +100,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     serializers: {
       err: (error: unknown) => {
         const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+        // An expected error (a refused login, a bad config, a lost connection) is its message on
+        // one line; its stack helps only whoever debugs the code, at debug level.
+        if (!withStacks && !isProgrammingError(error)) delete serialized.stack;
         for (const key of ['message', 'stack']) {
           if (typeof serialized[key] === 'string') serialized[key] = scrubSecrets(serialized[key], secrets);
         }

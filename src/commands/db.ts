@@ -91,7 +91,8 @@ async function serve(ctx: CommandContext, values: Values, hooks: DbHooks): Promi
 }
 
 async function dump(ctx: CommandContext, values: Values): Promise<number> {
-  const database = await openDatabase({ dataDir: ctx.config.dataDir, logger: ctx.logger });
+  // Reads only: a missing embedded database is reported, not created empty and dumped.
+  const database = await openDatabase({ dataDir: ctx.config.dataDir, logger: ctx.logger, readOnly: true });
   try {
     const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
     // Owners and grants name roles the restoring server may not have.
@@ -112,7 +113,8 @@ async function dump(ctx: CommandContext, values: Values): Promise<number> {
 
 async function move(ctx: CommandContext, values: Values): Promise<number> {
   const to = values.to as string;
-  const source: Database = await openDatabase({ dataDir: ctx.config.dataDir, logger: ctx.logger });
+  // A missing source is reported, not created empty and copied.
+  const source: Database = await openDatabase({ dataDir: ctx.config.dataDir, logger: ctx.logger, readOnly: true });
   try {
     const result = await moveDatabase({ source, targetUrl: to, logger: ctx.logger });
     ctx.stdout.write(

@@ -2,7 +2,9 @@ import { UsageError } from '../cli-errors.js';
 import { resolveJob } from '../writeback/job.js';
 import { renderPlan, renderSummary, runFailed } from '../writeback/report.js';
 import { runJob } from '../writeback/runner.js';
-import { openMigratedDatabase, type CommandContext } from './context.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { readMigrationState } from '../db/migrate.js';
+import { databaseOptions, openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -27,7 +29,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
   }
   if (allowRemovals !== undefined && entry.mode !== 'mirror') throw new UsageError(`--allow-removals is for mirror jobs; ${name} is mode: ${entry.mode} and removes nothing.`);
   const job = resolveJob(entry);
-  const database = await openMigratedDatabase(ctx);
+  const database = plan ? await openForPlan(ctx) : await openMigratedDatabase(ctx);
   const clients = hubClientsFromConfig(ctx.config, ctx.env, ctx.logger);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -47,7 +49,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
         // The only place a new secret is ever shown: this terminal, once, when asked for.
         onSecret: (found) => {
           if (reveal) ctx.stdout.write(`new secret for ${found.key} (${found.action}, ${found.fingerprint}): ${found.secret}\n`);
-          else ctx.stdout.write(`new secret for ${found.key} (${found.action}) stored only as ${found.fingerprint}; run with --reveal-secrets to see new secrets once\n`);
+          else ctx.stdout.write(`${hiddenSecretNotice(name, found)}\n`);
         },
       },
     );
@@ -63,4 +65,37 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
     await clients.close();
     await Promise.race([database.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
+}
+
+/**
+ * A plan writes nothing: it neither creates an embedded database nor migrates one. A schema
+ * behind this build is reported (with what to run) instead of being brought up to date.
+ */
+async function openForPlan(ctx: CommandContext): Promise<Database> {
+  const database = await openDatabase({ ...databaseOptions(ctx), readOnly: true });
+  try {
+    const state = await readMigrationState(database);
+    if (state.pending.length > 0) {
+      throw new Error(
+        `the database ${database.location} is behind this build (${state.applied} of ${state.total} migrations applied; pending: ${state.pending.join(', ')}). ` +
+          'A plan writes nothing, so it does not migrate: run `dockerhub-sync migrate` (or a `sync`) first, then plan again.',
+      );
+    }
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}
+
+/**
+ * A new secret that was not revealed is gone: the next run finds the token in place and sends
+ * nothing, so the only way to see a secret is on the run that creates it.
+ */
+export function hiddenSecretNotice(job: string, found: { key: string; action: string; fingerprint: string }): string {
+  return (
+    `new secret for ${found.key} (${found.action}) stored only as ${found.fingerprint}; it is not shown and cannot be shown later: ` +
+    `a secret can be shown only on the run that creates it (\`push ${job} --reveal-secrets\`). ` +
+    'To get one now, delete this token (in Docker Hub, or with the matching .delete template) and create it again with --reveal-secrets.'
+  );
 }

@@ -67,7 +67,7 @@ async function execute(ctx: CommandContext, text: string, write: boolean): Promi
   }
   let database;
   try {
-    database = await openDatabase({ dataDir: config.dataDir, logger: ctx.logger });
+    database = await openDatabase({ dataDir: config.dataDir, logger: ctx.logger, readOnly: true });
   } catch (error) {
     if (!/in use by another dockerhub-sync process/.test((error as Error).message)) throw error;
     throw new Error(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -36,8 +37,27 @@ export interface OpenDatabaseOptions {
   connectTimeoutMs?: number;
   /** Postgres `statement_timeout` for every session, plus a client-side guard for a silent network. */
   statementTimeoutMs?: number;
-  /** Every transaction read-only (Postgres): for commands that must never write. */
+  /**
+   * For commands that must never write: every transaction read-only (Postgres), and an embedded
+   * database that does not exist yet is not created (NoDatabaseError instead).
+   */
   readOnly?: boolean;
+}
+
+/** A read-only command found no embedded database: nothing was created. */
+export class NoDatabaseError extends Error {
+  constructor(readonly dataDir: string) {
+    super(
+      `there is no embedded database in ${dataDir} yet (nothing was created: this command only reads). ` +
+        'Run `dockerhub-sync sync` (or `migrate`) to create it, point DATA_DIR at an existing one (e.g. DATA_DIR=data/demo after `dockerhub-sync demo`), or set DATABASE_URL.',
+    );
+    this.name = 'NoDatabaseError';
+  }
+}
+
+/** Whether `dataDir` holds an embedded database (PGlite writes PG_VERSION when it creates one). */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  return existsSync(path.join(path.resolve(dataDir), 'pglite', 'PG_VERSION'));
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -156,6 +176,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   let dataDir: string | undefined;
   let lock: DataDirLock | undefined;
   if (!options.memory) {
+    if (options.readOnly && !embeddedDatabaseExists(options.dataDir ?? './data')) throw new NoDatabaseError(path.resolve(options.dataDir ?? './data'));
     // PGlite is a single-process database: a second process on the same folder would corrupt it.
     const root = path.resolve(options.dataDir ?? './data');
     dataDir = ensureWritableDataDir(root);

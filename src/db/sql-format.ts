@@ -12,6 +12,35 @@ const JSON_TYPES = new Set([114, 3802]); // json, jsonb
 const TEXT_ARRAY_TYPES = new Set([1009, 1015, 1002, 1014]); // text[], varchar[], char[], bpchar[]
 
 /**
+ * One cell as JSON text. json and jsonb are printed as the text Postgres sent (already JSON):
+ * parsing it would round numbers to doubles (12345678901234567890, 1.10, 1e400 would change).
+ */
+export function jsonText(text: string | null, typeId: number): string {
+  if (text !== null && JSON_TYPES.has(typeId)) return text;
+  return JSON.stringify(jsonValue(text, typeId), null, 2).replaceAll('\n', '\n    ');
+}
+
+/**
+ * Object keys for the columns of a result: the first column of a name keeps it, the next ones
+ * get `_2`, `_3` … (SELECT 1 AS a, 2 AS a → a, a_2), skipping a key another column already has,
+ * so no column is lost. CSV and the table keep the names as Postgres sent them.
+ */
+export function uniqueKeys(names: readonly string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    if (count === 1) return name;
+    let n = count;
+    let key = `${name}_${n}`;
+    while (taken.has(key)) key = `${name}_${++n}`;
+    taken.add(key);
+    return key;
+  });
+}
+
+/**
  * A JSON value for one cell. Numbers stay numbers only where JSON can hold them exactly (a
  * bigint beyond 2^53 and every numeric stay strings); json/jsonb become documents; text arrays
  * become arrays; everything else is Postgres's text.
@@ -69,10 +98,17 @@ export function csvField(value: string | null): string {
 
 const NUMERIC_TYPES = new Set([20, 21, 23, 26, 700, 701, 1700]);
 
+const NAMED_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** Tabs, line breaks and other control characters would break the columns; they print escaped (\t, \n, \x01). */
+export function escapeControls(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, (c) => NAMED_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function renderAligned(fields: QueryField[], rows: (string | null)[][]): string {
-  // Line breaks inside a value would break the columns; show them escaped.
-  const cells = rows.map((row) => row.map((value) => (value ?? '').replaceAll('\r', '\\r').replaceAll('\n', '\\n')));
-  const widths = fields.map((field, i) => Math.max(field.name.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const cells = rows.map((row) => row.map((value) => escapeControls(value ?? '')));
+  const names = fields.map((field) => escapeControls(field.name));
+  const widths = fields.map((_, i) => Math.max(names[i]!.length, ...cells.map((row) => (row[i] ?? '').length)));
   // Numbers align right, as in psql.
   const pad = (cell: string, i: number) =>
     NUMERIC_TYPES.has(fields[i]!.typeId) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
@@ -82,7 +118,7 @@ function renderAligned(fields: QueryField[], rows: (string | null)[][]): string 
       .join('  ')
       .trimEnd();
   return [
-    line(fields.map((f) => f.name), false),
+    line(names, false),
     line(widths.map((w) => '-'.repeat(w)), false),
     ...cells.map((row) => line(row)),
   ].join('\n');
@@ -100,10 +136,13 @@ export function formatResult(result: QueryResult, format: OutputFormat): string 
       .join('\n')}\n`;
   }
   if (format === 'json') {
-    const objects = result.rows.map((row) =>
-      Object.fromEntries(result.fields.map((field, i) => [field.name, jsonValue(row[i] ?? null, field.typeId)])),
-    );
-    return `${JSON.stringify(objects, null, 2)}\n`;
+    const keys = uniqueKeys(result.fields.map((field) => field.name));
+    if (result.rows.length === 0) return '[]\n';
+    const objects = result.rows.map((row) => {
+      const members = result.fields.map((field, i) => `    ${JSON.stringify(keys[i])}: ${jsonText(row[i] ?? null, field.typeId)}`);
+      return `  {\n${members.join(',\n')}\n  }`;
+    });
+    return `[\n${objects.join(',\n')}\n]\n`;
   }
   const count = result.rows.length;
   return `${renderAligned(result.fields, result.rows)}\n(${count} ${count === 1 ? 'row' : 'rows'})\n`;

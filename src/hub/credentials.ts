@@ -4,6 +4,7 @@
 // credentials list. Secrets are read from the environment or a file, never from the config file.
 
 import { readFileSync } from 'node:fs';
+import { looksLikeSecret } from '../secret-text.js';
 
 export const CREDENTIAL_KINDS = ['pat', 'password', 'oat', 'jwt'] as const;
 export type CredentialKindName = (typeof CREDENTIAL_KINDS)[number];
@@ -131,6 +132,15 @@ export function readSecret(
   env: NodeJS.ProcessEnv,
   readFile: (file: string) => string = (file) => readFileSync(file, 'utf8'),
 ): { ok: true; secret: string } | { ok: false; problem: string } {
+  // The secret itself written where its variable name or file path belongs: say so, never echo it.
+  for (const [key, value, what] of [['secretEnv', entry.secretEnv, 'the name of an environment variable'], ['secretFile', entry.secretFile, 'a file path']] as const) {
+    if (value && looksLikeSecret(value)) {
+      return {
+        ok: false,
+        problem: `${key} holds what looks like the secret itself, not ${what}: put the secret in ${key === 'secretEnv' ? 'an environment variable and write its name' : 'a file and write its path'} here (the value is not shown)`,
+      };
+    }
+  }
   if (entry.secretEnv) {
     const value = env[entry.secretEnv]?.trim();
     return value ? { ok: true, secret: value } : { ok: false, problem: `environment variable ${entry.secretEnv} (secretEnv) is not set or empty` };

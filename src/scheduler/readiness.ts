@@ -5,7 +5,8 @@
  * allows (twice its longest gap plus a grace period). A job that is running right now is never
  * stale: a first pass over a large account legitimately takes hours. It is stalled, though, when
  * it has finished no page for longer than the stall limit: a tick that makes progress is busy,
- * one that makes none is stuck.
+ * one that makes none is stuck. A job whose last three ticks all failed is failing: on time,
+ * but keeping nothing up to date; one successful tick clears it.
  */
 
 export interface JobHealthInput {
@@ -19,7 +20,12 @@ export interface JobHealthInput {
   lastOutcome?: string | undefined;
   /** When this process last finished a page of the job (any tick). */
   lastProgressAt?: Date | null | undefined;
+  /** Ticks in a row that failed (`failed` or `error`); a success resets it. */
+  failedTicks?: number | undefined;
 }
+
+/** A job whose last this-many ticks all failed is `failing`, and the service is not ready. */
+export const FAILING_AFTER_TICKS = 3;
 
 export interface ReadinessInput {
   now: Date;
@@ -35,7 +41,7 @@ export interface ReadinessInput {
   stallLimitMs?: number | undefined;
 }
 
-export type JobReadiness = 'ok' | 'running' | 'pending' | 'stale' | 'stalled';
+export type JobReadiness = 'ok' | 'running' | 'pending' | 'stale' | 'stalled' | 'failing';
 
 export interface JobReport {
   name: string;
@@ -48,6 +54,8 @@ export interface JobReport {
   lastProgressAt: string | null;
   /** After this instant without a finished tick the job counts as stale. */
   staleAfter: string | null;
+  /** Ticks in a row that failed, when the job is failing. */
+  failedTicks?: number;
 }
 
 export interface ReadinessReport {
@@ -101,6 +109,14 @@ export function decideReadiness(input: ReadinessInput): ReadinessReport {
         );
         return { ...base, status: 'stalled', staleAfter: null };
       }
+    }
+    // Ticks that finish on time but every one of them in error: the data is not being kept.
+    const failed = job.failedTicks ?? 0;
+    if (failed >= FAILING_AFTER_TICKS) {
+      problems.push(
+        `job ${job.name} (${job.schedule}): its last ${failed} ticks failed (last outcome: ${job.lastOutcome ?? 'failed'}); see the log and \`dockerhub-sync status\` for the failing slices. Ready again after a tick succeeds`,
+      );
+      return { ...base, status: 'failing', failedTicks: failed, staleAfter: null };
     }
     if (job.intervalMs === null) return { ...base, status: job.lastCompletedAt ? 'ok' : 'pending', staleAfter: null };
     const since = job.lastCompletedAt ?? input.startedAt;

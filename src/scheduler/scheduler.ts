@@ -27,6 +27,8 @@ export interface JobState {
   running: { since: Date; runGroup: string } | null;
   lastCompleted: { at: Date; runGroup: string; outcome: string } | null;
   missedTicks: number;
+  /** Ticks in a row that ended `failed` or `error` (a success resets it; an aborted tick leaves it). */
+  failedTicks?: number;
 }
 
 export interface SchedulerOptions {
@@ -66,7 +68,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const now = options.now ?? (() => new Date());
   const controller = new AbortController();
   const states = new Map<string, JobState>(
-    options.jobs.map((job) => [job.name, { job, running: null, lastCompleted: null, missedTicks: 0 }]),
+    options.jobs.map((job) => [job.name, { job, running: null, lastCompleted: null, missedTicks: 0, failedTicks: 0 }]),
   );
   const crons = new Map<string, Cron>();
   const inFlight = new Set<Promise<void>>();
@@ -100,6 +102,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         outcome = 'error';
       }
       state.lastCompleted = { at: now(), runGroup: tick.runGroup, outcome };
+      if (outcome === 'failed' || outcome === 'error') state.failedTicks = (state.failedTicks ?? 0) + 1;
+      else if (outcome === 'succeeded') state.failedTicks = 0;
       state.running = null;
     })();
     inFlight.add(work);

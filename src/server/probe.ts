@@ -56,6 +56,7 @@ export function createReadinessProbe(options: ReadinessProbeOptions): () => Prom
       lastOutcome: state.lastCompleted?.outcome,
       runningSince: state.running?.since ?? null,
       lastProgressAt: options.lastProgress?.(state.job.name) ?? null,
+      failedTicks: state.failedTicks,
     }));
     return decideReadiness({
       now: at,

@@ -135,6 +135,13 @@ describe('push through the CLI', () => {
     expect(secret).toMatch(/^dckr_pat_/);
     expect(quiet.stdout + quiet.stderr).not.toContain(secret);
     expect(quiet.stdout).toContain('stored only as sha256:');
+    // The secret can be shown only on the run that creates it: a rerun finds the token in place.
+    expect(quiet.stdout).toContain('a secret can be shown only on the run that creates it (`push pats --reveal-secrets`)');
+    expect(quiet.stdout).not.toContain('run with --reveal-secrets to see new secrets once');
+    const rerun = await runCli(['push', 'pats', '--reveal-secrets', '--config', configFile], { env: env() });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('unchanged 1');
+    expect(rerun.stdout).not.toContain(secret);
 
     const loud = await runCli(['push', 'loud_pats', '--reveal-secrets', '--config', configFile], { env: env({ LOG_LEVEL: 'debug' }) });
     expect(loud.code, loud.stderr).toBe(0);

@@ -52,3 +52,13 @@ export function fakeToken(kind: 'pat' | 'oat', seed = 1): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return `dckr_${kind}_${Array.from({ length: 32 }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')}`;
 }
+
+/** A made-up credential without a known prefix (mixed case and digits, random), for masking tests. */
+export function fakeOpaqueToken(random: () => number, length = 32): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  while (!/[a-z]/.test(out) || !/[A-Z]/.test(out) || !/\d/.test(out)) {
+    out = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  }
+  return out;
+}
