@@ -102,7 +102,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     let outcome: 'succeeded' | 'failed' | 'aborted' | 'error';
     try {
       const summary = await runJob(
-        { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(config.hub.apiUrl), logger: log },
+        { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(config.hub.apiUrl), readOnly: { readerRole: config.databaseReaderRole, statementTimeoutMs: config.databaseStatementTimeout }, logger: log },
         resolveJob(entry),
         { signal },
       );
