@@ -183,6 +183,8 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
           host: config.sqlHost,
           logger,
           dataDir: config.dataDir,
+          maxConnections: config.sqlMaxConnections,
+          idleTimeoutMs: config.sqlIdleTimeout,
         });
       } catch (error) {
         await server.close();
