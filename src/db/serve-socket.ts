@@ -175,7 +175,7 @@ class SharedSession {
       if (!client.synced) await this.send(SYNC, () => undefined);
       if (this.pglite.isInTransaction()) await this.internal('ROLLBACK');
       await this.putBack();
-      await this.internal('CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()');
+      await this.internal('CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all()');
       for (const name of client.statements) await this.internal(`DEALLOCATE ${identifier(name)}`);
       // Prepared statements made with PREPARE, and temporary tables, belong to no one client.
       if (lastClient) await this.internal('DEALLOCATE ALL; DISCARD TEMP');
@@ -195,8 +195,9 @@ class SharedSession {
   /** Reset what the turn's client changed in the session's settings, and say what that was. */
   private async putBack(): Promise<SavedSession | undefined> {
     const result = await this.internal(
-      "SELECT name, current_setting(name) FROM pg_settings WHERE source = 'session' AND name NOT IN ('role', 'session_authorization') " +
-        "UNION ALL SELECT '#role', current_setting('role') UNION ALL SELECT '#session', session_user::text",
+      // Qualified: the client's search_path is still in force and must not pick the functions.
+      "SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings WHERE source = 'session' AND name NOT IN ('role', 'session_authorization') " +
+        "UNION ALL SELECT '#role', pg_catalog.current_setting('role') UNION ALL SELECT '#session', session_user::text",
     );
     if (result.error) return undefined;
     const settings: [string, string][] = [];
@@ -211,7 +212,7 @@ class SharedSession {
     const reset = ['SET SESSION AUTHORIZATION DEFAULT'];
     for (const [name] of settings) {
       const base = this.baseline.settings.get(name);
-      reset.push(base === undefined ? `RESET ${identifier(name)}` : `SELECT set_config(${literal(name)}, ${literal(base)}, false)`);
+      reset.push(base === undefined ? `RESET ${identifier(name)}` : `SELECT pg_catalog.set_config(${literal(name)}, ${literal(base)}, false)`);
     }
     await this.internal(reset.join('; '));
     return { settings, role, sessionUser };
@@ -220,7 +221,7 @@ class SharedSession {
   private async restore(saved: SavedSession): Promise<void> {
     if (saved.sessionUser) await this.internal(`SET SESSION AUTHORIZATION ${identifier(saved.sessionUser)}`);
     if (saved.role) await this.internal(`SET ROLE ${identifier(saved.role)}`);
-    for (const [name, value] of saved.settings) await this.internal(`SELECT set_config(${literal(name)}, ${literal(value)}, false)`);
+    for (const [name, value] of saved.settings) await this.internal(`SELECT pg_catalog.set_config(${literal(name)}, ${literal(value)}, false)`);
   }
 }
 

@@ -143,7 +143,7 @@ export async function readOnlyOnPglite<R>(
       }
     });
   } finally {
-    await pglite.exec('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await pglite.exec('SELECT pg_catalog.pg_advisory_unlock_all()').catch(() => undefined);
   }
 }
 

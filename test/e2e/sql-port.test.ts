@@ -222,7 +222,7 @@ describe('the embedded database over the Postgres protocol', () => {
       await waitFor('a first repositories run', async () => {
         const done = await psql(url, ['-At', '-c', "SELECT count(*) FROM dockerhub.sync_runs WHERE endpoint = 'repositories' AND status = 'succeeded'"]);
         return Number(done.stdout.trim()) > 0 ? true : undefined;
-      }, service);
+      }, service, 300_000);
 
       // More idle connections than the port serves: they are dropped before they lock anyone out.
       for (let i = 0; i < 25; i++) sockets.push(connect(sqlPort, '127.0.0.1').on('error', () => undefined));
