@@ -152,6 +152,10 @@ export const configSchema = z
     sqlPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Interface for the SQL port; anything but loopback is reachable from other machines. */
     sqlHost: z.string().trim().min(1).default('127.0.0.1'),
+    /** Clients the SQL port serves at once; one more is refused with "too many clients". */
+    sqlMaxConnections: z.coerce.number({ error: 'must be a number of clients, e.g. 20' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(20),
+    /** A SQL-port client that sends nothing for this long is closed (0: never). */
+    sqlIdleTimeout: timerDuration.default(10 * 60_000),
     sync: z
       .object({
         /**
@@ -226,6 +230,8 @@ export const ENV_MAP: Record<string, string> = {
   PORT: 'port',
   SQL_PORT: 'sqlPort',
   SQL_HOST: 'sqlHost',
+  SQL_MAX_CONNECTIONS: 'sqlMaxConnections',
+  SQL_IDLE_TIMEOUT: 'sqlIdleTimeout',
   SHUTDOWN_TIMEOUT: 'shutdownTimeout',
   DATABASE_CONNECT_TIMEOUT: 'databaseConnectTimeout',
   DATABASE_STATEMENT_TIMEOUT: 'databaseStatementTimeout',

@@ -69,7 +69,14 @@ async function serve(ctx: CommandContext, values: Values, hooks: DbHooks): Promi
   const database = await openMigratedDatabase(ctx);
   let server;
   try {
-    server = await startSqlServer(embeddedClient(database), { port, host, logger: ctx.logger, dataDir: ctx.config.dataDir });
+    server = await startSqlServer(embeddedClient(database), {
+      port,
+      host,
+      logger: ctx.logger,
+      dataDir: ctx.config.dataDir,
+      maxConnections: ctx.config.sqlMaxConnections,
+      idleTimeoutMs: ctx.config.sqlIdleTimeout,
+    });
   } catch (error) {
     await database.close();
     throw error;

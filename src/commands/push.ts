@@ -38,7 +38,7 @@ export async function pushCommand(ctx: CommandContext, values: Values, positiona
   try {
     const reveal = values['reveal-secrets'] === true;
     const summary = await runJob(
-      { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(ctx.config.hub.apiUrl), logger: ctx.logger },
+      { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(ctx.config.hub.apiUrl), readOnly: { readerRole: ctx.config.databaseReaderRole, statementTimeoutMs: ctx.config.databaseStatementTimeout }, logger: ctx.logger },
       job,
       {
         plan,

@@ -103,7 +103,7 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
     let outcome: 'succeeded' | 'failed' | 'aborted' | 'error';
     try {
       const summary = await runJob(
-        { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(config.hub.apiUrl), logger: log },
+        { database, clientFor: (scope) => (scope ? clients.forScope(scope) : clients.fallback).client, baseUrl: new URL(config.hub.apiUrl), readOnly: { readerRole: config.databaseReaderRole, statementTimeoutMs: config.databaseStatementTimeout }, logger: log },
         resolveJob(entry),
         { signal },
       );
@@ -184,6 +184,8 @@ export async function serveCommand(ctx: CommandContext, _values: Values = {}, _p
           host: config.sqlHost,
           logger,
           dataDir: config.dataDir,
+          maxConnections: config.sqlMaxConnections,
+          idleTimeoutMs: config.sqlIdleTimeout,
         });
       } catch (error) {
         await server.close();

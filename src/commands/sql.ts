@@ -48,12 +48,13 @@ export async function sqlCommand(ctx: CommandContext, values: Values, positional
 
 async function execute(ctx: CommandContext, text: string, write: boolean): Promise<QueryResult> {
   const { config } = ctx;
-  if (config.databaseUrl) return runQuery({ kind: 'postgres', url: config.databaseUrl }, text, { write });
+  const options = { write, readOnly: { readerRole: config.databaseReaderRole, statementTimeoutMs: config.databaseStatementTimeout } };
+  if (config.databaseUrl) return runQuery({ kind: 'postgres', url: config.databaseUrl }, text, options);
   // A running `db serve` (or `serve` with SQL_PORT) holds the embedded database; go through it.
   const served = servedEndpoint(config.dataDir);
   if (served) {
     try {
-      return await runQuery({ kind: 'postgres', url: served.url }, text, { write });
+      return await runQuery({ kind: 'postgres', url: served.url }, text, options);
     } catch (error) {
       // A crashed server's note, with its pid reused by another process: open the files instead.
       if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw error;
@@ -76,7 +77,7 @@ async function execute(ctx: CommandContext, text: string, write: boolean): Promi
     );
   }
   try {
-    return await runQuery({ kind: 'pglite', pglite: embeddedClient(database) }, text, { write });
+    return await runQuery({ kind: 'pglite', pglite: embeddedClient(database) }, text, options);
   } finally {
     await database.close();
   }

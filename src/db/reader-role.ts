@@ -24,22 +24,27 @@ interface RoleGrants {
   complete: boolean;
   /** Has any access to the schema (for the default role when another one is configured). */
   any: boolean;
+  /** The migrating user may take the role (`SET ROLE`), as read-only queries do. */
+  takeable: boolean;
 }
 
 async function grantsOf(database: Database, role: string): Promise<RoleGrants> {
-  const row = rowsOf<{ exists: boolean; usage: boolean; missing: number }>(
+  const row = rowsOf<{ exists: boolean; usage: boolean; missing: number; takeable: boolean }>(
     await database.db.execute(sql`
       SELECT r.oid IS NOT NULL AS exists,
         CASE WHEN r.oid IS NULL THEN false ELSE has_schema_privilege(r.oid, ${SCHEMA}, 'USAGE') END AS usage,
         CASE WHEN r.oid IS NULL THEN 0 ELSE (
           SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = ${SCHEMA} AND c.relkind IN ('r', 'v', 'm', 'p') AND NOT has_table_privilege(r.oid, c.oid, 'SELECT')
-        ) END AS missing
+        ) END AS missing,
+        CASE WHEN r.oid IS NULL THEN false
+          ELSE (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role(current_user, r.oid, 'MEMBER') END AS takeable
       FROM (SELECT (SELECT oid FROM pg_roles WHERE rolname = ${role}) AS oid) AS r`),
   )[0];
   const exists = Boolean(row?.exists);
   const usage = Boolean(row?.usage);
-  return { exists, complete: exists && usage && Number(row?.missing ?? 0) === 0, any: usage };
+  const takeable = Boolean(row?.takeable);
+  return { exists, complete: exists && usage && takeable && Number(row?.missing ?? 0) === 0, any: usage, takeable };
 }
 
 function pgCode(error: unknown): string | undefined {
@@ -76,6 +81,15 @@ export async function ensureReaderRole(database: Database, role: string, logger?
       await run(`GRANT USAGE ON SCHEMA "${SCHEMA}" TO ${quoted}`);
       await run(`GRANT SELECT ON ALL TABLES IN SCHEMA "${SCHEMA}" TO ${quoted}`);
       await run(`ALTER DEFAULT PRIVILEGES IN SCHEMA "${SCHEMA}" GRANT SELECT ON TABLES TO ${quoted}`);
+      // Read-only queries (`sql`, write-back sources) run `SET LOCAL ROLE` to it.
+      if (!(await grantsOf(database, role)).takeable) {
+        try {
+          await run(`GRANT ${quoted} TO CURRENT_USER`);
+        } catch (error) {
+          if (pgCode(error) !== '42501') throw error;
+          logger?.warn({ role }, `this user may not take the role ${role}: read-only queries fail until GRANT ${role} TO it; see "Read-only access" in the README`);
+        }
+      }
     }
     if (staleDefault) {
       const dflt = quoteRole(DEFAULT_READER_ROLE);

@@ -1,83 +1,30 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
+import { errorResponse, FrameReader, ProtocolError, queryMessage, readSimpleResult, type Frame, type SimpleResult } from './wire.js';
 
 /**
  * The embedded database on a Postgres port (PGlite over the wire protocol), so psql, BI tools
  * and dashboards can read what a sync stored.
  *
- * PGlite is one Postgres session. pglite-socket queues the clients' protocol messages and keeps
- * a client's open transaction to itself, but it only takes PGlite's query lock, while this
- * process's own queries and transactions (the sync) take the transaction lock. Without more, a
- * client's statement could run inside a sync transaction between two of its statements (and be
- * committed or rolled back with it), and a sync could BEGIN inside a client's transaction. So
- * the database handed to the socket server takes the transaction lock for each client message,
- * and keeps holding it while that client has a transaction open; this process and the clients
- * then take turns, one transaction at a time.
+ * PGlite is one Postgres session, shared by this process (the sync) and every client of the
+ * port. The server below keeps them apart:
+ * - Every client's bytes are cut into messages and checked first (wire.ts); a client that
+ *   breaks the protocol gets a FATAL error and is closed, and PGlite never sees its bytes.
+ * - Clients take turns: a turn holds PGlite's transaction lock (so neither this process nor
+ *   another client runs inside a client's transaction or between its Parse and Sync) and
+ *   ends when the client is back outside a transaction.
+ * - Each turn starts from a clean session and puts it back: the settings a client changed
+ *   (SET, set_config, SET SESSION CHARACTERISTICS, SET ROLE / SESSION AUTHORIZATION) are
+ *   saved and reset when its turn ends and restored when its next turn begins; when it
+ *   leaves, its open transaction is rolled back and what else it left in the session
+ *   (advisory locks, LISTEN, cursors, its prepared statements; temporary tables once no
+ *   client is left) is dropped.
+ * - A client must finish its startup within a few seconds, an idle one is closed, and the
+ *   number of clients is capped.
  */
-
-/** The part of PGlite the socket server uses. */
-export interface SocketDatabase {
-  waitReady: Promise<void>;
-  isInTransaction(): boolean;
-  runExclusive<T>(fn: () => Promise<T>): Promise<T>;
-  exec(query: string): Promise<unknown>;
-  execProtocolRawStream: PGlite['execProtocolRawStream'];
-}
-
-/** A simple-protocol Query message ('Q', length, text, NUL). */
-function queryMessage(text: string): Uint8Array {
-  const body = Buffer.from(`${text}\0`, 'utf8');
-  const message = Buffer.alloc(5 + body.length);
-  message.write('Q', 0, 'ascii');
-  message.writeInt32BE(4 + body.length, 1);
-  body.copy(message, 5);
-  return new Uint8Array(message);
-}
-
-export function sharedSocketDatabase(pglite: PGlite): SocketDatabase {
-  let release: (() => void) | undefined;
-
-  // Hold PGlite's transaction lock until `release` is called.
-  const acquire = () =>
-    new Promise<() => void>((granted) => {
-      void pglite._runExclusiveTransaction(() => new Promise<void>((done) => granted(done)));
-    });
-
-  return {
-    waitReady: pglite.waitReady,
-    // Only a client's own transaction counts: while this process is inside one, the queue must
-    // keep serving clients (their messages wait on the lock instead of being put aside).
-    isInTransaction: () => release !== undefined,
-    async runExclusive<T>(fn: () => Promise<T>): Promise<T> {
-      release ??= await acquire();
-      try {
-        return await pglite.runExclusive(fn);
-      } finally {
-        if (!pglite.isInTransaction()) {
-          const done = release;
-          release = undefined;
-          done?.();
-        }
-      }
-    },
-    // Used by the socket server to roll back the open transaction of a client that went away.
-    async exec(query: string) {
-      if (!release) return pglite.exec(query);
-      try {
-        return await pglite.runExclusive(() =>
-          pglite.execProtocolRawStream(queryMessage(query), { onRawData: () => undefined }),
-        );
-      } finally {
-        const done = release;
-        release = undefined;
-        done();
-      }
-    },
-    execProtocolRawStream: (message, options) => pglite.execProtocolRawStream(message, options),
-  };
-}
 
 export interface SqlServerOptions {
   port: number;
@@ -85,8 +32,19 @@ export interface SqlServerOptions {
   logger: Logger;
   /** Where `sql` and a second `db serve` look to find this server (the DATA_DIR). */
   dataDir?: string | undefined;
-  maxConnections?: number;
+  /** Clients at once (SQL_MAX_CONNECTIONS); one more gets "too many clients" and is closed. */
+  maxConnections?: number | undefined;
+  /** A client that sends nothing for this long is closed (SQL_IDLE_TIMEOUT); 0: never. */
+  idleTimeoutMs?: number | undefined;
+  /** A client that has not finished its startup in this long is closed. */
+  startupTimeoutMs?: number | undefined;
+  /** Called as each client message reaches the session (before it waits for its turn). */
+  onMessage?: (() => void) | undefined;
 }
+
+export const DEFAULT_SQL_MAX_CONNECTIONS = 20;
+export const DEFAULT_SQL_IDLE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_SQL_STARTUP_TIMEOUT_MS = 5_000;
 
 export interface RunningSqlServer {
   url: string;
@@ -134,25 +92,283 @@ export function servedEndpoint(dataDir: string): { url: string; pid: number } | 
   return undefined;
 }
 
+/** What a client changed in the session, saved at the end of its turn. */
+interface SavedSession {
+  /** Settings whose value differs from the session's own, as `current_setting` shows them. */
+  settings: [string, string][];
+  sessionUser: string | undefined;
+  role: string | undefined;
+}
+
+interface PortClient {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly address: string;
+  readonly reader: FrameReader;
+  /** Its frames, handled one after another. */
+  chain: Promise<void>;
+  started: boolean;
+  closed: boolean;
+  busy: boolean;
+  /** Its last request got its ReadyForQuery (a Query, Sync, FunctionCall, or the startup). */
+  synced: boolean;
+  saved: SavedSession | undefined;
+  /** Named prepared statements it created (Parse), dropped when it leaves. */
+  statements: Set<string>;
+  startupTimer?: NodeJS.Timeout | undefined;
+  idleTimer?: NodeJS.Timeout | undefined;
+}
+
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+const ENDS_REQUEST = new Set(['Q', 'S', 'F']);
+const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+const identifier = (value: string) => `"${value.replaceAll('"', '""')}"`;
+
+/** The one PGlite session, handed to one port client at a time (see the comment at the top). */
+class SharedSession {
+  private owner: PortClient | undefined;
+  private readonly waiting: (() => void)[] = [];
+  private release: (() => void) | undefined;
+
+  constructor(
+    private readonly pglite: PGlite,
+    /** The session's own settings (`name` → value) and user, taken when the server starts. */
+    private readonly baseline: { settings: Map<string, string>; sessionUser: string },
+  ) {}
+
+  /** Start (or continue) `client`'s turn: this process and other clients wait until it ends. */
+  async begin(client: PortClient, restore = true): Promise<void> {
+    if (this.owner === client) return;
+    while (this.owner) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.owner = client;
+    // PGlite's transaction lock: this process's queries and transactions wait while it is held.
+    this.release = await new Promise<() => void>((granted) => {
+      void this.pglite._runExclusiveTransaction(() => new Promise<void>((done) => granted(done)));
+    });
+    const saved = client.saved;
+    client.saved = undefined;
+    if (restore && saved) await this.restore(saved);
+  }
+
+  /** Send one protocol message of the current turn's client to PGlite. */
+  async send(message: Uint8Array, onData: (data: Uint8Array) => void): Promise<void> {
+    await this.pglite.runExclusive(() => this.pglite.execProtocolRawStream(message, { onRawData: onData }));
+  }
+
+  async internal(text: string): Promise<SimpleResult> {
+    const chunks: Buffer[] = [];
+    await this.send(queryMessage(text), (data) => chunks.push(Buffer.from(data)));
+    return readSimpleResult(Buffer.concat(chunks));
+  }
+
+  /** End `client`'s turn when it is between requests and outside a transaction. */
+  async endIfIdle(client: PortClient): Promise<void> {
+    if (this.owner !== client || !client.synced || this.pglite.isInTransaction()) return;
+    client.saved = await this.putBack();
+    this.handOver();
+  }
+
+  /** `client` is gone: undo what it left in the session, then hand the session on. */
+  async leave(client: PortClient, lastClient: boolean): Promise<void> {
+    await this.begin(client, false);
+    try {
+      if (!client.synced) await this.send(SYNC, () => undefined);
+      if (this.pglite.isInTransaction()) await this.internal('ROLLBACK');
+      await this.putBack();
+      await this.internal('CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all()');
+      for (const name of client.statements) await this.internal(`DEALLOCATE ${identifier(name)}`);
+      // Prepared statements made with PREPARE, and temporary tables, belong to no one client.
+      if (lastClient) await this.internal('DEALLOCATE ALL; DISCARD TEMP');
+    } finally {
+      this.handOver();
+    }
+  }
+
+  private handOver(): void {
+    const done = this.release;
+    this.release = undefined;
+    this.owner = undefined;
+    done?.();
+    this.waiting.shift()?.();
+  }
+
+  /** Reset what the turn's client changed in the session's settings, and say what that was. */
+  private async putBack(): Promise<SavedSession | undefined> {
+    const result = await this.internal(
+      // Qualified: the client's search_path is still in force and must not pick the functions.
+      "SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings WHERE source = 'session' AND name NOT IN ('role', 'session_authorization') " +
+        "UNION ALL SELECT '#role', pg_catalog.current_setting('role') UNION ALL SELECT '#session', session_user::text",
+    );
+    if (result.error) return undefined;
+    const settings: [string, string][] = [];
+    let role: string | undefined;
+    let sessionUser: string | undefined;
+    for (const [name, value] of result.rows as [string, string][]) {
+      if (name === '#role') role = value === 'none' ? undefined : value;
+      else if (name === '#session') sessionUser = value === this.baseline.sessionUser ? undefined : value;
+      else if (this.baseline.settings.get(name) !== value) settings.push([name, value]);
+    }
+    if (settings.length === 0 && !role && !sessionUser) return undefined;
+    const reset = ['SET SESSION AUTHORIZATION DEFAULT'];
+    for (const [name] of settings) {
+      const base = this.baseline.settings.get(name);
+      reset.push(base === undefined ? `RESET ${identifier(name)}` : `SELECT pg_catalog.set_config(${literal(name)}, ${literal(base)}, false)`);
+    }
+    await this.internal(reset.join('; '));
+    return { settings, role, sessionUser };
+  }
+
+  private async restore(saved: SavedSession): Promise<void> {
+    if (saved.sessionUser) await this.internal(`SET SESSION AUTHORIZATION ${identifier(saved.sessionUser)}`);
+    if (saved.role) await this.internal(`SET ROLE ${identifier(saved.role)}`);
+    for (const [name, value] of saved.settings) await this.internal(`SELECT pg_catalog.set_config(${literal(name)}, ${literal(value)}, false)`);
+  }
+}
+
 export async function startSqlServer(pglite: PGlite, options: SqlServerOptions): Promise<RunningSqlServer> {
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const { logger } = options;
+  const maxConnections = options.maxConnections ?? DEFAULT_SQL_MAX_CONNECTIONS;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SQL_IDLE_TIMEOUT_MS;
+  const startupTimeoutMs = options.startupTimeoutMs ?? DEFAULT_SQL_STARTUP_TIMEOUT_MS;
   if (!isLoopback(options.host)) {
-    options.logger.warn(
+    logger.warn(
       { host: options.host, port: options.port },
       'the embedded database is reachable from other machines, with no password: anyone who can reach this port can read and change it',
     );
   }
-  const server = new PGLiteSocketServer({
-    db: sharedSocketDatabase(pglite) as unknown as PGlite,
-    port: options.port,
-    host: options.host,
-    maxConnections: options.maxConnections ?? 20,
+  await pglite.waitReady;
+  const baseline = await pglite.query<{ name: string; value: string; session_user: string }>(
+    "SELECT name, current_setting(name) AS value, session_user::text AS session_user FROM pg_settings WHERE source = 'session'",
+  );
+  const sessionUser = (await pglite.query<{ u: string }>('SELECT session_user::text AS u')).rows[0]!.u;
+  const session = new SharedSession(pglite, { settings: new Map(baseline.rows.map((r) => [r.name, r.value])), sessionUser });
+
+  const clients = new Set<PortClient>();
+  let nextId = 1;
+
+  const write = (client: PortClient, data: Uint8Array) => {
+    if (!client.closed && client.socket.writable && data.length > 0) client.socket.write(data);
+  };
+
+  function armIdle(client: PortClient): void {
+    clearTimeout(client.idleTimer);
+    client.idleTimer = undefined;
+    if (idleTimeoutMs <= 0 || client.closed) return;
+    client.idleTimer = setTimeout(() => {
+      if (client.busy) return armIdle(client);
+      drop(client, new ProtocolError(`terminating connection after ${idleTimeoutMs} ms without a request (SQL_IDLE_TIMEOUT)`, '57P05'));
+    }, idleTimeoutMs);
+    client.idleTimer.unref();
+  }
+
+  /** Close `client` (with a FATAL error when there is one to tell), then clean up after it. */
+  function drop(client: PortClient, error?: ProtocolError): void {
+    if (client.closed) return;
+    if (error) {
+      logger.warn({ client: client.address, reason: error.message }, 'SQL client closed');
+      if (client.socket.writable) client.socket.write(errorResponse('FATAL', error.code, error.message));
+    }
+    client.closed = true;
+    clearTimeout(client.startupTimer);
+    clearTimeout(client.idleTimer);
+    client.socket.end();
+    setTimeout(() => client.socket.destroy(), 1_000).unref();
+    clients.delete(client);
+    client.chain = client.chain
+      .then(() => session.leave(client, clients.size === 0))
+      .catch((err: unknown) => logger.warn({ err, client: client.address }, 'cleaning up after a SQL client failed'));
+  }
+
+  async function handle(client: PortClient, frame: Frame): Promise<void> {
+    if (client.closed) return;
+    if (frame.kind === 'ssl' || frame.kind === 'gssenc') {
+      write(client, new Uint8Array([0x4e])); // 'N': no encryption, go on in the clear
+      return;
+    }
+    if (frame.kind === 'cancel') {
+      drop(client); // PGlite cannot interrupt a statement; the request gets no answer, as in Postgres.
+      return;
+    }
+    const type = frame.kind === 'startup' ? '' : frame.type;
+    if (type === 'X') {
+      drop(client);
+      return;
+    }
+    if (type === 'P' || type === 'C') noteStatement(client, type, frame.bytes);
+    client.busy = true;
+    options.onMessage?.();
+    try {
+      await session.begin(client);
+      client.synced = false;
+      await session.send(frame.bytes, (data) => write(client, data));
+      client.synced = frame.kind === 'startup' || ENDS_REQUEST.has(type);
+      if (frame.kind === 'startup') {
+        client.started = true;
+        clearTimeout(client.startupTimer);
+      }
+      await session.endIfIdle(client);
+    } finally {
+      client.busy = false;
+      armIdle(client);
+    }
+  }
+
+  const server = createServer((socket) => {
+    const client: PortClient = {
+      id: nextId++,
+      socket,
+      address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      reader: new FrameReader(),
+      chain: Promise.resolve(),
+      started: false,
+      closed: false,
+      busy: false,
+      synced: true,
+      saved: undefined,
+      statements: new Set(),
+    };
+    socket.setNoDelay(true);
+    socket.on('error', () => drop(client));
+    socket.on('close', () => drop(client));
+    if (clients.size >= maxConnections) {
+      client.closed = true;
+      logger.warn({ client: client.address, maxConnections }, 'SQL client refused: too many clients');
+      socket.end(errorResponse('FATAL', '53300', `sorry, too many clients already: this SQL port serves ${maxConnections} at once (SQL_MAX_CONNECTIONS)`));
+      setTimeout(() => socket.destroy(), 1_000).unref();
+      return;
+    }
+    clients.add(client);
+    client.startupTimer = setTimeout(
+      () => drop(client, new ProtocolError(`the client did not finish its startup within ${startupTimeoutMs} ms`)),
+      startupTimeoutMs,
+    );
+    client.startupTimer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      if (client.closed) return;
+      clearTimeout(client.idleTimer);
+      let frames: Frame[];
+      try {
+        frames = client.reader.push(chunk);
+      } catch (error) {
+        drop(client, error instanceof ProtocolError ? error : new ProtocolError((error as Error).message));
+        return;
+      }
+      for (const frame of frames) {
+        client.chain = client.chain
+          .then(() => handle(client, frame))
+          .catch((error: unknown) => drop(client, new ProtocolError(`the embedded database failed: ${(error as Error).message}`, 'XX000')));
+      }
+    });
   });
-  server.addEventListener('error', (event) => {
-    options.logger.warn({ err: (event as CustomEvent<Error>).detail }, 'SQL client connection failed');
-  });
+
   try {
-    await server.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
@@ -161,7 +377,8 @@ export async function startSqlServer(pglite: PGlite, options: SqlServerOptions):
         : `cannot serve SQL on ${options.host}:${options.port}: ${(error as Error).message}`,
     );
   }
-  const port = Number(server.getServerConn().split(':').pop());
+  server.on('error', (error) => logger.warn({ err: error }, 'SQL port error'));
+  const port = (server.address() as AddressInfo).port;
   const url = connectionUrl(options.host, port);
   if (options.dataDir) writeFileSync(endpointFile(options.dataDir), JSON.stringify({ url, pid: process.pid }));
   return {
@@ -170,7 +387,24 @@ export async function startSqlServer(pglite: PGlite, options: SqlServerOptions):
     port,
     close: async () => {
       if (options.dataDir) rmSync(endpointFile(options.dataDir), { force: true });
-      await server.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const leaving = [...clients];
+      for (const client of leaving) drop(client);
+      await Promise.all(leaving.map((client) => client.chain));
+      await closed;
     },
   };
+}
+
+/** Track the named prepared statements a client creates (Parse) and closes (Close 'S'). */
+function noteStatement(client: PortClient, type: string, bytes: Uint8Array): void {
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset + 5, bytes.length - 5);
+  if (type === 'P') {
+    const end = body.indexOf(0);
+    const name = end > 0 ? body.toString('utf8', 0, end) : '';
+    if (name) client.statements.add(name);
+  } else if (body[0] === 0x53) {
+    const end = body.indexOf(0, 1);
+    if (end > 1) client.statements.delete(body.toString('utf8', 1, end));
+  }
 }

@@ -11,6 +11,7 @@ import { headerProblem } from '../hub/request-rules.js';
 import { renderTemplate, renderValue, TemplateError, valuesResolver, placeholdersOf, placeholdersIn } from '../templating/template.js';
 import type { ResolvedJob } from './job.js';
 import { readSource } from './source.js';
+import type { ReadOnlyLimits } from '../db/sql.js';
 import { templateNamed } from './templates/index.js';
 import type { Lookup, WriteMethod, WritebackTemplate } from './templates/types.js';
 import { canonical, given, masked, project, sha256, type Row } from './values.js';
@@ -73,6 +74,8 @@ export interface StoredRecord {
 export interface PlanDeps {
   database: Database;
   baseUrl: URL;
+  /** How the source is read (the read-only role, a statement timeout); defaults when absent. */
+  readOnly?: Partial<ReadOnlyLimits> | undefined;
 }
 
 export function createLookup(database: Database): Lookup {
@@ -246,7 +249,7 @@ export interface PlanOptions {
 
 export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
   const lookup = createLookup(deps.database);
-  const records = await readSource(deps.database, job.source);
+  const records = await readSource(deps.database, job.source, deps.readOnly);
   const stored = await loadStoredRecords(deps.database, job.name);
   const blocked = options.retryUnknown ? new Set<string>() : await loadUnknownKeys(deps.database, job.name);
   const decisions: Decision[] = [];

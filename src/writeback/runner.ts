@@ -12,6 +12,7 @@ import { writebackIntents, writebackRecords, writebackResults } from '../db/sche
 import type { HubClient } from '../hub/client.js';
 import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError } from '../hub/errors.js';
 import { errorCode } from '../hub/retry.js';
+import type { ReadOnlyLimits } from '../db/sql.js';
 import type { ResolvedJob } from './job.js';
 import { callHash, planJob, storableRecord, type Decision, type Plan, type PlannedCall } from './plan.js';
 import { templateNamed } from './templates/index.js';
@@ -25,6 +26,8 @@ export interface RunnerDeps {
   clientFor(scope: string | undefined): HubClient;
   baseUrl: URL;
   logger: Logger;
+  /** How sources are read: the read-only role and a statement timeout (DATABASE_READER_ROLE, DATABASE_STATEMENT_TIMEOUT). */
+  readOnly?: Partial<ReadOnlyLimits> | undefined;
   /** For the webhook (tests pass their own). */
   fetch?: typeof fetch;
   /** How long the end of a run waits for webhook deliveries. */
@@ -132,7 +135,7 @@ export async function runJob(deps: RunnerDeps, job: ResolvedJob, options: RunOpt
   const runId = newRunId();
   const started = Date.now();
   if (options.plan) {
-    const plan = await planJob({ database: deps.database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
+    const plan = await planJob({ database: deps.database, baseUrl: deps.baseUrl, readOnly: deps.readOnly }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
     const summary = summarizeDecisions(emptySummary(job.name, runId), plan.decisions);
     summary.refused = plan.refused;
     summary.calls = plan.calls.length;
@@ -235,7 +238,7 @@ async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, 
   }
 
   // ---------------------------------------------------------------- plan
-  const plan = await planJob({ database, baseUrl: deps.baseUrl }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
+  const plan = await planJob({ database, baseUrl: deps.baseUrl, readOnly: deps.readOnly }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
   summarizeDecisions(summary, plan.decisions);
   summary.warnings.push(...plan.warnings);
   for (const warning of plan.warnings) log.warn(`write-back: ${warning}`);

@@ -45,6 +45,9 @@ describe('write-back jobs under serve', () => {
     const database = await target.open();
     try {
       await database.db.execute(sql.raw('CREATE SCHEMA staging'));
+      // Sources are read with the read-only role's privileges.
+      await database.db.execute(sql.raw('GRANT USAGE ON SCHEMA staging TO dockerhub_reader'));
+      await database.db.execute(sql.raw('ALTER DEFAULT PRIVILEGES IN SCHEMA staging GRANT SELECT ON TABLES TO dockerhub_reader'));
       await database.db.execute(sql.raw(`CREATE TABLE staging.teams AS SELECT '${org}'::text AS org, 'served-' || n AS name FROM generate_series(1, 3) n`));
     } finally {
       await database.close();

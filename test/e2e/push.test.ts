@@ -37,6 +37,9 @@ beforeAll(async () => {
   const synced = await runCli(['sync', '--only', 'org_members,teams,team_members,org_invites,access_tokens'], { env: syncEnv(emulator, target.env) });
   expect(synced.code, synced.stderr).toBe(0);
   await query('CREATE SCHEMA staging');
+  // Sources are read with the read-only role's privileges.
+  await query('GRANT USAGE ON SCHEMA staging TO dockerhub_reader');
+  await query('ALTER DEFAULT PRIVILEGES IN SCHEMA staging GRANT SELECT ON TABLES TO dockerhub_reader');
   await query(`CREATE TABLE staging.teams AS SELECT '${org}'::text AS org, name FROM unnest(ARRAY[${TEAMS.map((t) => `'${t}'`).join(',')}]) AS name`);
   await query(`CREATE TABLE staging.pats (token_label text, scopes text)`);
   await query(`INSERT INTO staging.pats VALUES ('e2e-quiet', 'repo:read')`);

@@ -1,5 +1,6 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,41 @@ function psql(url: string, args: string[]): Promise<{ code: number; stdout: stri
     execFile(PSQL, [url, '-v', 'ON_ERROR_STOP=1', ...args], { env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10' }, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+  });
+}
+
+/** Byte sequences outside the Postgres protocol: seeded random bytes, and broken messages after a valid startup. */
+function hostileBytes(seed: number): [string, Buffer][] {
+  let state = seed || 1;
+  const random = Buffer.alloc(4096);
+  for (let i = 0; i < random.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    random[i] = state & 0xff;
+  }
+  const body = Buffer.from('\0\x03\0\0user\0postgres\0database\0postgres\0\0', 'latin1');
+  const startup = Buffer.concat([Buffer.from([0, 0, 0, body.length + 4]), body]);
+  const unknownType = Buffer.from([0x5a, 0, 0, 0, 7, 0x61, 0x62, 0x63]);
+  const negativeLength = Buffer.from([0x51, 0xff, 0xff, 0xff, 0xfb, 0x53, 0x45, 0x4c, 0x00]);
+  return [
+    ['4 KB of random bytes', random],
+    ['a startup packet, then an unknown message type', Buffer.concat([startup, unknownType])],
+    ['a startup packet, then a message with a negative length', Buffer.concat([startup, negativeLength])],
+  ];
+}
+
+/** Send `bytes` on a new connection; true once the server has closed it. */
+function sendAndWaitForClose(port: number, bytes: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', () => undefined); // read what comes back, so the close is seen
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(true));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 60_000).unref();
   });
 }
 
@@ -164,6 +200,70 @@ describe('the embedded database over the Postgres protocol', () => {
       expect(service.output()).not.toMatch(/"level":(50|60)/);
     } finally {
       emulator.configure({ latencyMs: 0 });
+      service.child.kill('SIGTERM');
+    }
+    const result = await service.exited;
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  }, 600_000);
+  it('serve with SQL_PORT: bad bytes, idle connections and session changes stop no sync tick; SIGTERM still works', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-hostile-'));
+    const config = path.join(dir, 'config.yaml');
+    writeFileSync(config, 'schedules:\n  repositories: "*/2 * * * * *"\n');
+    const sqlPort = await freePort();
+    const httpPort = await freePort();
+    const env = syncEnv(emulator, { DATA_DIR: dir }, { SQL_PORT: String(sqlPort), PORT: String(httpPort), LOG_LEVEL: 'info' });
+    const service = start(['serve', '--config', config], env);
+    const url = `postgres://postgres@127.0.0.1:${sqlPort}/postgres`;
+    const seed = Number(process.env.SQL_PORT_SEED ?? Date.now() % 1_000_000);
+    const sockets: Socket[] = [];
+    try {
+      await waitFor('the SQL port in the log', () => (service.output().includes(url) ? true : undefined), service, 300_000);
+      await waitFor('a first repositories run', async () => {
+        const done = await psql(url, ['-At', '-c', "SELECT count(*) FROM dockerhub.sync_runs WHERE endpoint = 'repositories' AND status = 'succeeded'"]);
+        return Number(done.stdout.trim()) > 0 ? true : undefined;
+      }, service, 300_000);
+
+      // Bytes that are not the protocol (seeded; the seed is in every failure message).
+      for (const [what, bytes] of hostileBytes(seed)) {
+        const closed = await sendAndWaitForClose(sqlPort, bytes);
+        const log = service.output().split('\n').filter((line) => line.includes('SQL'));
+        expect(closed, `${what} (seed ${seed})\n${log.slice(-20).join('\n')}`).toBe(true);
+      }
+      // More idle connections than the port serves: they are dropped before they lock anyone out.
+      for (let i = 0; i < 25; i++) sockets.push(connect(sqlPort, '127.0.0.1').on('error', () => undefined));
+      await waitFor(
+        'a client to get in past the idle connections',
+        async () => ((await psql(url, ['-At', '-c', 'SELECT 1'])).code === 0 ? true : undefined),
+        service,
+        120_000,
+      );
+      // Session changes through `sql` (which goes through the port) and through psql.
+      for (const query of [
+        "SELECT set_config('default_transaction_read_only', 'on', false)",
+        'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY',
+        'SELECT pg_advisory_lock(77)',
+      ]) {
+        const viaSql = await runCli(['sql', query], { env });
+        expect(viaSql.code, `${query}: ${viaSql.stderr}`).toBe(0);
+      }
+      const viaPsql = await psql(url, ['-c', "SELECT set_config('default_transaction_read_only', 'on', false)", '-c', 'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY']);
+      expect(viaPsql.code, viaPsql.stderr).toBe(0);
+
+      // The next ticks write as before, and the HTTP server answers.
+      const since = (await psql(url, ['-At', '-c', "SELECT now()"])).stdout.trim();
+      await waitFor('a repositories run that started after all of it to succeed', async () => {
+        const done = await psql(url, ['-At', '-c', `SELECT count(*) FROM dockerhub.sync_runs WHERE endpoint = 'repositories' AND status = 'succeeded' AND started_at > '${since}'`]);
+        expect(done.code, done.stderr).toBe(0);
+        return Number(done.stdout.trim()) > 0 ? true : undefined;
+      }, service, 150_000);
+      const failed = await psql(url, ['-At', '-c', `SELECT count(*) FROM dockerhub.sync_runs WHERE status = 'failed' AND started_at > '${since}'`]);
+      expect(failed.stdout.trim(), service.output().slice(-3000)).toBe('0');
+      const locks = await psql(url, ['-At', '-c', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"]);
+      expect(locks.stdout.trim()).toBe('0');
+      expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       service.child.kill('SIGTERM');
     }
     const result = await service.exited;

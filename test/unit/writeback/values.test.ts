@@ -34,12 +34,13 @@ describe('write-back values', () => {
     expect(fingerprint(secret)).toMatch(/^sha256:[0-9a-f]{12}$/);
   });
 
-  it('a source is a table name or one query, wrapped so a second statement cannot run', () => {
+  it('a source is a table name or one query, sent as written (never spliced into other SQL)', () => {
     expect(isTableName('staging.contractors')).toBe(true);
     expect(sourceQuery('staging.contractors')).toBe('SELECT * FROM "staging"."contractors"');
     expect(sourceQuery('"My Table"')).toBe('SELECT * FROM "My Table"');
     expect(isTableName('select 1')).toBe(false);
-    expect(sourceQuery('select email from x;')).toBe('SELECT * FROM (select email from x\n) AS writeback_source');
+    expect(sourceQuery('select email from x;')).toBe('select email from x');
+    expect(sourceQuery("select 1) x; DELETE FROM y; SELECT * FROM (select 1")).toBe("select 1) x; DELETE FROM y; SELECT * FROM (select 1");
   });
 });
 
