@@ -30,7 +30,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { cliCommand, ROOT, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 import { seeded } from '../support/seed.js';
@@ -87,7 +87,8 @@ describe('push through the CLI', () => {
     const killAt = int(1, TEAMS.length);
     const context = `killed at create ${killAt} of ${TEAMS.length} (seed ${seed})`;
     emulator.requests.reset();
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs'), path.join(ROOT, 'src/cli.ts'), 'push', 'teams', '--config', configFile], {
+    const cli = cliCommand(['push', 'teams', '--config', configFile]);
+    const child = spawn(cli.command, cli.args, {
       cwd: ROOT,
       env: env(),
       stdio: 'ignore',

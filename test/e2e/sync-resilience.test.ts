@@ -1,20 +1,24 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { cliCommand, ROOT, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 import { seeded } from '../support/seed.js';
 
-async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
+/** Statements on the test database, on one connection opened for them (and closed before a CLI runs on it). */
+async function queries<T>(target: TestDatabase, run: (query: <R = Record<string, unknown>>(text: string) => Promise<R[]>) => Promise<T>): Promise<T> {
   const database = await target.open();
   try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
+    return await run(async (text) => rowsOf(await database.db.execute(sql.raw(text))));
   } finally {
     await database.close();
   }
+}
+
+async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
+  return queries(target, (q) => q<T>(text));
 }
 
 const ENTITY_TABLES: Record<string, string> = {
@@ -34,17 +38,16 @@ const ENTITY_TABLES: Record<string, string> = {
 
 /** Content of every entity table (key, hash of content, deletion flag), in key order. */
 async function contentOf(target: TestDatabase): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const [table, key] of Object.entries(ENTITY_TABLES)) {
-    const rows = await query<{ k: string }>(
-      target,
-      `SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`,
-    );
-    out[table] = rows.map((r) => r.k);
-  }
-  const stats = await query<{ k: string }>(target, 'SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
-  out.repository_stats = stats.map((r) => r.k);
-  return out;
+  return queries(target, async (query) => {
+    const out: Record<string, string[]> = {};
+    for (const [table, key] of Object.entries(ENTITY_TABLES)) {
+      const rows = await query<{ k: string }>(`SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`);
+      out[table] = rows.map((r) => r.k);
+    }
+    const stats = await query<{ k: string }>('SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
+    out.repository_stats = stats.map((r) => r.k);
+    return out;
+  });
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -81,7 +84,8 @@ describe('sync resilience', () => {
     const { seed, int } = seeded('test/e2e/sync-resilience.test.ts');
     const killAt = int(5, total - 6);
     emulator.requests.reset();
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs'), path.join(ROOT, 'src/cli.ts'), 'sync'], {
+    const cli = cliCommand(['sync']);
+    const child = spawn(cli.command, cli.args, {
       cwd: ROOT,
       env: syncEnv(emulator, interrupted.env),
       stdio: 'ignore',

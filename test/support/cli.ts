@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export interface CliResult {
   code: number | null;
@@ -19,13 +19,24 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-/** Run the real CLI (src/cli.ts through tsx) as a child process. */
+/**
+ * The command line of the real CLI: plain `node` on the package the end-to-end project's global
+ * setup built for this run (test/support/build-setup.ts), so no child compiles TypeScript.
+ */
+export function cliCommand(args: string[]): { command: string; args: string[] } {
+  const build = inject('cliBuild');
+  if (!build) throw new Error('no built CLI in this run: the test project needs test/support/build-setup.ts in its globalSetup');
+  return { command: process.execPath, args: [path.join(build, 'dist', 'cli.js'), ...args] };
+}
+
+/** Run the real CLI (the built src/cli.ts) as a child process. */
 export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src', 'cli.ts'), ...args], {
+    const cli = cliCommand(args);
+    const child = spawn(cli.command, cli.args, {
       cwd: ROOT,
       env: options.env ?? baseEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
@@ -49,10 +49,17 @@ async function serverDatabase(backend: TestDatabase['backend'], template: string
   };
 }
 
-/** A folder for embedded PGlite, optionally with the migrations applied. */
+/**
+ * A folder for embedded PGlite, optionally with the migrations applied: a copy of the database
+ * the global setup migrated once (its `pglite` folder only, none of the files a running process
+ * keeps beside it), or, outside a run that has one, migrated here.
+ */
 async function pgliteDatabase(migrated: boolean): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), migrated ? 'dhs-pglite-' : 'dhs-pglite-empty-'));
-  if (migrated) {
+  const template = migrated ? inject('pgliteTemplate') : undefined;
+  if (template) {
+    cpSync(path.join(template, 'pglite'), path.join(dir, 'pglite'), { recursive: true });
+  } else if (migrated) {
     const first = await openDatabase({ dataDir: dir });
     await migrateDatabase(first);
     await first.close();
