@@ -106,6 +106,10 @@ async function setupProject(project: TestProject, state: Shared): Promise<() => 
     stopContainer = () => container.stop();
   }
   if (!serverUrl || process.env.TEST_DB === 'pglite') {
+    if (!state.pglite) {
+      const why = process.env.TEST_DB === 'pglite' ? 'TEST_DB=pglite' : 'no TEST_DATABASE_URL and no Docker engine';
+      console.log(`test database: embedded PGlite (${why}); each test database is a copy of one migrated folder`);
+    }
     state.pglite ??= migratedPgliteFolder();
     project.provide('dbBackend', 'pglite');
     project.provide('dbServerUrl', '');
@@ -114,6 +118,7 @@ async function setupProject(project: TestProject, state: Shared): Promise<() => 
     return () => release(state);
   }
 
+  console.log(`test database (${project.name}): ${backend === 'testcontainers' ? 'a Postgres container (testcontainers)' : 'TEST_DATABASE_URL'}; each test file clones a migrated template`);
   const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
