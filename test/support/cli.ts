@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { keepsConnections, releaseKeptConnections } from './db.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -24,16 +25,21 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
  * setup built for this run (test/support/build-setup.ts), so no child compiles TypeScript.
  */
 export function cliCommand(args: string[]): { command: string; args: string[] } {
+  if (keepsConnections()) throw new Error('a test database keeps a query connection open: await releaseKeptConnections() (test/support/db.ts) before starting the CLI');
   const build = inject('cliBuild');
   if (!build) throw new Error('no built CLI in this run: the test project needs test/support/build-setup.ts in its globalSetup');
   return { command: process.execPath, args: [path.join(build, 'dist', 'cli.js'), ...args] };
 }
 
-/** Run the real CLI (the built src/cli.ts) as a child process. */
+/**
+ * Run the real CLI (the built src/cli.ts) as a child process. Connections kept open by a test
+ * database's `query` are closed first; with none open the child starts before this returns.
+ */
 export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<CliResult> {
+  if (keepsConnections()) return releaseKeptConnections().then(() => runCli(args, options));
   return new Promise((resolve, reject) => {
     const cli = cliCommand(args);
     const child = spawn(cli.command, cli.args, {
