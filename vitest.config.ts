@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three projects: unit tests touch nothing outside the process; integration tests get a
-// real Postgres (see test/support/db.ts); e2e tests run the real CLI against the emulator.
+// real Postgres (see test/support/db.ts); e2e tests run the real CLI, built once per run
+// (test/support/build-setup.ts), against the emulator.
 // Timeouts only turn a hang into a failure: they are several times what a test takes on a busy
 // machine, so load makes the suite slower, never red.
 export default defineConfig({
@@ -30,7 +31,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -2,10 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { rowsOf } from '../../src/db/client.js';
 import { normalizeTimestamp } from '../../src/sync/hash.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -14,12 +12,7 @@ import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emu
 type Json = Record<string, unknown>;
 
 async function query<T = Json>(target: TestDatabase, text: string): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
-  } finally {
-    await database.close();
-  }
+  return target.query<T>(text);
 }
 
 const ENDPOINTS = [

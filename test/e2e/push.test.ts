@@ -2,11 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/client.js';
-import { ROOT, runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { cliCommand, ROOT, runCli } from '../support/cli.js';
+import { createTestDatabase, releaseKeptConnections, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 import { seeded } from '../support/seed.js';
 
@@ -20,12 +18,7 @@ let org: string;
 let configFile: string;
 
 async function query<T = Record<string, unknown>>(text: string): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
-  } finally {
-    await database.close();
-  }
+  return target.query<T>(text);
 }
 
 const TEAMS = ['e2e-a', 'e2e-b', 'e2e-c', 'e2e-d', 'e2e-e', 'e2e-f'];
@@ -90,7 +83,9 @@ describe('push through the CLI', () => {
     const killAt = int(1, TEAMS.length);
     const context = `killed at create ${killAt} of ${TEAMS.length} (seed ${seed})`;
     emulator.requests.reset();
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs'), path.join(ROOT, 'src/cli.ts'), 'push', 'teams', '--config', configFile], {
+    await releaseKeptConnections();
+    const cli = cliCommand(['push', 'teams', '--config', configFile]);
+    const child = spawn(cli.command, cli.args, {
       cwd: ROOT,
       env: env(),
       stdio: 'ignore',

@@ -5,10 +5,9 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rowsOf } from '../../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { baseEnv, runCli, type CliResult } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, releaseKeptConnections, type TestDatabase } from '../support/db.js';
 import { freePort } from '../support/tcp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -67,6 +66,8 @@ interface Service {
 }
 
 async function startServe(env: NodeJS.ProcessEnv, configFile: string): Promise<Service> {
+  // So the child starts within runCli and its handle is known below.
+  await releaseKeptConnections();
   const port = await freePort();
   let child!: ChildProcess;
   const exited = runCli(['serve', '--config', configFile], {
@@ -109,12 +110,7 @@ function hubEnv(emulator: RunningEmulator, extra: Record<string, string> = {}): 
 }
 
 async function query<T>(target: TestDatabase, text: ReturnType<typeof sql>): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(text));
-  } finally {
-    await database.close();
-  }
+  return target.query<T>(text);
 }
 
 describe('serve', () => {

@@ -1,20 +1,24 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { cliCommand, ROOT, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
-import { seeded } from '../support/seed.js';
+import { seeded, soakRounds } from '../support/seed.js';
 
-async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
+/** Statements on the test database, on one connection opened for them (and closed before a CLI runs on it). */
+async function queries<T>(target: TestDatabase, run: (query: <R = Record<string, unknown>>(text: string) => Promise<R[]>) => Promise<T>): Promise<T> {
   const database = await target.open();
   try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
+    return await run(async (text) => rowsOf(await database.db.execute(sql.raw(text))));
   } finally {
     await database.close();
   }
+}
+
+async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
+  return queries(target, (q) => q<T>(text));
 }
 
 const ENTITY_TABLES: Record<string, string> = {
@@ -34,17 +38,16 @@ const ENTITY_TABLES: Record<string, string> = {
 
 /** Content of every entity table (key, hash of content, deletion flag), in key order. */
 async function contentOf(target: TestDatabase): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const [table, key] of Object.entries(ENTITY_TABLES)) {
-    const rows = await query<{ k: string }>(
-      target,
-      `SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`,
-    );
-    out[table] = rows.map((r) => r.k);
-  }
-  const stats = await query<{ k: string }>(target, 'SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
-  out.repository_stats = stats.map((r) => r.k);
-  return out;
+  return queries(target, async (query) => {
+    const out: Record<string, string[]> = {};
+    for (const [table, key] of Object.entries(ENTITY_TABLES)) {
+      const rows = await query<{ k: string }>(`SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`);
+      out[table] = rows.map((r) => r.k);
+    }
+    const stats = await query<{ k: string }>('SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
+    out.repository_stats = stats.map((r) => r.k);
+    return out;
+  });
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -68,42 +71,48 @@ describe('sync resilience', () => {
   it('a sync killed with SIGKILL at a random page, then run again, ends like an uninterrupted one', async () => {
     const emulator = await emulatorFor({ latencyMs: 3 });
     const reference = await freshDatabase();
-    const interrupted = await freshDatabase();
 
     emulator.requests.reset();
     const clean = await runCli(['sync'], { env: syncEnv(emulator, reference.env) });
     expect(clean.code, clean.stderr).toBe(0);
     const total = emulator.requests.total;
+    const expected = await contentOf(reference);
 
-    // Kill somewhere between the first pages and the last ones, chosen from a seed (printed on
-    // failure, replayed with TEST_SEED), at the moment that request reaches the emulator: the kill
-    // point is a request count, not a race between a timer and the child.
-    const { seed, int } = seeded('test/e2e/sync-resilience.test.ts');
-    const killAt = int(5, total - 6);
-    emulator.requests.reset();
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs'), path.join(ROOT, 'src/cli.ts'), 'sync'], {
-      cwd: ROOT,
-      env: syncEnv(emulator, interrupted.env),
-      stdio: 'ignore',
-    });
-    const record = emulator.requests.record.bind(emulator.requests);
-    emulator.requests.record = (route: string) => {
-      record(route);
-      if (emulator.requests.total === killAt) child.kill('SIGKILL');
-    };
-    const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => {
-      child.on('exit', (code, signal) => resolve(signal ?? code));
-    }).finally(() => {
-      emulator.requests.record = record;
-    });
-    expect(exit, `killed at request ${killAt} of ${total} (seed ${seed})`).toBe('SIGKILL');
+    // One kill point by default; TEST_SOAK=N tries N of them, each on a fresh database.
+    for (let round = 1; round <= soakRounds(); round++) {
+      const interrupted = await freshDatabase();
+      // Kill somewhere between the first pages and the last ones, chosen from a seed (printed on
+      // failure, replayed with TEST_SEED), at the moment that request reaches the emulator: the kill
+      // point is a request count, not a race between a timer and the child.
+      const { seed, int } = seeded('test/e2e/sync-resilience.test.ts');
+      const killAt = int(5, total - 6);
+      const context = `killed at request ${killAt} of ${total} (seed ${seed}, round ${round})`;
+      emulator.requests.reset();
+      const cli = cliCommand(['sync']);
+      const child = spawn(cli.command, cli.args, {
+        cwd: ROOT,
+        env: syncEnv(emulator, interrupted.env),
+        stdio: 'ignore',
+      });
+      const record = emulator.requests.record.bind(emulator.requests);
+      emulator.requests.record = (route: string) => {
+        record(route);
+        if (emulator.requests.total === killAt) child.kill('SIGKILL');
+      };
+      const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => {
+        child.on('exit', (code, signal) => resolve(signal ?? code));
+      }).finally(() => {
+        emulator.requests.record = record;
+      });
+      expect(exit, context).toBe('SIGKILL');
 
-    const again = await runCli(['sync'], { env: syncEnv(emulator, interrupted.env) });
-    expect(again.code, again.stderr).toBe(0);
-    // A run cut off mid-way is left as it was; the next pass does not depend on it.
-    expect(await contentOf(interrupted), `killed at request ${killAt} of ${total} (seed ${seed})`).toEqual(await contentOf(reference));
-    const duplicates = await query<{ n: number }>(interrupted, 'SELECT count(*)::int - count(DISTINCT (account, timestamp, action, actor, name, data::text))::int AS n FROM dockerhub.audit_logs');
-    expect(duplicates[0]!.n).toBe(0);
+      const again = await runCli(['sync'], { env: syncEnv(emulator, interrupted.env) });
+      expect(again.code, `${context}\n${again.stderr}`).toBe(0);
+      // A run cut off mid-way is left as it was; the next pass does not depend on it.
+      expect(await contentOf(interrupted), context).toEqual(expected);
+      const duplicates = await query<{ n: number }>(interrupted, 'SELECT count(*)::int - count(DISTINCT (account, timestamp, action, actor, name, data::text))::int AS n FROM dockerhub.audit_logs');
+      expect(duplicates[0]!.n, context).toBe(0);
+    }
   });
 
   it('--backfill loads older audit events once, and a repeated backfill finds nothing left to do', async () => {

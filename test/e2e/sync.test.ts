@@ -1,6 +1,4 @@
-import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/client.js';
 import { LIST_FIELDS } from '../../src/endpoints/repositories.js';
 import { normalizeTimestamp } from '../../src/sync/hash.js';
 import { runCli } from '../support/cli.js';
@@ -10,12 +8,7 @@ import { syncEnv, type RunningEmulator, withEmulatorAndDatabase } from '../suppo
 type Json = Record<string, unknown>;
 
 async function query<T = Json>(target: TestDatabase, text: string): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
-  } finally {
-    await database.close();
-  }
+  return target.query<T>(text);
 }
 
 /** Whole rows as JSON (timestamps as ISO text), keyed by the given columns. */

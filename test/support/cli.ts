@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { keepsConnections, releaseKeptConnections } from './db.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export interface CliResult {
   code: number | null;
@@ -19,7 +20,21 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-/** Run the real CLI (src/cli.ts through tsx) as a child process. */
+/**
+ * The command line of the real CLI: plain `node` on the package the end-to-end project's global
+ * setup built for this run (test/support/build-setup.ts), so no child compiles TypeScript.
+ */
+export function cliCommand(args: string[]): { command: string; args: string[] } {
+  if (keepsConnections()) throw new Error('a test database keeps a query connection open: await releaseKeptConnections() (test/support/db.ts) before starting the CLI');
+  const build = inject('cliBuild');
+  if (!build) throw new Error('no built CLI in this run: the test project needs test/support/build-setup.ts in its globalSetup');
+  return { command: process.execPath, args: [path.join(build, 'dist', 'cli.js'), ...args] };
+}
+
+/**
+ * Run the real CLI (the built src/cli.ts) as a child process. Connections kept open by a test
+ * database's `query` are closed first; with none open the child starts before this returns.
+ */
 export function runCli(
   args: string[],
   options: {
@@ -30,8 +45,10 @@ export function runCli(
     wrap?: string[];
   } = {},
 ): Promise<CliResult> {
+  if (keepsConnections()) return releaseKeptConnections().then(() => runCli(args, options));
   return new Promise((resolve, reject) => {
-    const command = [...(options.wrap ?? []), process.execPath, '--import', TSX, path.join(ROOT, 'src', 'cli.ts'), ...args];
+    const cli = cliCommand(args);
+    const command = [...(options.wrap ?? []), cli.command, ...cli.args];
     const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: options.env ?? baseEnv(),

@@ -1,14 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 
 /**
- * Picks the Postgres the tests use, once per run:
+ * Picks the database the tests use, once per run:
  *  1. TEST_DATABASE_URL (CI and anyone with a server),
  *  2. else a testcontainers Postgres when a Docker engine answers,
- *  3. else embedded PGlite (each test file then builds its own in-memory database).
+ *  3. else embedded PGlite.
  * For 1 and 2 a template database is migrated once with the real migrations; each test file
- * clones it (CREATE DATABASE … TEMPLATE), which takes milliseconds.
+ * clones it (CREATE DATABASE … TEMPLATE), which takes milliseconds. For 3 one PGlite data
+ * folder is migrated once, and each test database is a copy of that folder: creating and
+ * migrating a PGlite database costs seconds of CPU, copying its folder a fraction of one.
  */
 
 declare module 'vitest' {
@@ -16,6 +21,8 @@ declare module 'vitest' {
     dbBackend: 'postgres' | 'testcontainers' | 'pglite';
     dbServerUrl: string;
     dbTemplate: string;
+    /** PGlite backend: a migrated DATA_DIR to copy (its `pglite` folder), else ''. */
+    pgliteTemplate: string;
   }
 }
 
@@ -38,12 +45,60 @@ function withDatabase(url: string, name: string): string {
   return parsed.toString();
 }
 
+/** A DATA_DIR whose embedded database has every migration applied. */
+async function migratedPgliteFolder(): Promise<string> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'dhs-pglite-template-'));
+  const database = await openDatabase({ dataDir: folder });
+  try {
+    await migrateDatabase(database);
+  } finally {
+    await database.close();
+  }
+  return folder;
+}
+
+/**
+ * What the projects of a run share (each project runs this setup, in one process): the PGlite
+ * template is migrated once and removed after the last project's teardown.
+ */
+interface Shared {
+  users: number;
+  docker?: Promise<boolean>;
+  pglite?: Promise<string>;
+}
+const SHARED = Symbol.for('dockerhub-sync.test.shared');
+const holder = globalThis as { [SHARED]?: Shared };
+
+function shared(): Shared {
+  holder[SHARED] ??= { users: 0 };
+  return holder[SHARED];
+}
+
+async function release(state: Shared): Promise<void> {
+  state.users -= 1;
+  if (state.users > 0) return;
+  delete holder[SHARED];
+  const folder = await state.pglite?.catch(() => undefined);
+  if (folder) rmSync(folder, { recursive: true, force: true });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const state = shared();
+  state.users += 1;
+  try {
+    return await setupProject(project, state);
+  } catch (error) {
+    await release(state);
+    throw error;
+  }
+}
+
+async function setupProject(project: TestProject, state: Shared): Promise<() => Promise<void>> {
   let serverUrl = process.env.TEST_DATABASE_URL;
   let backend: 'postgres' | 'testcontainers' | 'pglite' = 'postgres';
   let stopContainer: (() => Promise<unknown>) | undefined;
 
-  if (!serverUrl && process.env.TEST_DB !== 'pglite' && (await dockerAvailable())) {
+  if (!serverUrl && process.env.TEST_DB !== 'pglite' && (await (state.docker ??= dockerAvailable()))) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:16-alpine').start();
     serverUrl = container.getConnectionUri();
@@ -51,12 +106,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stopContainer = () => container.stop();
   }
   if (!serverUrl || process.env.TEST_DB === 'pglite') {
+    if (!state.pglite) {
+      const why = process.env.TEST_DB === 'pglite' ? 'TEST_DB=pglite' : 'no TEST_DATABASE_URL and no Docker engine';
+      console.log(`test database: embedded PGlite (${why}); each test database is a copy of one migrated folder`);
+    }
+    state.pglite ??= migratedPgliteFolder();
     project.provide('dbBackend', 'pglite');
     project.provide('dbServerUrl', '');
     project.provide('dbTemplate', '');
-    return async () => undefined;
+    project.provide('pgliteTemplate', await state.pglite);
+    return () => release(state);
   }
 
+  console.log(`test database (${project.name}): ${backend === 'testcontainers' ? 'a Postgres container (testcontainers)' : 'TEST_DATABASE_URL'}; each test file clones a migrated template`);
   const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -69,6 +131,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('dbBackend', backend);
   project.provide('dbServerUrl', serverUrl);
   project.provide('dbTemplate', template);
+  project.provide('pgliteTemplate', '');
 
   return async () => {
     // Drop the template and any clone a crashed test file left behind.
@@ -81,5 +144,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     await admin.end();
     await stopContainer?.();
+    await release(state);
   };
 }

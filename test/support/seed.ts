@@ -33,6 +33,18 @@ export function seedFromEnv(env: NodeJS.ProcessEnv = process.env): number | unde
   return seed;
 }
 
+/**
+ * How many random cases a soak-capable test tries: 1 by default (one seeded case in every run),
+ * `TEST_SOAK=N` for N (each with its own seed, printed if it fails).
+ */
+export function soakRounds(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.TEST_SOAK;
+  if (text === undefined || text === '') return 1;
+  const rounds = Number(text);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10_000) throw new Error(`TEST_SOAK must be a whole number of rounds, 1..10000 (got "${text}")`);
+  return rounds;
+}
+
 /** Call inside a test: its random choices, and the seed printed if the test fails. */
 export function seeded(testFile: string): Seeded {
   const seed = seedFromEnv() ?? randomInt(0, 0xffff_ffff);

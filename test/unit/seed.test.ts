@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seedFromEnv, seededRandom } from '../support/seed.js';
+import { seedFromEnv, seededRandom, soakRounds } from '../support/seed.js';
 
 describe('seeded test randomness', () => {
   it('replays the same sequence from the same seed and differs between seeds', () => {
@@ -17,4 +17,10 @@ describe('seeded test randomness', () => {
     [{ TEST_SEED: '123' }, 123],
   ])('reads TEST_SEED from %o', (env, expected) => expect(seedFromEnv(env)).toBe(expected));
   it('refuses a TEST_SEED that is not a 32-bit integer', () => expect(() => seedFromEnv({ TEST_SEED: 'abc' })).toThrow(/TEST_SEED/));
+  it.each([
+    [{}, 1],
+    [{ TEST_SOAK: '' }, 1],
+    [{ TEST_SOAK: '25' }, 25],
+  ])('runs soak-capable tests for as many rounds as TEST_SOAK says: %o', (env, expected) => expect(soakRounds(env)).toBe(expected));
+  it.each(['0', '-2', '1.5', 'many'])('refuses TEST_SOAK=%s', (text) => expect(() => soakRounds({ TEST_SOAK: text })).toThrow(/TEST_SOAK must be a whole number/));
 });

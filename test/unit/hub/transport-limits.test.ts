@@ -58,9 +58,13 @@ describe('a total deadline per request', () => {
   it('retries a GET that ran out of time, like any other timeout', async () => {
     const server = await rawServer(trickle);
     cleanups.push(server.close);
-    const hub = client(server.url, { requestDeadlineMs: 100, maxRetries: 2 });
+    // Attempts as the client made them: on a busy machine an attempt can run out of time before
+    // this process's server has even accepted it, so the server's count may be lower.
+    const attempts: { attempt: number; status: number | undefined; errorCode?: string | undefined }[] = [];
+    const hub = client(server.url, { requestDeadlineMs: 100, maxRetries: 2, onRequest: ({ attempt, status, errorCode }) => attempts.push({ attempt, status, errorCode }) });
     await expect(hub.request({ path: '/v2/x' })).rejects.toThrow(/after 3 attempts/);
-    expect(server.hits()).toBe(3);
+    expect(attempts).toEqual([1, 2, 3].map((attempt) => ({ attempt, status: undefined, errorCode: 'ETIMEDOUT' })));
+    expect(server.hits()).toBeGreaterThanOrEqual(1);
   }, 20_000);
 
   it('does not cut a request that answers in time', async () => {
