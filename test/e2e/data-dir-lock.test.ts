@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE } from '../../src/db/migrate.js';
 import { baseEnv, runCli, type CliResult } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
@@ -62,7 +61,7 @@ async function count(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`)).rows[0]!.n);
+    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = 'dockerhub'`)).rows[0]!.n);
   } finally {
     await client.end();
   }
@@ -124,7 +123,7 @@ describe.skipIf(unavailable !== undefined)(`the embedded database across PID nam
     expect(killed.code ?? killed.signal).not.toBe(0);
 
     // From the host's PID namespace, where pid 1 is alive (it is init): a pid file would say "held".
-    const next = await runCli(['sql', '--csv', `SELECT count(*) AS n FROM "${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`], { env: { ...env, LOG_LEVEL: 'warn' } });
+    const next = await runCli(['sql', '--csv', `SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = 'dockerhub'`], { env: { ...env, LOG_LEVEL: 'warn' } });
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toMatch(/^n\n[1-9]\d*\n$/);
     // It says whose lock it found abandoned.

@@ -51,6 +51,9 @@ beforeAll(async () => {
   );
   await query('CREATE SCHEMA staging');
   await query(`CREATE TABLE staging.invites (org text, invitee text)`);
+  // A source is read as the read-only role, as a deployment grants it its staging schema.
+  await query('GRANT USAGE ON SCHEMA staging TO dockerhub_reader');
+  await query('GRANT SELECT ON staging.invites TO dockerhub_reader');
   await query(`INSERT INTO staging.invites VALUES ${people.map((p) => `('${org}', '${p}')`).join(', ')}`);
 });
 afterAll(async () => {

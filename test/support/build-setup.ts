@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export async function buildPackage(): Promise<string> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'dhs-build-'));
+  // mkdtemp makes it 0700: tests that run the CLI as another user (DATA_DIR permissions) read it too.
+  chmodSync(folder, 0o755);
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const failure = await new Promise<string | undefined>((resolve) => {
     execFile(
