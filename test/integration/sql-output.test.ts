@@ -1,7 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { embeddedClient, runQuery, type QueryTarget } from '../../src/db/sql.js';
 import { formatResult } from '../../src/db/sql-format.js';
+import { DEFAULT_READER_ROLE, ensureReaderRole } from '../../src/db/reader-role.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 // What `sql` prints, from what each real backend sends: duplicate column names, json numbers
@@ -13,6 +15,9 @@ const targets: [string, () => QueryTarget][] = [];
 
 beforeAll(async () => {
   embedded = await openDatabase({ memory: true });
+  // Queries without --write run as the read-only role: the schema and the role are all they need here.
+  await embedded.db.execute(sql.raw('CREATE SCHEMA dockerhub'));
+  await ensureReaderRole(embedded, DEFAULT_READER_ROLE);
   targets.push(['pglite', () => ({ kind: 'pglite', pglite: embeddedClient(embedded) })]);
   const database = await createTestDatabase();
   if (database.url) {
