@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_FILE } from '../../src/db/data-dir-lock.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { ROOT, runCli, type CliResult } from '../support/cli.js';
 import { syncEnv } from '../support/emulator.js';
@@ -158,7 +159,8 @@ describe('the embedded database over the Postgres protocol', () => {
     const result = await server.exited;
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(path.join(dataDir, 'dockerhub-sync.sql-endpoint'))).toBe(false);
-    expect(existsSync(path.join(dataDir, 'dockerhub-sync.pid'))).toBe(false);
+    // A clean stop clears the holder record of the data directory's lock (the file stays).
+    expect(readFileSync(path.join(dataDir, LOCK_FILE), 'utf8')).toBe('');
   }, 600_000);
 
   it('serve with SQL_PORT: psql reads while the sync writes, including inside a transaction', async () => {
