@@ -1,16 +1,8 @@
 import { UsageError } from '../cli-errors.js';
 import { DEFAULT_HTTP_PORT, readServePort } from '../server/serve-port.js';
+import { isAlive } from '../process-alive.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function portNumber(text: string, what: string): number {
   const port = Number(text);

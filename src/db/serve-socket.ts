@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
+import { isAlive } from '../process-alive.js';
 import { errorResponse, FrameReader, ProtocolError, queryMessage, readSimpleResult, type Frame, type SimpleResult } from './wire.js';
 
 /**
@@ -68,15 +69,6 @@ export function connectionUrl(host: string, port: number): string {
 /** Where a running server leaves its address for other commands on the same DATA_DIR. */
 export function endpointFile(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'dockerhub-sync.sql-endpoint');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The URL of the server that holds this DATA_DIR's embedded database, if one is running. */
