@@ -189,7 +189,7 @@ export function paging(ctx: RouteContext, defaultPageSize: number): Paging {
 
 /**
  * Absolute links like Hub's, which are built from the Host header and come back as http://
- * even when the request was https (NOTES.md): clients must rebase them on their own base URL.
+ * even when the request was https (docs/hub-quirks.md): clients must rebase them on their own base URL.
  */
 export function pageLink(ctx: RouteContext, page: number, pageSize: number): string {
   const query = new URLSearchParams(ctx.query);

@@ -1,5 +1,5 @@
 // Two kinds of types: the API shapes the emulator answers with (snake_case, as Docker Hub sends
-// them; see the hub-api NOTES for where they differ from the spec) and the internal records the
+// them; see docs/hub-quirks.md for where they differ from the spec) and the internal records the
 // generator and the state keep (camelCase, times in epoch milliseconds).
 
 // ---------------------------------------------------------------- API shapes

@@ -1,4 +1,4 @@
-// Complete pagination, one page per yield, for each of Hub's list shapes (NOTES.md):
+// Complete pagination, one page per yield, for each of Hub's list shapes (docs/hub-quirks.md):
 //   results/total  {count|total, next, previous, results}: follow `next`, rebuilt on our base URL,
 //                  until a page without `next`
 //   logs / array   no next: ask page=1,2,… until a short or empty page (or a 404 past the end)
@@ -140,7 +140,7 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
       });
     } catch (err) {
       if (err instanceof HubNotFoundError && page > 1) {
-        // Page-number lists end with a 404 past the last full page (NOTES.md). A page that a
+        // Page-number lists end with a 404 past the last full page (docs/hub-quirks.md). A page that a
         // `next` link promised and that then answers 404 is a hole in the list.
         return end(page - 1, query?.page !== undefined ? undefined : `page ${page} answered 404 although page ${page - 1} linked to it`);
       }

@@ -1,5 +1,5 @@
 // zod schemas for every Docker Hub response body the project reads or writes. Sources: the
-// official spec (shared/hub-api/latest-0073bb6.yaml, 2-beta for repositories) and NOTES.md for
+// official spec (docs/hub-api/latest-0073bb6.yaml, 2-beta for repositories) and docs/hub-quirks.md for
 // where real answers differ. Every object is loose so an unknown upstream field survives into
 // `raw`; fields are nullish wherever Hub has been seen to omit or null them. Keys the database
 // needs (names, ids) stay required so a broken item is reported, not stored half-empty.

@@ -1,4 +1,4 @@
-// Audit logs: `{logs: [...]}` newest first, with no count and no next link (NOTES.md): clients
+// Audit logs: `{logs: [...]}` newest first, with no count and no next link (docs/hub-quirks.md): clients
 // loop pages inside a from/to window until a short page.
 
 import { fail, invalid, paging, route, type Route, type RouteContext, type RouteResult, stringParam } from '../http.js';

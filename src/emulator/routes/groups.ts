@@ -52,7 +52,7 @@ function deleteGroup(ctx: RouteContext): RouteResult {
 }
 
 /**
- * The spec describes a paged object; real responses have been seen as a bare array (NOTES.md).
+ * The spec describes a paged object; real responses have been seen as a bare array (docs/hub-quirks.md).
  * The emulator answers the bare array with every member, so clients must handle that shape.
  */
 function listGroupMembers(ctx: RouteContext): RouteResult {

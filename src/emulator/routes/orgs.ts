@@ -9,7 +9,7 @@ import { refusePatToken, requireOrg } from './guards.js';
 
 const DEFAULT_MEMBERS_PAGE_SIZE = 25;
 
-/** One page object {count, next, previous, results}; the spec wraps it in an array, real Hub does not (NOTES.md). */
+/** One page object {count, next, previous, results}; the spec wraps it in an array, real Hub does not (docs/hub-quirks.md). */
 function listMembers(ctx: RouteContext): RouteResult {
   const org = ctx.params.org ?? '';
   requireOrg(ctx, org, 'member');
@@ -72,7 +72,7 @@ function removeMember(ctx: RouteContext): RouteResult {
   return NO_CONTENT;
 }
 
-/** `{data: [...]}` with no paging (NOTES.md). */
+/** `{data: [...]}` with no paging (docs/hub-quirks.md). */
 function listInvites(ctx: RouteContext): RouteResult {
   const org = ctx.params.org ?? '';
   requireOrg(ctx, org, 'owner');
@@ -119,7 +119,7 @@ function updateSettings(ctx: RouteContext): RouteResult {
   return { status: 200, body: ctx.state.updateSettings(org, ctx.body, actorName(ctx.principal)), single: true };
 }
 
-/** Not in the spec, but answered by real Hub (NOTES.md); the shape here is the emulator's best guess. */
+/** Not in the spec, but answered by real Hub (docs/hub-quirks.md); the shape here is the emulator's best guess. */
 function getRegistryAccess(ctx: RouteContext): RouteResult {
   const org = ctx.params.org ?? '';
   requireOrg(ctx, org, 'owner');

@@ -1,5 +1,5 @@
 // Repositories and tags: the current /v2/namespaces/{ns}/repositories family, the deprecated
-// /v2/repositories/{ns}/… family (still answering, NOTES.md), and the repository writes a
+// /v2/repositories/{ns}/… family (still answering, docs/hub-quirks.md), and the repository writes a
 // destination uses (create, description edit, privacy, immutable tags, team grant).
 
 import { actorName, repositoryPermissions } from '../access.js';
@@ -24,7 +24,7 @@ function listRepositories(ctx: RouteContext): RouteResult {
   const visible = state.repositories
     .sorted(namespace, ordering)
     .filter((repo) => (needle === undefined || repo.seed.name.includes(needle)) && repositoryPermissions(state, principal, namespace, repo.seed.isPrivate).read);
-  // Hub answers 404 for a page past the end of the list (NOTES.md); page 1 of nothing is an empty 200.
+  // Hub answers 404 for a page past the end of the list (docs/hub-quirks.md); page 1 of nothing is an empty 200.
   if (paged.page > 1 && paged.offset >= visible.length) fail(ctx.errors, 404, 'Invalid page.');
   const results = visible.slice(paged.offset, paged.offset + paged.pageSize).map((repo) => state.repositories.listEntry(repo));
   return resultsPage(ctx, paged, visible.length, results, 'repository');

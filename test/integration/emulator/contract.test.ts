@@ -1,6 +1,6 @@
 // Contract tests: every emulated response is checked twice, against the project's zod schemas
 // (src/hub/schemas.ts) and against the official OpenAPI document (required lists, types,
-// nullability, enums), with the deviations NOTES.md documents listed explicitly below.
+// nullability, enums), with the deviations docs/hub-quirks.md documents listed explicitly below.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -12,7 +12,7 @@ import { allPages, type HubTestClient, hubClient, type Reply } from './support.j
 const specFile = findSpec();
 const spec = specFile ? new SpecChecker(specFile, REPOSITORY_COMPONENTS) : undefined;
 
-/** Where real Hub (and so the emulator) differs from the spec, per NOTES.md. */
+/** Where real Hub (and so the emulator) differs from the spec, per docs/hub-quirks.md. */
 const NOTES = {
   tag: { 'tag.images': 'images is an array of image objects (checked one by one)', 'tag.v2': 'v2 is a boolean' },
   image: { 'image.variant': 'variant is often null', 'image.os_version': 'os_version is often null' },

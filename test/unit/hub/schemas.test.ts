@@ -1,5 +1,5 @@
 // Realistic payloads: the spec's own examples (latest-0073bb6.yaml and 2-beta) plus the quirks
-// NOTES.md lists for real answers.
+// docs/hub-quirks.md lists for real answers.
 import { describe, expect, it } from 'vitest';
 import {
   accessTokenPageSchema,
