@@ -316,7 +316,7 @@ describe.skipIf(inject('dbBackend') === 'pglite')('two serve processes on one da
   it('run each slice once per tick between them, and ask Hub for it once', async () => {
     const every = '*/3 * * * * *';
     // The repositories tick gets room to finish its first pass before the next one: a tick that
-    // overruns on one replica overlaps the next tick on the other (see the README on replicas).
+    // overruns on one replica overlaps the next tick on the other (see "Replicas" in docs/operations.md).
     const configFile = writeConfig(dir, { repositories: '*/8 * * * * *', audit_logs: every, organization: every, audit_log_actions: every, watched_tags: every });
     const snapshot = emulator.snapshot();
     // Explicit organizations: nothing is probed per process.

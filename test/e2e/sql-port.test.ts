@@ -12,15 +12,15 @@ import { freePort } from '../support/tcp.js';
 
 /**
  * The embedded database on a Postgres port, read by the real psql: `db serve`, and `serve`
- * with SQL_PORT while its sync writes. The queries are the README's own example lines.
+ * with SQL_PORT while its sync writes. The queries are the example lines of docs/operations.md.
  */
 
 const PSQL = '/usr/bin/psql';
 
-/** The psql command lines between the README's sql-examples markers: [url, query] each. */
-function readmeExamples(): string[] {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const block = /<!-- sql-examples[^>]*-->([\s\S]*?)<!-- \/sql-examples -->/.exec(readme)?.[1] ?? '';
+/** The psql command lines between the sql-examples markers of docs/operations.md: [url, query] each. */
+function docExamples(): string[] {
+  const doc = readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8');
+  const block = /<!-- sql-examples[^>]*-->([\s\S]*?)<!-- \/sql-examples -->/.exec(doc)?.[1] ?? '';
   const queries = [...block.matchAll(/^psql postgres:\/\/\S+ -c "(.*)"$/gm)].map((m) => m[1]!);
   expect(queries.length).toBeGreaterThanOrEqual(3);
   return queries;
@@ -116,7 +116,7 @@ describe('the embedded database over the Postgres protocol', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('db serve: psql runs the README queries; sql goes through the port; the endpoint goes away on SIGTERM', async () => {
+  it('db serve: psql runs the documented queries; sql goes through the port; the endpoint goes away on SIGTERM', async () => {
     const env = syncEnv(emulator, { DATA_DIR: dataDir });
     const synced = await runCli(['sync'], { env, timeoutMs: 400_000 });
     expect(synced.code, synced.stderr).toBe(0);
@@ -127,7 +127,7 @@ describe('the embedded database over the Postgres protocol', () => {
       expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
       expect(server.output()).toContain(`psql ${url} -c "`);
 
-      for (const query of readmeExamples()) {
+      for (const query of docExamples()) {
         const result = await psql(url, ['-c', query]);
         expect(result.code, `${query}\n${result.stderr}`).toBe(0);
         expect(result.stdout).toMatch(/\(\d+ rows?\)/);
@@ -174,7 +174,7 @@ describe('the embedded database over the Postgres protocol', () => {
     const url = `postgres://postgres@127.0.0.1:${sqlPort}/postgres`;
     try {
       await waitFor('the SQL port in the log', () => (service.output().includes(url) ? true : undefined), service);
-      const queries = readmeExamples();
+      const queries = docExamples();
       let duringRun = 0;
       let rounds = 0;
       // Query until a repositories run has finished and several queries overlapped a running one.

@@ -163,9 +163,9 @@ describe('deploy/image.env.example: the image on its own', () => {
     expect(read('.gitignore').split('\n')).toContain('deploy/image.env');
   });
 
-  it('is what the README and the Dockerfile hand to `docker run`, never the compose .env', () => {
-    const readme = read('README.md');
-    const runs = [...`${readme}\n${read('Dockerfile')}`.matchAll(/docker run [^\n`]*--env-file (\S+)/g)].map((m) => m[1]);
+  it('is what the README, the docs and the Dockerfile hand to `docker run`, never the compose .env', () => {
+    const docs = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)].map(read).join('\n');
+    const runs = [...`${docs}\n${read('Dockerfile')}`.matchAll(/docker run [^\n`]*--env-file (\S+)/g)].map((m) => m[1]);
     expect(runs.length).toBeGreaterThan(0);
     for (const file of runs) expect(file).toBe('deploy/image.env');
   });
@@ -286,7 +286,7 @@ describe('Dockerfile and .dockerignore', () => {
     expect(install).toContain('--mount=type=secret,id=npmrc,target=/root/.npmrc');
     expect(install).toMatch(/--mount=type=secret,id=npm_ca,target=(\S+) .*NODE_EXTRA_CA_CERTS=\1/);
     expect(instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args).join('\n')).not.toMatch(/npmrc|npm_ca/);
-    expect(read('README.md')).toContain('--secret id=npmrc,src=');
+    expect(read('docs/operations.md')).toContain('--secret id=npmrc,src=');
   });
 
   it("stops within `docker stop`'s 10 s by default; compose gives its longer timeout a longer grace period", () => {

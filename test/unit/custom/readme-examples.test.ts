@@ -6,15 +6,16 @@ import { loadConfig } from '../../../src/config.js';
 import { buildRegistry } from '../../../src/custom/registry.js';
 import { ROOT } from '../../support/cli.js';
 
-describe('the README examples of custom endpoints', () => {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n## Custom endpoints');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+describe('the worked examples of custom endpoints in docs/endpoints-and-macros.md', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs/endpoints-and-macros.md'), 'utf8');
+  const start = doc.indexOf('\n## Custom endpoints');
+  const end = doc.indexOf('\n## ', start + 5);
+  const section = doc.slice(start, end === -1 ? undefined : end);
   const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
   it('has three worked examples, and each loads without a problem', () => {
     expect(examples.length).toBe(3);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-readme-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-doc-examples-'));
     try {
       for (const [index, text] of examples.entries()) {
         const file = path.join(dir, `example${index}.yaml`);
