@@ -29,7 +29,7 @@ export interface PaginateDeps {
 export async function* paginate(deps: PaginateDeps, req: PaginateRequest): AsyncGenerator<HubPage, ListingEnd> {
   const endpoint = req.endpoint ?? req.path;
   const maxPages = req.maxPages ?? DEFAULT_MAX_PAGES;
-  const pager = createPaginator({ req, baseUrl: deps.baseUrl, pageSize: req.pageSize === undefined ? DEFAULT_PAGE_SIZE : req.pageSize, endpoint, logger: deps.logger });
+  const pager = createPaginator({ req, baseUrl: deps.baseUrl, pageSize: pageSizeOf(req), endpoint, logger: deps.logger });
   const tally = new Tally(endpoint, deps.logger);
   const asked = new Set<string>();
   let ask = pager.first;
@@ -53,6 +53,7 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     if (step.items.length > 0 || n === 1) {
       yield { items: step.items, page: n, url: response.url, ...(step.count !== undefined ? { count: step.count } : {}), body: response.body };
     }
+    if (step.refused) throw step.refused;
     if (!step.next) return tally.end(n);
     const key = requestKey(deps.baseUrl, step.next);
     if (asked.has(key)) {
@@ -60,6 +61,15 @@ export async function* paginate(deps: PaginateDeps, req: PaginateRequest): Async
     }
     ask = step.next;
   }
+}
+
+/** The first request of a listing (what `test-endpoint` sends to show one page). */
+export function firstPageAsk(req: PaginateRequest, baseUrl: URL): PageAsk {
+  return createPaginator({ req, baseUrl, pageSize: pageSizeOf(req), endpoint: req.endpoint ?? req.path }).first;
+}
+
+function pageSizeOf(req: PaginateRequest): number | null {
+  return req.pageSize === undefined ? DEFAULT_PAGE_SIZE : req.pageSize;
 }
 
 /** One page; undefined for a 404 past the first page (the machine says whether that ends the list or leaves a hole). */

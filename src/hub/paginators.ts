@@ -42,6 +42,8 @@ export interface PageStep {
   incomplete?: string | undefined;
   /** The page repeats the previous one: the server ignores paging. It is dropped and the listing ends, not complete. */
   repeated?: boolean;
+  /** The page is kept, then the listing fails with this error (a next link that is refused). */
+  refused?: Error;
 }
 
 export interface Paginator {
@@ -142,7 +144,7 @@ function hubPaginator(ctx: PagerContext): Paginator {
   const size = ctx.pageSize ?? undefined;
   const links = followNext(ctx.baseUrl);
   const numbers = pageNumbers(req.path, base, { param: 'page', start: 1, size });
-  const indexes = offsets(req.path, base, { param: 'startIndex', start: 1, size, shortPageEnds: false });
+  const indexes = offsets(req.path, base, { param: 'startIndex', start: 1, size });
   const repeats = repeatWatch();
   return {
     first: paging === 'page_number' ? numbers.first : paging === 'start_index' ? indexes.first : { path: req.path, query: base },
@@ -241,8 +243,6 @@ interface OffsetOptions {
   start: number;
   /** Items a full page holds; undefined: only an empty page or the total ends the list. */
   size: number | undefined;
-  /** A short page ends the list even before the reported total (generic offsets); SCIM reads on to totalResults. */
-  shortPageEnds: boolean;
 }
 
 /** param=start, start+n, … until the reported total arrived, or (without one) a short or empty page. */
@@ -257,7 +257,7 @@ function offsets(path: string, query: Query, options: OffsetOptions): { first: P
       if (items.length === 0) return { items };
       const short = items.length < (options.size ?? items.length);
       // The total says when the list ends (a server may serve fewer than asked per page).
-      if (reported !== undefined ? received >= reported || (options.shortPageEnds && short) : short) return { items };
+      if (reported !== undefined ? received >= reported : short) return { items };
       return { items, next: { path, query: { ...query, [options.param]: options.start + received } } };
     },
   };
@@ -307,7 +307,8 @@ function nextLinkPaginator(ctx: PagerContext, spec: Extract<PaginatorSpec, { typ
       const items = recordsOf(ctx, response.body);
       const link = spec.nextPath !== undefined ? textAt(ctx, spec.nextPath, response, n) : linkHeaderNext(response.headers);
       if (link === undefined) return { items };
-      return empty.step(items, n, { path: sameOriginPath(ctx, link, response.url, n) });
+      const path = sameOriginPath(ctx, link, response.url, n);
+      return path instanceof Error ? { items, refused: path } : empty.step(items, n, { path });
     },
     missing: holeAt,
   };
@@ -346,7 +347,7 @@ function pageNumberPaginator(ctx: PagerContext, spec: Extract<PaginatorSpec, { t
 
 /** offset: `offsetParam` (default offset) = 0, n, 2n, … with `limitParam` (default limit) = n. */
 function offsetPaginator(ctx: PagerContext, spec: Extract<PaginatorSpec, { type: 'offset' }>): Paginator {
-  const indexes = offsets(ctx.req.path, sized(ctx, spec.limitParam ?? 'limit'), { param: spec.offsetParam ?? 'offset', start: 0, size: ctx.pageSize ?? undefined, shortPageEnds: true });
+  const indexes = offsets(ctx.req.path, sized(ctx, spec.limitParam ?? 'limit'), { param: spec.offsetParam ?? 'offset', start: 0, size: ctx.pageSize ?? undefined });
   const repeats = repeatWatch();
   return {
     first: indexes.first,
@@ -390,18 +391,18 @@ function linkHeaderNext(headers: Record<string, string>): string | undefined {
 }
 
 /**
- * A next link as a path under the base URL. A link to another origin (scheme, host or port) is
+ * A next link as a path under the base URL, or the error that refuses it. A link to another origin (scheme, host or port) is
  * refused: the request would carry this API's credential, or leave the hosts the config allows.
  */
-function sameOriginPath(ctx: PagerContext, link: string, currentUrl: string, n: number): string {
+function sameOriginPath(ctx: PagerContext, link: string, currentUrl: string, n: number): string | HubRequestRefusedError {
   let url: URL;
   try {
     url = new URL(link, currentUrl);
   } catch {
-    throw new HubRequestRefusedError(`${ctx.endpoint}: page ${n} links to ${JSON.stringify(link.slice(0, 120))}, which is not a URL. Nothing was sent.`, { endpoint: ctx.endpoint, url: currentUrl });
+    return new HubRequestRefusedError(`${ctx.endpoint}: page ${n} links to ${JSON.stringify(link.slice(0, 120))}, which is not a URL. Nothing was sent.`, { endpoint: ctx.endpoint, url: currentUrl });
   }
   if (url.origin !== ctx.baseUrl.origin) {
-    throw new HubRequestRefusedError(
+    return new HubRequestRefusedError(
       `${ctx.endpoint}: page ${n} links to ${url.origin}, not to the API (${ctx.baseUrl.origin}); a next link is followed only on the API's origin. Nothing was sent.`,
       { endpoint: ctx.endpoint, url: currentUrl },
     );
