@@ -9,7 +9,7 @@ import type { Query } from '../hub/types.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { normalizeTimestamp, stableStringify } from '../sync/hash.js';
 import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
-import { ABSOLUTE_URL, COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
+import { ABSOLUTE_URL, COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, hubShapeOf, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
 import { recordSchema } from './records.js';
 import { customRecordsSpec, runCustomPages, type CustomSliceState, type PreparedRequest } from './run.js';
 
@@ -145,7 +145,7 @@ function compileCustomEndpoint(
       return {
         path: prepared.request.path,
         query: prepared.request.query,
-        shape: entry.pagination === 'auto' || entry.pagination === 'none' ? 'object' : entry.pagination,
+        shape: hubShapeOf(entry.pagination),
         schema: z.unknown(),
       };
     },

@@ -77,7 +77,8 @@ export async function runCustomPages(run: SliceRun, plan: CustomPagePlan): Promi
       : plan.client.paginate({
           path: request.path,
           query: request.query,
-          shape: plan.pagination,
+          // A generic paginator ends a list on an empty or short page of the records the data path selects.
+          ...(typeof plan.pagination === 'object' ? { shape: 'auto', paginator: plan.pagination, records: (body: unknown) => recordsOf(body, plan.dataPath) } : { shape: plan.pagination }),
           method: request.method,
           headers: request.headers,
           ...(request.body !== undefined ? { body: request.body } : {}),

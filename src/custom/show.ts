@@ -3,6 +3,7 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { stringify } from 'yaml';
 import * as schema from '../db/schema/index.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
+import { PAGE_SHAPES } from '../hub/types.js';
 import { isCustomEndpoint } from './compile.js';
 
 /**
@@ -45,15 +46,6 @@ function keyOf(tableName: string | undefined): string[] | undefined {
   return undefined;
 }
 
-const DATA_PATHS: Record<string, string> = {
-  results: '$.results[*]',
-  total: '$.results[*]',
-  logs: '$.logs[*]',
-  data: '$.data[*]',
-  array: '$[*]',
-  scim: '$.Resources[*]',
-  object: '$',
-};
 
 /** A template's placeholders as the macros a custom endpoint writes; a time window's own are left out. */
 function asMacros(text: string, parent: string | undefined): string | undefined {
@@ -78,7 +70,7 @@ export function builtinAsConfig(endpoint: EndpointDefinition): Record<string, un
     path: asMacros(template.path, parent),
     ...(query.length > 0 ? { query: Object.fromEntries(query) } : {}),
     pagination: template.shape === 'object' ? 'none' : template.shape,
-    dataPath: DATA_PATHS[template.shape] ?? '$',
+    dataPath: template.shape === 'object' ? '$' : PAGE_SHAPES[template.shape].records,
     ...(key && key.length > 0 ? { key } : {}),
     schedule: endpoint.schedule,
   };

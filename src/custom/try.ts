@@ -4,7 +4,8 @@ import { openDatabase, type Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import { HubError } from '../hub/errors.js';
 import type { Slice, SyncDeps, SyncPlan } from '../sync/context.js';
-import { customEndpointProblems, customEndpointSchema, type CustomEndpointConfig } from './config.js';
+import { customEndpointProblems, customEndpointSchema, paginatorOf, type CustomEndpointConfig } from './config.js';
+import { firstPageAsk } from '../hub/pagination.js';
 import { compileCustomEndpoints, customSlices, prepareRequest, type CustomEndpointDefinition } from './compile.js';
 import { metadataOf, recordKeyOf, recordsOf } from './records.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
@@ -73,7 +74,10 @@ export async function tryCustomEndpoint(endpoint: CustomEndpointDefinition, cont
   const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, maxResponseBytes: context.config.hub.maxResponseBytes }) : undefined;
   const client = foreign ?? context.clientFor(slice);
   const paginated = config.pagination !== 'none';
-  const query = { ...prepared.request.query, ...(paginated && config.pageSize !== null && !('page_size' in prepared.request.query) ? { page_size: config.pageSize ?? 100 } : {}) };
+  const paginator = paginatorOf(config.pagination);
+  const query = paginator
+    ? (firstPageAsk({ path: prepared.request.path, query: prepared.request.query, shape: 'auto', paginator, ...(config.pageSize !== undefined ? { pageSize: config.pageSize } : {}) }, new URL(prepared.origin ?? context.config.hub.apiUrl)).query ?? {})
+    : { ...prepared.request.query, ...(paginated && config.pageSize !== null && !('page_size' in prepared.request.query) ? { page_size: config.pageSize ?? 100 } : {}) };
   let response;
   try {
     response = await client.request<unknown>({

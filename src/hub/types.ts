@@ -35,7 +35,41 @@ export interface HubResponse<T = unknown> {
   url: string;
 }
 
-export type PageShape = 'results' | 'total' | 'data' | 'logs' | 'array' | 'scim';
+/**
+ * Docker Hub's list shapes, listed once (NOTES.md): how each pages and where its records are.
+ * `paging` names the state machine in pagination.ts; `records` is the record selector (a
+ * JSONPath, the `dataPath` of a user-defined endpoint), kept apart from the paging.
+ */
+export const PAGE_SHAPES = {
+  results: { envelope: '{count, next, previous, results}', paging: 'next', records: '$.results[*]' },
+  total: { envelope: '{total, next, previous, results}', paging: 'next', records: '$.results[*]' },
+  data: { envelope: '{data: [...]}', paging: 'single', records: '$.data[*]' },
+  logs: { envelope: '{logs: [...]}', paging: 'page_number', records: '$.logs[*]' },
+  array: { envelope: 'a JSON array', paging: 'page_number', records: '$[*]' },
+  scim: { envelope: '{totalResults, startIndex, itemsPerPage, Resources}', paging: 'start_index', records: '$.Resources[*]' },
+} as const satisfies Record<string, { envelope: string; paging: 'next' | 'single' | 'page_number' | 'start_index'; records: string }>;
+
+export type PageShape = keyof typeof PAGE_SHAPES;
+export const PAGE_SHAPE_NAMES = Object.keys(PAGE_SHAPES) as PageShape[];
+
+/**
+ * Paginators for APIs that do not page like Docker Hub (user-defined endpoints name them in
+ * YAML). The records of a page come from the record selector, not from the paginator.
+ * - next_link: follow a URL, from the JSONPath `nextPath` in the body or, without one, from the
+ *   `Link` header's rel="next"; the list ends on a page without one.
+ * - page_number: `param`=start, start+1, … until an empty or short page (or a 404 past the end).
+ * - offset: `offsetParam`=0, n, 2n, … with `limitParam`=n until an empty or short page, or the
+ *   total at `totalPath` is reached.
+ * - cursor: send the token found at `nextPath` as `param`; the list ends when it is "", null or absent.
+ */
+export type PaginatorSpec =
+  | { type: 'next_link'; nextPath?: string | undefined; sizeParam?: string | undefined }
+  | { type: 'page_number'; param?: string | undefined; start?: number | undefined; sizeParam?: string | undefined }
+  | { type: 'offset'; offsetParam?: string | undefined; limitParam?: string | undefined; totalPath?: string | undefined }
+  | { type: 'cursor'; param?: string | undefined; nextPath?: string | undefined; sizeParam?: string | undefined };
+
+export type PaginatorType = PaginatorSpec['type'];
+export const PAGINATOR_TYPES: readonly PaginatorType[] = ['next_link', 'page_number', 'offset', 'cursor'];
 
 export interface HubPage {
   items: unknown[];
@@ -73,6 +107,13 @@ export interface PaginateRequest {
    * list at all (a single object) as the whole listing.
    */
   shape: PageShape | 'auto';
+  /** A generic paginator instead of Hub's shapes (then `shape` is not consulted). */
+  paginator?: PaginatorSpec;
+  /**
+   * The record selector: the records of a page's body, for a generic paginator's end of list (an
+   * empty or short page). Default: the items of a Hub envelope, or the body when it is a list.
+   */
+  records?: (body: unknown) => unknown[];
   /** Default GET; user-defined endpoints may list with POST (with `body`) and extra headers. */
   method?: 'GET' | 'POST';
   body?: unknown;

@@ -8,25 +8,37 @@ import type { AddressInfo } from 'node:net';
  */
 export interface ScriptedHub {
   url: string;
-  /** The JSON body `path` (without query) answers from now on. */
+  /** The JSON body `path` (without query) answers from now on; a function answers per request (by its query). */
   answer(path: string, body: unknown): void;
+  answer(path: string, reply: (url: URL) => ScriptedReply): void;
   /** Requests made to scripted paths, in order. */
   requests: string[];
   close(): Promise<void>;
 }
 
+/** One scripted answer: a JSON body (text as it is), a status and headers. */
+export interface ScriptedReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+const asText = (body: unknown): string => (typeof body === 'string' ? body : JSON.stringify(body));
+
 export async function startScriptedHub(upstream: string): Promise<ScriptedHub> {
-  const answers = new Map<string, string>();
+  const answers = new Map<string, (url: URL) => ScriptedReply>();
   const requests: string[] = [];
   const target = new URL(upstream);
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const scripted = answers.get(path);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scripted = answers.get(url.pathname);
     if (scripted !== undefined) {
-      requests.push(req.url ?? path);
+      requests.push(req.url ?? url.pathname);
       req.resume();
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(scripted) });
-      res.end(scripted);
+      const reply = scripted(url);
+      const text = asText(reply.body);
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...reply.headers });
+      res.end(text);
       return;
     }
     const forward = request(
@@ -43,7 +55,9 @@ export async function startScriptedHub(upstream: string): Promise<ScriptedHub> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    answer: (path, body) => answers.set(path, typeof body === 'string' ? body : JSON.stringify(body)),
+    answer: (path: string, body: unknown) => {
+      answers.set(path, typeof body === 'function' ? (body as (url: URL) => ScriptedReply) : () => ({ body }));
+    },
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

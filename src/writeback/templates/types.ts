@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import type { PageShape } from '../../hub/types.js';
 import type { Row } from '../values.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -14,7 +15,7 @@ export interface HubReader {
   /** GET a path; undefined on 404. */
   get(path: string): Promise<unknown>;
   /** Every item of a listing (all pages). */
-  list(path: string, shape: 'results' | 'data' | 'total'): Promise<Row[]>;
+  list(path: string, shape: PageShape): Promise<Row[]>;
 }
 
 /** What the check after a crash found. */
