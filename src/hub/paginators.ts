@@ -4,7 +4,7 @@
 // complete, and what to ask next. What every listing shares (the page cap, loop detection, the
 // completeness tally, 404s) is the driver's.
 //
-// Docker Hub's shapes (PAGE_SHAPES in types.ts, NOTES.md):
+// Docker Hub's shapes (PAGE_SHAPES in types.ts, docs/hub-quirks.md):
 //   next         results/total {count|total, next, previous, results}: follow `next`, rebuilt on our
 //                base URL, until a page without `next`
 //   page_number  logs/array, no next: ask page=1,2,… until a short or empty page (or a 404 past the end)
@@ -173,7 +173,7 @@ function hubPaginator(ctx: PagerContext): Paginator {
   };
 }
 
-/** Page-number lists end with a 404 past the last full page (NOTES.md); a page a link promised that answers 404 is a hole. */
+/** Page-number lists end with a 404 past the last full page (docs/hub-quirks.md); a page a link promised that answers 404 is a hole. */
 function holeAt(n: number): string {
   return `page ${n} answered 404 although page ${n - 1} linked to it`;
 }

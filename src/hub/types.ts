@@ -36,7 +36,7 @@ export interface HubResponse<T = unknown> {
 }
 
 /**
- * Docker Hub's list shapes, listed once (NOTES.md): how each pages and where its records are.
+ * Docker Hub's list shapes, listed once (docs/hub-quirks.md): how each pages and where its records are.
  * `paging` names the state machine in pagination.ts; `records` is the record selector (a
  * JSONPath, the `dataPath` of a user-defined endpoint), kept apart from the paging.
  */
