@@ -40,7 +40,7 @@ describe('defineEndpoint', () => {
         ...base,
         request: { path: '/v2/orgs/{org}/groups/{id}', shape: 'object' },
         label: 'x',
-        slices: { custom: async () => [{ org: 'a', id: '1' }], params: ['org', 'id'] },
+        slices: { list: async () => [{ org: 'a', id: '1' }], params: ['org', 'id'] },
         deletes: { scope: ['org', 'id'] },
       }),
     ).toThrow(/covers the whole key/);
