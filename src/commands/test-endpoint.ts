@@ -92,6 +92,42 @@ async function sampleChild(endpoint: EndpointDefinition, chain: ParentPartition,
   return sliceOf(Object.fromEntries(params.map(([param, value]) => [param, String(value)])));
 }
 
+/** What `test-endpoint` prints about one answer: its records, how many are valid, where the data is. */
+function describeAnswer(
+  endpoint: EndpointDefinition,
+  request: EndpointRequest,
+  response: { body: unknown; url: string; status: number },
+  limit: number,
+): { lines: string[]; ok: boolean } {
+  const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
+  const items = page?.items ?? [];
+  let valid = 0;
+  const problems: string[] = [];
+  for (const [index, item] of items.entries()) {
+    const parsed = request.schema.safeParse(item);
+    if (parsed.success) valid++;
+    else problems.push(`  item ${index}: ${formatIssues(parsed.error.issues)}`);
+  }
+  const lines: string[] = [
+    `${endpoint.name}: ${endpoint.title}`,
+    `GET ${response.url} → ${response.status}`,
+    `Reference: ${endpoint.reference}`,
+    `Tables: ${endpoint.tables.join(', ')}`,
+    '',
+    `${items.length} record(s) on this page${page && 'count' in page && page.count !== undefined ? ` of ${page.count}` : ''}; ${valid} valid, ${items.length - valid} invalid.`,
+    ...problems.slice(0, 10),
+    '',
+    'Data paths in the response:',
+    ...suggestDataPaths(response.body).map((p) => `  ${p.path}  (${p.items} item(s); fields: ${p.fields.slice(0, 12).join(', ')}${p.fields.length > 12 ? ', …' : ''})`),
+    '',
+    `Sample record(s) (first ${Math.min(limit, items.length)}):`,
+    JSON.stringify(items.slice(0, limit), null, 2),
+    '',
+    'Nothing was written.',
+  ];
+  return { lines, ok: problems.length === 0 };
+}
+
 export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
   const registry = buildRegistry(ctx.config);
   // `test-endpoint /v2/...` (or a URL) is the same as `--path /v2/...`.
@@ -163,34 +199,9 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
       ...(request.headers ? { headers: request.headers } : {}),
       ...(request.auth ? { auth: request.auth } : {}),
     });
-    const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
-    const items = page?.items ?? [];
-    let valid = 0;
-    const problems: string[] = [];
-    for (const [index, item] of items.entries()) {
-      const parsed = request.schema.safeParse(item);
-      if (parsed.success) valid++;
-      else problems.push(`  item ${index}: ${formatIssues(parsed.error.issues)}`);
-    }
-    const out: string[] = [
-      `${endpoint.name}: ${endpoint.title}`,
-      `GET ${response.url} → ${response.status}`,
-      `Reference: ${endpoint.reference}`,
-      `Tables: ${endpoint.tables.join(', ')}`,
-      '',
-      `${items.length} record(s) on this page${page && 'count' in page && page.count !== undefined ? ` of ${page.count}` : ''}; ${valid} valid, ${items.length - valid} invalid.`,
-      ...problems.slice(0, 10),
-      '',
-      'Data paths in the response:',
-      ...suggestDataPaths(response.body).map((p) => `  ${p.path}  (${p.items} item(s); fields: ${p.fields.slice(0, 12).join(', ')}${p.fields.length > 12 ? ', …' : ''})`),
-      '',
-      `Sample record(s) (first ${Math.min(limit, items.length)}):`,
-      JSON.stringify(items.slice(0, limit), null, 2),
-      '',
-      'Nothing was written.',
-    ];
-    ctx.stdout.write(`${out.join('\n')}\n`);
-    return problems.length > 0 ? 1 : 0;
+    const { lines, ok } = describeAnswer(endpoint, request, response, limit);
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+    return ok ? 0 : 1;
   } finally {
     await clients.close();
   }

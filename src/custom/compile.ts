@@ -114,36 +114,7 @@ function compileCustomEndpoint(
     ...(/^https?:\/\//i.test(entry.path) ? {} : { template: { path: entry.path.split('?')[0]!, shape: 'object' as const } }),
     partition: customPartition(compiled),
     slices: (plan, deps) => customSlices(compiled, plan, deps),
-    async run(run: SliceRun) {
-      if (run.slice.orphaned) return removeOrphaned(run);
-      // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
-      const stored = await run.getCursor<CustomSliceState>();
-      const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
-      const startedAt = run.now();
-      const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl: context.apiUrl });
-      const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;
-      try {
-        await runCustomPages(run, {
-          request: prepared.request,
-          client: foreign ?? run.deps.client,
-          pagination: entry.pagination,
-          pageSize: entry.pageSize,
-          dataPath: entry.dataPath,
-          metadataPath: entry.metadataPath,
-          schema,
-          keys,
-          cursorPath: entry.cursor,
-          parentFields: parent ? parentFieldsOf(compiled, run.slice) : undefined,
-          deletions: !windowed,
-          state,
-          refresh: refreshField ? comparable(run.slice.parent?.[refreshField]) : undefined,
-          startedAt,
-          label: `${entry.name}${run.slice.key ? ` (${run.slice.key})` : ''}`,
-        });
-      } finally {
-        await foreign?.close();
-      }
-    },
+    run: (run: SliceRun) => runCustom(compiled, context.apiUrl, run),
     request(slice: Slice): EndpointRequest {
       const prepared = prepareRequest(compiled, slice, { state: undefined, now: new Date(), apiUrl: context.apiUrl });
       return {
@@ -154,6 +125,39 @@ function compileCustomEndpoint(
       };
     },
   };
+}
+
+/** One slice of a config endpoint: its request filled in, its pages through the engine (or, orphaned, its records removed). */
+async function runCustom(compiled: CompiledCustom, apiUrl: string, run: SliceRun): Promise<void> {
+  const { config: entry, schema, keys, parent, windowed, refreshField } = compiled;
+  if (run.slice.orphaned) return removeOrphaned(run);
+  // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
+  const stored = await run.getCursor<CustomSliceState>();
+  const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
+  const startedAt = run.now();
+  const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl });
+  const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;
+  try {
+    await runCustomPages(run, {
+      request: prepared.request,
+      client: foreign ?? run.deps.client,
+      pagination: entry.pagination,
+      pageSize: entry.pageSize,
+      dataPath: entry.dataPath,
+      metadataPath: entry.metadataPath,
+      schema,
+      keys,
+      cursorPath: entry.cursor,
+      parentFields: parent ? parentFieldsOf(compiled, run.slice) : undefined,
+      deletions: !windowed,
+      state,
+      refresh: refreshField ? comparable(run.slice.parent?.[refreshField]) : undefined,
+      startedAt,
+      label: `${entry.name}${run.slice.key ? ` (${run.slice.key})` : ''}`,
+    });
+  } finally {
+    await foreign?.close();
+  }
 }
 
 function parentFieldsOf(compiled: CompiledCustom, slice: Slice): Record<string, unknown> {
