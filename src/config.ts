@@ -6,8 +6,7 @@ import { UsageError } from './cli-errors.js';
 import { endpoints } from './endpoints/index.js';
 import { customEndpointProblems, customEndpointsSchema, DEFAULT_CUSTOM_SCHEDULE, parentName, type CustomEndpointConfig } from './custom/config.js';
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
-import { cronProblem } from './scheduler/cron.js';
-import { planJobs, type ScheduledEndpoint } from './scheduler/jobs.js';
+import { scheduleProblems, type ScheduledEndpoint } from './scheduler/jobs.js';
 import { writebackJobSchema, writebackProblems } from './writeback/job.js';
 import { DEFAULT_HTTP_PORT } from './server/serve-port.js';
 import { isSecretKeyName, maskSecrets, SECRET_KEY_HINT } from './secret-text.js';
@@ -333,6 +332,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }),
     ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>
       sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${key})` : inFile(`schedules.${key}`),
+      nearest,
     ),
     ...customEndpointProblems(
       input.endpoints,
@@ -457,44 +457,6 @@ function describeReceived(input: Record<string, unknown>, pathParts: PropertyKey
   if (node === undefined) return '';
   const text = typeof node === 'string' ? node : JSON.stringify(node);
   return ` (got "${text.length > 80 ? `${text.slice(0, 77)}...` : text}")`;
-}
-
-/**
- * Schedule keys must name an endpoint or a job, and their expressions must be cron that croner
- * runs and that fires at all. Checked on the raw input: a key such as `__proto__` would not
- * survive being copied into a plain object.
- */
-function scheduleProblems(
-  raw: unknown,
-  registry: readonly ScheduledEndpoint[],
-  now: Date,
-  where: (key: string) => string,
-): string[] {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
-  const endpointNames = registry.map((e) => e.name);
-  const jobNames = planJobs(registry, {}, undefined, now).jobs.map((j) => j.name).filter((n) => !endpointNames.includes(n));
-  const names = [...endpointNames, ...jobNames];
-  const problems: string[] = [];
-  for (const key of Object.keys(raw)) {
-    const expression = (raw as Record<string, unknown>)[key];
-    if (!names.includes(key)) {
-      const near = nearest(key, names);
-      problems.push(
-        `${where(key)}: there is no endpoint or job called "${key}"${near ? `; did you mean "${near}"?` : '.'} ` +
-          `Endpoints: ${endpointNames.join(', ')}. Jobs: ${jobNames.join(', ')}.`,
-      );
-      continue;
-    }
-    if (typeof expression !== 'string') continue; // the schema reports the type
-    const problem = cronProblem(expression.trim(), now);
-    if (problem) {
-      problems.push(
-        `${where(key)}: "${expression.trim()}" is not a usable cron expression (${problem}). ` +
-          'Use 5 fields (minute hour day month weekday, e.g. "*/15 * * * *") or 6 with seconds first.',
-      );
-    }
-  }
-  return problems;
 }
 
 type AnySchema = z.core.$ZodType;

@@ -22,7 +22,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   // Next runs come from the same schedules `serve` would use; nothing is started.
   const now = new Date();
   const registry = buildRegistry(ctx.config);
-  const plan = planJobs(registry, scheduleOverrides(ctx.config, registry), undefined, now);
+  const plan = planJobs(registry, scheduleOverrides(ctx.config, registry), now);
   const schedules = endpointSchedules(plan, now);
   // Which credential serves a slice, from the configuration (the username, never the secret).
   const served = scopeMap(ctx.config.hub.credentials);

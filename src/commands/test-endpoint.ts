@@ -4,16 +4,16 @@ import { buildRegistry, findIn } from '../custom/registry.js';
 import { isCustomEndpoint } from '../custom/compile.js';
 import { adHocEndpoint, openDatabase, tryCustomEndpoint } from '../custom/try.js';
 import { databaseOptions } from './context.js';
-import { findEndpoint } from '../endpoints/index.js';
 import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
 import { extractPage } from '../hub/pagination.js';
 import { formatIssues } from '../hub/schemas.js';
 import type { HubClient } from '../hub/client.js';
-import type { Slice, SyncPlan } from '../sync/context.js';
+import type { Slice, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { ParentPartition } from '../sync/chaining.js';
+import { perValues, sliceOf } from '../sync/partition.js';
 import type { CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 import { namespacesOf, scopeOfSlice } from '../hub/credentials.js';
-import { parseWatchedTag } from '../endpoints/watched-tags.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -40,50 +40,92 @@ export function suggestDataPaths(body: unknown, base = '$', depth = 0): { path: 
   return out;
 }
 
-/** A slice to try without a database: the first namespace/org, or the first item of the parent listing. */
-async function sampleSlice(
+interface Sampling {
+  registry: readonly EndpointDefinition[];
+  plan: SyncPlan;
+  /** Reads a parent's first item (the credential that serves the first namespace). */
+  client: HubClient;
+  deps: Pick<SyncDeps, 'config' | 'logger'>;
+}
+
+/**
+ * A slice to try without a database, from the endpoint's partition: the first namespace,
+ * organization or listed value of the pass, or (chained) the first item of its parent's listing.
+ */
+async function sampleSlice(endpoint: EndpointDefinition, sampling: Sampling): Promise<Slice> {
+  const { partition } = endpoint;
+  const { plan } = sampling;
+  if (!partition) throw new UsageError(`${endpoint.name} declares no slices to try.`);
+  if ('parent' in partition) return sampleChild(endpoint, partition.parent, sampling);
+  if ('list' in partition) {
+    const first = (await partition.list(plan, sampling.deps as SyncDeps))[0];
+    if (first) return sliceOf(first, partition.sliceKey);
+    throw new UsageError(`${endpoint.name} has nothing to try with this configuration${partition.needs ? `; it needs ${partition.needs}` : ''}.`);
+  }
+  if (partition.per === 'pass') return { key: '', params: {} };
+  const value = partition.per === 'org' ? (plan.orgs[0] ?? plan.namespaces[0]) : perValues(partition.per, plan)[0];
+  if (!value) {
+    const where = { namespace: 'a namespace: --namespace x or DOCKERHUB_NAMESPACES', org: 'an organization: --namespace x or DOCKERHUB_ORGS', user: 'a login: DOCKERHUB_USERNAME' };
+    throw new UsageError(`${endpoint.name} needs ${where[partition.per]}.`);
+  }
+  return sliceOf({ [partition.param]: value });
+}
+
+/** A chained endpoint's slice: its parameters from the first item of a sample of its parent (and the parent's own parameters). */
+async function sampleChild(endpoint: EndpointDefinition, chain: ParentPartition, sampling: Sampling): Promise<Slice> {
+  const parent = sampling.registry.find((e) => e.name === chain.endpoint);
+  if (!parent) throw new UsageError(`${endpoint.name} is chained to ${chain.endpoint}, which is not an endpoint here.`);
+  const parentSlice = await sampleSlice(parent, sampling);
+  // The parent's own request, from its definition.
+  const request = parent.request(parentSlice, sampling.plan);
+  const first = await sampling.client.request<unknown>({
+    path: request.path,
+    query: { ...request.query, page_size: 1 },
+    endpoint: `${parent.name} of ${parentSlice.key}`,
+  });
+  const item = (request.shape === 'object' ? first.body : extractPage(first.body)?.items[0]) as Record<string, unknown> | undefined;
+  const row: Record<string, unknown> = { ...parentSlice.params, ...(item ?? {}) };
+  const params = Object.entries(chain.params).map(([param, field]) => [param, row[field]] as const);
+  if (!item || params.some(([, value]) => typeof value !== 'string' && typeof value !== 'number')) {
+    throw new UsageError(`${parentSlice.key} has no ${parent.name} item to try ${endpoint.name} on.`);
+  }
+  return sliceOf(Object.fromEntries(params.map(([param, value]) => [param, String(value)])));
+}
+
+/** What `test-endpoint` prints about one answer: its records, how many are valid, where the data is. */
+function describeAnswer(
   endpoint: EndpointDefinition,
-  plan: SyncPlan,
-  client: HubClient,
-  watchedTags: string[],
-): Promise<Slice> {
-  const namespace = plan.namespaces[0];
-  const org = plan.orgs[0] ?? namespace;
-  if (endpoint.name === 'watched_tags') {
-    const value = watchedTags[0];
-    if (!value) throw new UsageError('watched_tags needs DOCKERHUB_WATCHED_TAGS (namespace/repository:tag).');
-    return { key: value, params: parseWatchedTag(value) };
+  request: EndpointRequest,
+  response: { body: unknown; url: string; status: number },
+  limit: number,
+): { lines: string[]; ok: boolean } {
+  const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
+  const items = page?.items ?? [];
+  let valid = 0;
+  const problems: string[] = [];
+  for (const [index, item] of items.entries()) {
+    const parsed = request.schema.safeParse(item);
+    if (parsed.success) valid++;
+    else problems.push(`  item ${index}: ${formatIssues(parsed.error.issues)}`);
   }
-  if (endpoint.parent === 'repositories') {
-    if (!namespace) throw new UsageError(`${endpoint.name} needs a namespace: --namespace x or DOCKERHUB_NAMESPACES.`);
-    const parent = findEndpoint('repositories')!.request({ key: namespace, params: { namespace } }, plan);
-    const first = await client.request<{ results?: { name: string }[] }>({
-      path: parent.path,
-      query: { ...parent.query, page_size: 1 },
-      endpoint: `list repositories of ${namespace}`,
-    });
-    const repository = first.body.results?.[0]?.name;
-    if (!repository) throw new UsageError(`${namespace} has no repository to try ${endpoint.name} on.`);
-    return { key: `${namespace}/${repository}`, params: { namespace, repository } };
-  }
-  if (endpoint.parent === 'teams') {
-    if (!org) throw new UsageError(`${endpoint.name} needs an organization: --namespace x or DOCKERHUB_ORGS.`);
-    // The parent's own request, from its definition.
-    const parent = findEndpoint('teams')!.request({ key: org, params: { org } }, plan);
-    const first = await client.request<{ results?: { name: string }[] }>({
-      path: parent.path,
-      query: { ...parent.query, page_size: 1 },
-      endpoint: `teams of ${org}`,
-    });
-    const team = first.body.results?.[0]?.name;
-    if (!team) throw new UsageError(`${org} has no team to try ${endpoint.name} on.`);
-    return { key: `${org}/${team}`, params: { org, team } };
-  }
-  if (endpoint.name === 'access_tokens') return { key: plan.user ?? 'me', params: { account: plan.user ?? 'me' } };
-  // Repositories are per namespace; everything else is per organization (audit logs included).
-  const value = endpoint.name === 'repositories' ? namespace : org;
-  if (!value) throw new UsageError(`${endpoint.name} needs a namespace or organization: --namespace x, DOCKERHUB_NAMESPACES or DOCKERHUB_ORGS.`);
-  return { key: value, params: { namespace: value, org: value, account: value } };
+  const lines: string[] = [
+    `${endpoint.name}: ${endpoint.title}`,
+    `GET ${response.url} → ${response.status}`,
+    `Reference: ${endpoint.reference}`,
+    `Tables: ${endpoint.tables.join(', ')}`,
+    '',
+    `${items.length} record(s) on this page${page && 'count' in page && page.count !== undefined ? ` of ${page.count}` : ''}; ${valid} valid, ${items.length - valid} invalid.`,
+    ...problems.slice(0, 10),
+    '',
+    'Data paths in the response:',
+    ...suggestDataPaths(response.body).map((p) => `  ${p.path}  (${p.items} item(s); fields: ${p.fields.slice(0, 12).join(', ')}${p.fields.length > 12 ? ', …' : ''})`),
+    '',
+    `Sample record(s) (first ${Math.min(limit, items.length)}):`,
+    JSON.stringify(items.slice(0, limit), null, 2),
+    '',
+    'Nothing was written.',
+  ];
+  return { lines, ok: problems.length === 0 };
 }
 
 export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
@@ -145,7 +187,7 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     }
     // With a credential per namespace, the one serving the namespace tried.
     const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
-    const slice = await sampleSlice(endpoint, plan, lookup, config.sync.watchedTags);
+    const slice = await sampleSlice(endpoint, { registry, plan, client: lookup, deps: { config, logger: ctx.logger } });
     const client = clients.forScope(scopeOfSlice(slice)).client;
     const request: EndpointRequest = endpoint.request(slice, plan, { config });
     const pageSize = request.shape === 'object' || request.shape === 'data' ? {} : request.shape === 'scim' ? { count: 100 } : { page_size: 100 };
@@ -157,34 +199,9 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
       ...(request.headers ? { headers: request.headers } : {}),
       ...(request.auth ? { auth: request.auth } : {}),
     });
-    const page = request.shape === 'object' ? { items: [response.body] } : extractPage(response.body);
-    const items = page?.items ?? [];
-    let valid = 0;
-    const problems: string[] = [];
-    for (const [index, item] of items.entries()) {
-      const parsed = request.schema.safeParse(item);
-      if (parsed.success) valid++;
-      else problems.push(`  item ${index}: ${formatIssues(parsed.error.issues)}`);
-    }
-    const out: string[] = [
-      `${endpoint.name}: ${endpoint.title}`,
-      `GET ${response.url} → ${response.status}`,
-      `Reference: ${endpoint.reference}`,
-      `Tables: ${endpoint.tables.join(', ')}`,
-      '',
-      `${items.length} record(s) on this page${page && 'count' in page && page.count !== undefined ? ` of ${page.count}` : ''}; ${valid} valid, ${items.length - valid} invalid.`,
-      ...problems.slice(0, 10),
-      '',
-      'Data paths in the response:',
-      ...suggestDataPaths(response.body).map((p) => `  ${p.path}  (${p.items} item(s); fields: ${p.fields.slice(0, 12).join(', ')}${p.fields.length > 12 ? ', …' : ''})`),
-      '',
-      `Sample record(s) (first ${Math.min(limit, items.length)}):`,
-      JSON.stringify(items.slice(0, limit), null, 2),
-      '',
-      'Nothing was written.',
-    ];
-    ctx.stdout.write(`${out.join('\n')}\n`);
-    return problems.length > 0 ? 1 : 0;
+    const { lines, ok } = describeAnswer(endpoint, request, response, limit);
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+    return ok ? 0 : 1;
   } finally {
     await clients.close();
   }

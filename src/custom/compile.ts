@@ -7,7 +7,8 @@ import { HubRequestRefusedError } from '../hub/errors.js';
 import { headerProblem } from '../hub/request-rules.js';
 import type { Query } from '../hub/types.js';
 import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
-import { normalizeTimestamp, stableStringify } from '../sync/hash.js';
+import { comparable } from '../sync/chaining.js';
+import { partitionSlices, type Partition } from '../sync/partition.js';
 import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
 import { ABSOLUTE_URL, COLUMN_TYPES, DEFAULT_CUSTOM_SCHEDULE, hubShapeOf, macroNames, parentName, viewPathSegments, type ColumnType, type CustomEndpointConfig } from './config.js';
 import { recordSchema } from './records.js';
@@ -42,6 +43,8 @@ export interface CompiledCustom {
   columns: CompiledColumn[];
   /** Reads a window or a filtered subset (time macros, {cursor}, {last_run}): never decides deletions. */
   windowed: boolean;
+  /** The parent field of refreshWhen (`repositories.last_updated` → `last_updated`). */
+  refreshField: string | undefined;
 }
 
 export function isCustomEndpoint(endpoint: EndpointDefinition): endpoint is CustomEndpointDefinition {
@@ -97,7 +100,7 @@ function compileCustomEndpoint(
   const alternatives = expressions.flatMap((e) => parseMacro(e).alternatives);
   const windowed = entry.cursor !== undefined || alternatives.some((a) => isTimeMacro(a) || a === 'cursor' || a === 'last_run');
   const schema = recordSchema({ keys, columns: columns.filter((c) => c.segments[0] !== '_parent') });
-  const compiled: CompiledCustom = { config: entry, schema, parent, parentFields, per, keys, columns, windowed };
+  const compiled: CompiledCustom = { config: entry, schema, parent, parentFields, per, keys, columns, windowed, refreshField };
 
   return {
     name: entry.name,
@@ -109,37 +112,9 @@ function compileCustomEndpoint(
     custom: compiled,
     // Requests to a relative path are counted under this endpoint's name in the metrics.
     ...(/^https?:\/\//i.test(entry.path) ? {} : { template: { path: entry.path.split('?')[0]!, shape: 'object' as const } }),
+    partition: customPartition(compiled),
     slices: (plan, deps) => customSlices(compiled, plan, deps),
-    async run(run: SliceRun) {
-      if (run.slice.params._orphaned !== undefined) return removeOrphaned(run);
-      // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
-      const stored = await run.getCursor<CustomSliceState>();
-      const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
-      const startedAt = run.now();
-      const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl: context.apiUrl });
-      const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;
-      try {
-        await runCustomPages(run, {
-          request: prepared.request,
-          client: foreign ?? run.deps.client,
-          pagination: entry.pagination,
-          pageSize: entry.pageSize,
-          dataPath: entry.dataPath,
-          metadataPath: entry.metadataPath,
-          schema,
-          keys,
-          cursorPath: entry.cursor,
-          parentFields: parent ? parentFieldsOf(compiled, run.slice) : undefined,
-          deletions: !windowed,
-          state,
-          refresh: run.slice.params._refresh !== undefined ? (JSON.parse(run.slice.params._refresh) as unknown) : undefined,
-          startedAt,
-          label: `${entry.name}${run.slice.key ? ` (${run.slice.key})` : ''}`,
-        });
-      } finally {
-        await foreign?.close();
-      }
-    },
+    run: (run: SliceRun) => runCustom(compiled, context.apiUrl, run),
     request(slice: Slice): EndpointRequest {
       const prepared = prepareRequest(compiled, slice, { state: undefined, now: new Date(), apiUrl: context.apiUrl });
       return {
@@ -152,8 +127,41 @@ function compileCustomEndpoint(
   };
 }
 
+/** One slice of a config endpoint: its request filled in, its pages through the engine (or, orphaned, its records removed). */
+async function runCustom(compiled: CompiledCustom, apiUrl: string, run: SliceRun): Promise<void> {
+  const { config: entry, schema, keys, parent, windowed, refreshField } = compiled;
+  if (run.slice.orphaned) return removeOrphaned(run);
+  // --full ignores cursors: {cursor} and {last_run} fall back as on a first pass.
+  const stored = await run.getCursor<CustomSliceState>();
+  const state = run.plan.full && stored ? { ...stored, cursor: undefined, last_run: undefined } : stored;
+  const startedAt = run.now();
+  const prepared = prepareRequest(compiled, run.slice, { state, now: new Date(startedAt), apiUrl });
+  const foreign = prepared.origin ? createHubClient({ baseUrl: prepared.origin, logger: run.logger, maxResponseBytes: run.deps.config.hub.maxResponseBytes }) : undefined;
+  try {
+    await runCustomPages(run, {
+      request: prepared.request,
+      client: foreign ?? run.deps.client,
+      pagination: entry.pagination,
+      pageSize: entry.pageSize,
+      dataPath: entry.dataPath,
+      metadataPath: entry.metadataPath,
+      schema,
+      keys,
+      cursorPath: entry.cursor,
+      parentFields: parent ? parentFieldsOf(compiled, run.slice) : undefined,
+      deletions: !windowed,
+      state,
+      refresh: refreshField ? comparable(run.slice.parent?.[refreshField]) : undefined,
+      startedAt,
+      label: `${entry.name}${run.slice.key ? ` (${run.slice.key})` : ''}`,
+    });
+  } finally {
+    await foreign?.close();
+  }
+}
+
 function parentFieldsOf(compiled: CompiledCustom, slice: Slice): Record<string, unknown> {
-  const row = slice.params._row ? (JSON.parse(slice.params._row) as Record<string, unknown>) : {};
+  const row = slice.parent ?? {};
   return Object.fromEntries(compiled.parentFields.map((field) => [field, row[field] ?? null]));
 }
 
@@ -170,7 +178,7 @@ export interface PrepareOptions {
  */
 export function prepareRequest(compiled: CompiledCustom, slice: Slice, options: PrepareOptions): { request: PreparedRequest; origin?: string; url: string } {
   const { config } = compiled;
-  const row = slice.params._row ? (JSON.parse(slice.params._row) as Record<string, unknown>) : {};
+  const row = slice.parent ?? {};
   const values: Record<string, unknown> = {
     ...(slice.params.org !== undefined && compiled.per === 'org' ? { org: slice.params.org } : {}),
     ...(slice.params.namespace !== undefined && compiled.per === 'namespace' ? { namespace: slice.params.namespace } : {}),
@@ -209,77 +217,56 @@ export function prepareRequest(compiled: CompiledCustom, slice: Slice, options: 
 }
 
 /**
- * The slices of one pass: one per organization or namespace of the plan, one per live parent row
- * (in the plan's namespaces and organizations), or a single one. With refreshWhen, a parent row
- * whose field has not moved since its slice was last read is left out (a full pass reads all).
+ * The config's slice dimension as the engine's partition: one slice per organization or
+ * namespace of the plan, one per live parent row (in the plan's namespaces and organizations),
+ * or a single one. With refreshWhen, a parent row whose field has not moved since its slice was
+ * last read is left out (a full pass reads all). Records read for a parent row that has since
+ * been deleted go with it (as tags go with their repository): one slice each that reads nothing
+ * and marks them deleted, also on a full pass.
  */
-export async function customSlices(compiled: CompiledCustom, plan: SyncPlan, deps: SyncDeps): Promise<Slice[]> {
+export function customPartition(compiled: CompiledCustom): Partition {
   switch (compiled.per) {
     case 'org':
-      return plan.orgs.map((org) => ({ key: org, params: { org } }));
+      return { per: 'org', param: 'org' };
     case 'namespace':
-      return plan.namespaces.map((namespace) => ({ key: namespace, params: { namespace } }));
+      return { per: 'namespace', param: 'namespace' };
     case 'none':
-      return [{ key: '', params: {} }];
+      return { per: 'pass' };
     case 'parent':
       break;
   }
   const parent = compiled.parent!;
-  const rows = await parentRows(deps.database, parent);
-  const macroFields = macroNames(compiled.config)
-    .filter((n) => n.startsWith(`${parent.name}.`))
-    .map((n) => n.slice(parent.name.length + 1));
-  const identity = [...new Set(macroFields)];
-  const sliceKeyOf = (row: Record<string, unknown>, sliceKey: string): string | undefined => {
-    const values = identity.map((field) => row[field]);
-    if (values.some((v) => v === undefined || v === null)) return undefined;
-    const own = values.map((v) => (typeof v === 'string' ? v : stableStringify(v))).join('/');
-    return sliceKey ? `${sliceKey}/${own}` : own;
+  const identity = [
+    ...new Set(
+      macroNames(compiled.config)
+        .filter((n) => n.startsWith(`${parent.name}.`))
+        .map((n) => n.slice(parent.name.length + 1)),
+    ),
+  ];
+  const field = compiled.refreshField;
+  return {
+    parent: {
+      endpoint: parent.name,
+      rows: parent.kind === 'builtin' ? { table: parent.table, apiFields: true } : { records: true },
+      // What the credential that serves a slice is chosen by.
+      params: { namespace: 'namespace', org: 'org' },
+      key: identity,
+      fields: compiled.parentFields,
+      within: 'namespace-or-org',
+      refreshWhen: field
+        ? {
+            moved: [{ reason: 'moved', fields: [field] }],
+            lastRead: (cursor) => (cursor !== null && typeof cursor === 'object' && 'refresh' in cursor ? { values: { moved: (cursor as { refresh: unknown }).refresh } } : undefined),
+          }
+        : undefined,
+      orphans: liveSliceKeys,
+    },
   };
-  const inPlan = (row: Record<string, unknown>): boolean => {
-    const namespace = typeof row.namespace === 'string' ? row.namespace : undefined;
-    const org = typeof row.org === 'string' ? row.org : undefined;
-    if (namespace !== undefined && !plan.namespaces.includes(namespace) && !(org !== undefined && plan.orgs.includes(org))) return false;
-    if (namespace === undefined && org !== undefined && !plan.orgs.includes(org)) return false;
-    return true;
-  };
-  const refreshField = compiled.config.refreshWhen ? compiled.config.refreshWhen.slice(compiled.config.refreshWhen.indexOf('.') + 1) : undefined;
-  const seenState = refreshField && !plan.full ? await refreshState(deps.database, compiled.config.name) : new Map<string, unknown>();
-  const slices: Slice[] = [];
-  const keys = new Set<string>();
-  for (const { row, sliceKey } of rows) {
-    const namespace = typeof row.namespace === 'string' ? row.namespace : undefined;
-    const org = typeof row.org === 'string' ? row.org : undefined;
-    if (!inPlan(row)) continue;
-    const key = sliceKeyOf(row, sliceKey);
-    if (key === undefined) continue;
-    if (keys.has(key)) continue;
-    keys.add(key);
-    const params: Record<string, string> = { _row: JSON.stringify(pick(row, compiled.parentFields)) };
-    if (namespace !== undefined) params.namespace = namespace;
-    if (org !== undefined) params.org = org;
-    if (refreshField) {
-      const current = comparable(row[refreshField]);
-      params._refresh = JSON.stringify(current);
-      if (seenState.has(key) && stableStringify(seenState.get(key)) === stableStringify(current)) continue;
-    }
-    slices.push({ key, params });
-  }
-  // Records read for a parent row that has since been deleted go with it (as tags go with their
-  // repository): one slice each that reads nothing and marks them deleted, also on a full pass.
-  const liveKeys = new Set(rows.flatMap(({ row, sliceKey }) => sliceKeyOf(row, sliceKey) ?? []));
-  const withRecords = await liveSliceKeys(deps.database, compiled.config.name);
-  const orphaned = new Set<string>();
-  for (const { row, sliceKey } of await parentRows(deps.database, parent, 'deleted')) {
-    const key = sliceKeyOf(row, sliceKey);
-    if (key === undefined || liveKeys.has(key) || !withRecords.has(key) || orphaned.has(key) || !inPlan(row)) continue;
-    orphaned.add(key);
-    const params: Record<string, string> = { _orphaned: '1' };
-    if (typeof row.namespace === 'string') params.namespace = row.namespace;
-    if (typeof row.org === 'string') params.org = row.org;
-    slices.push({ key, params });
-  }
-  return slices;
+}
+
+/** The slices of one pass (see customPartition). */
+export function customSlices(compiled: CompiledCustom, plan: SyncPlan, deps: SyncDeps): Promise<Slice[]> {
+  return partitionSlices(customPartition(compiled), compiled.config.name, plan, deps);
 }
 
 /** Slices of an endpoint that hold live records. */
@@ -298,44 +285,4 @@ async function removeOrphaned(run: SliceRun): Promise<void> {
     await tx.execute(sql`DELETE FROM dockerhub.sync_state WHERE endpoint = ${run.endpoint} AND slice_key = ${run.slice.key}`);
     run.logger.info({ deleted: deleted.length }, `${run.endpoint} ${run.slice.key}: its parent row was deleted; its ${deleted.length} record(s) are marked deleted`);
   });
-}
-
-function pick(row: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(fields.map((f) => [f, row[f] ?? null]));
-}
-
-/** Timestamps compare by instant, whatever their spelling. */
-function comparable(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]/.test(value)) return normalizeTimestamp(value) ?? value;
-  return value;
-}
-
-async function parentRows(
-  database: Database,
-  parent: NonNullable<CompiledCustom['parent']>,
-  which: 'live' | 'deleted' = 'live',
-): Promise<{ row: Record<string, unknown>; sliceKey: string }[]> {
-  const state = sql.raw(which === 'live' ? 'deleted_at IS NULL' : 'deleted_at IS NOT NULL');
-  if (parent.kind === 'builtin') {
-    // Columns over the API object: a column holds the value as stored (normalized types).
-    const table = sql.raw(`"dockerhub"."${parent.table.replace(/"/g, '""')}"`);
-    const result = await database.db.execute(sql`
-      SELECT (t.raw || (to_jsonb(t) - 'raw' - 'row_hash')) AS row FROM ${table} t WHERE t.${state} ORDER BY 1`);
-    return rowsOf<{ row: unknown }>(result).map(({ row }) => ({ row: (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>, sliceKey: '' }));
-  }
-  const result = await database.db.execute(sql`
-    SELECT slice_key, data FROM dockerhub.custom_records
-    WHERE endpoint = ${parent.name} AND ${state} ORDER BY slice_key, record_key`);
-  return rowsOf<{ slice_key: string; data: unknown }>(result).map(({ slice_key, data }) => ({
-    row: (typeof data === 'string' ? JSON.parse(data) : data) as Record<string, unknown>,
-    sliceKey: slice_key,
-  }));
-}
-
-async function refreshState(database: Database, endpoint: string): Promise<Map<string, unknown>> {
-  const result = await database.db.execute(sql`
-    SELECT slice_key, (cursor->'refresh')::text AS refresh FROM dockerhub.sync_state
-    WHERE endpoint = ${endpoint} AND cursor ? 'refresh'`);
-  return new Map(rowsOf<{ slice_key: string; refresh: string }>(result).map(({ slice_key, refresh }) => [slice_key, JSON.parse(refresh) as unknown]));
 }

@@ -5,31 +5,35 @@ import * as schema from '../db/schema/index.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
 import { PAGE_SHAPES } from '../hub/types.js';
 import { isCustomEndpoint } from './compile.js';
+import { planJobs } from '../scheduler/jobs.js';
+import type { Partition } from '../sync/partition.js';
 
 /**
  * `endpoints show <name>`: any endpoint in the syntax of the config's `endpoints:` section, so a
  * built-in is a starting point to copy (change the query, the data path, add columns).
  */
 
-/**
- * The parent a custom copy of a built-in is chained to: its own, or the repositories for one
- * that reads a repository's path from elsewhere (watched tags come from the configuration).
- */
-function parentOf(endpoint: EndpointDefinition): string | undefined {
-  if (endpoint.parent) return endpoint.parent;
-  return endpoint.template && /\{repository\}/.test(endpoint.template.path) ? 'repositories' : undefined;
+/** Where a copy reads its parameters from: the endpoint's parent, or the parent its list declares for a copy. */
+interface Chain {
+  parent: string;
+  params: Readonly<Record<string, string>>;
+  literals: Readonly<Record<string, string>>;
+}
+
+function chainOf(partition: Partition | undefined): Chain | undefined {
+  if (!partition) return undefined;
+  if ('parent' in partition) return { parent: partition.parent.endpoint, params: partition.parent.params, literals: {} };
+  if ('list' in partition && partition.copyAs) return { parent: partition.copyAs.parent, params: partition.copyAs.params, literals: partition.copyAs.literals ?? {} };
+  return undefined;
 }
 
 /** What each slice parameter of a built-in stands for in a custom endpoint: a macro, or a literal to edit. */
-function macroFor(param: string, parent: string | undefined): string {
-  if (parent === 'repositories') {
-    if (param === 'repository') return '{repositories.name}';
-    if (param === 'namespace') return '{repositories.namespace}';
-    // One tag of each repository (a watched tag comes from the configuration; a custom endpoint names it).
-    if (param === 'tag') return 'latest';
-  }
-  if (parent === 'teams') return param === 'team' ? '{teams.name}' : param === 'org' ? '{teams.org}' : `{${param}}`;
-  if (param === 'account') return '{org}';
+function macroFor(param: string, partition: Partition | undefined, chain: Chain | undefined): string {
+  const field = chain?.params[param];
+  if (chain && field !== undefined) return `{${chain.parent}.${field}}`;
+  const literal = chain?.literals[param];
+  if (literal !== undefined) return literal;
+  if (partition && 'per' in partition && partition.per !== 'pass' && partition.param === param) return partition.per === 'namespace' ? '{namespace}' : '{org}';
   return `{${param}}`;
 }
 
@@ -48,18 +52,26 @@ function keyOf(tableName: string | undefined): string[] | undefined {
 
 
 /** A template's placeholders as the macros a custom endpoint writes; a time window's own are left out. */
-function asMacros(text: string, parent: string | undefined): string | undefined {
+function asMacros(text: string, partition: Partition | undefined, chain: Chain | undefined): string | undefined {
   if (/\{window\./.test(text)) return undefined;
-  return text.replace(/\{([a-z_]+)\}/g, (_m, name: string) => macroFor(name, parent));
+  return text.replace(/\{([a-z_]+)\}/g, (_m, name: string) => macroFor(name, partition, chain));
+}
+
+/** The parent field whose movement makes a copy read a row again (the built-in's first reason). */
+function refreshWhenOf(partition: Partition | undefined): string | undefined {
+  if (!partition || !('parent' in partition)) return undefined;
+  const field = partition.parent.refreshWhen?.moved[0]?.fields[0];
+  return field ? `${partition.parent.endpoint}.${field}` : undefined;
 }
 
 /** A built-in's definition (its request template) as a config entry (plain data, for YAML). */
 export function builtinAsConfig(endpoint: EndpointDefinition): Record<string, unknown> {
   const template = endpoint.template;
   if (!template) throw new Error(`endpoint ${endpoint.name} has no request template`);
-  const parent = parentOf(endpoint);
+  const { partition } = endpoint;
+  const chain = chainOf(partition);
   const query = Object.entries(template.query ?? {}).flatMap(([k, v]) => {
-    const value = typeof v === 'string' ? asMacros(v, parent) : v;
+    const value = typeof v === 'string' ? asMacros(v, partition, chain) : v;
     return value === undefined ? [] : [[k, value] as const];
   });
   const key = keyOf(endpoint.tables[0]);
@@ -67,14 +79,16 @@ export function builtinAsConfig(endpoint: EndpointDefinition): Record<string, un
     name: `my_${endpoint.name}`,
     title: endpoint.title,
     method: 'GET',
-    path: asMacros(template.path, parent),
+    path: asMacros(template.path, partition, chain),
     ...(query.length > 0 ? { query: Object.fromEntries(query) } : {}),
     pagination: template.shape === 'object' ? 'none' : template.shape,
     dataPath: template.shape === 'object' ? '$' : PAGE_SHAPES[template.shape].records,
     ...(key && key.length > 0 ? { key } : {}),
-    schedule: endpoint.schedule,
+    // A chained copy runs right after its parent, as the built-in does.
+    ...(endpoint.parent ? {} : { schedule: endpoint.job?.schedule ?? endpoint.schedule }),
   };
-  if (parent === 'repositories') entry.refreshWhen = 'repositories.last_updated';
+  const refreshWhen = refreshWhenOf(partition);
+  if (refreshWhen) entry.refreshWhen = refreshWhen;
   return entry;
 }
 
@@ -94,6 +108,9 @@ export function renderEndpoint(endpoint: EndpointDefinition): string {
   ].join('\n');
 }
 
+/** One row per endpoint; the schedule is its job's by default (a chained endpoint's is its parent's). */
 export function listEndpoints(registry: readonly EndpointDefinition[]): string[][] {
-  return registry.map((e) => [e.name, isCustomEndpoint(e) ? 'custom' : 'built-in', e.parent ?? '-', e.schedule, e.title]);
+  const plan = planJobs(registry, {});
+  const scheduleOf = (name: string) => plan.jobs.find((job) => job.name === plan.jobOf.get(name))?.schedule ?? '-';
+  return registry.map((e) => [e.name, isCustomEndpoint(e) ? 'custom' : 'built-in', e.parent ?? '-', scheduleOf(e.name), e.title]);
 }

@@ -1,6 +1,7 @@
 import { accessTokens } from '../db/schema/index.js';
 import { accessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -8,7 +9,7 @@ export const accessTokensEndpoint = defineEndpoint({
   name: 'access_tokens',
   title: 'Personal access tokens (metadata)',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens',
-  schedule: '25 * * * *',
+  job: ORGANIZATION_JOB,
   table: accessTokens,
   request: { path: HUB_PATHS.accessTokens, shape: 'results' },
   label: 'personal access tokens',
@@ -16,7 +17,7 @@ export const accessTokensEndpoint = defineEndpoint({
   // that was itself issued from a personal access token: a password login is needed.
   slices: {
     params: ['account'],
-    async custom(plan, deps) {
+    async list(plan, deps) {
       if (!plan.user) return [];
       const { hub } = deps.config;
       const patOnly = deps.credentialKind && deps.credentialKind !== 'default' ? deps.credentialKind === 'pat' : hub.token?.startsWith('dckr_pat_') && !hub.password && !hub.jwt;

@@ -1,47 +1,53 @@
-import { sql } from 'drizzle-orm';
 import { getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
-import { rowsOf } from '../db/client.js';
 import type { PageShape, Query } from '../hub/types.js';
 import type { Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoop, type PageLoopSummary } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
+import type { EntitySpec } from '../sync/upsert.js';
 import { rowMapper, type RowMapper, type RowMapping } from '../sync/mapping.js';
-import { backfillStart, incrementalStart, readGrowingWindows, type AuditCursor, type BackfillCursor, type Window } from '../sync/windows.js';
+import { runWindowedSlice, type Window, type WindowReader } from '../sync/windows.js';
+import type { ParentPartition, RefreshWhen } from '../sync/chaining.js';
+import { partitionSlices, type Partition } from '../sync/partition.js';
 import type { Config } from '../config.js';
 import { placeholdersIn, placeholdersOf, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
-import type { EndpointDefinition, EndpointRequest } from './types.js';
+import type { EndpointDefinition, EndpointRequest, JobDeclaration } from './types.js';
 
 /** The parameters of one slice, by name: what `{org}` or `{team}` in the path expand to. */
 export type SliceParams<K extends string> = Readonly<Record<K, string>>;
 
 /**
- * Where an endpoint's slices come from:
+ * Where an endpoint's slices come from (the engine's Partition, typed by the endpoint's
+ * parameters):
  * - `per`: one slice per organization, namespace, or the authenticated user of the pass, its
  *   value under the parameter `param`;
+ * - `list`: anything else (configured values, conditions on the credential);
  * - `parent`: one slice per live row of a parent endpoint's table (lookup chaining), each
  *   parameter read from a column of it, limited to the pass's organizations or namespaces
- *   through the column named in `within`;
- * - `custom`: anything else (configured values, conditions on the credential).
+ *   through the column `within`, and, with `refreshWhen`, only when the row moved since.
  */
 export type SliceSource<K extends string> =
   | { per: 'org' | 'namespace' | 'user'; param: K }
   | {
+      list: (plan: SyncPlan, deps: SyncDeps) => Promise<SliceParams<K>[]>;
+      params: readonly K[];
+      needs?: string;
+      copyAs?: { parent: string; params: Partial<Record<NoInfer<K>, string>>; literals?: Partial<Record<NoInfer<K>, string>> };
+    }
+  | {
       parent: string;
       table: PgTable;
       params: Record<K, string>;
-      within: { param: NoInfer<K>; plan: 'orgs' | 'namespaces' };
-    }
-  | { custom: (plan: SyncPlan, deps: SyncDeps) => Promise<SliceParams<K>[]>; params: readonly K[]; parent?: string };
+      within: { field: string; plan: 'orgs' | 'namespaces' };
+      refreshWhen?: RefreshWhen;
+    };
 
 /**
  * Time windows: the listing is read in `{window.from}`/`{window.to}` windows (placeholders of the
- * query), oldest first, growing over empty stretches; each window's last page stores the cursor
- * `{until}` (or, for a `--backfill` pass, `{from, to, doneUntil}` under `<slice>#backfill`). The
- * next pass starts at the cursor minus the overlap; a key made of the item's own fields makes the
- * re-read overlap idempotent.
+ * query), oldest first, growing over empty stretches (sync/windows.ts runWindowedSlice). An
+ * endpoint read in windows can also be backfilled (`sync --backfill`).
  */
 export interface WindowsCursor {
   windows: {
@@ -52,13 +58,42 @@ export interface WindowsCursor {
   };
 }
 
+/** What a cursor function sees besides the summary: the run, its parameters, when it started, the cursor stored before it. */
+export interface ReadContext<K extends string> {
+  run: SliceRun;
+  params: SliceParams<K>;
+  startedAt: string;
+  /** The cursor stored before this run (read at its start for a chained endpoint with `refreshWhen`). */
+  previous: unknown;
+}
+
+/** What a slice's cursor records (see CursorStrategy); a function may also read the run's context. */
+export type SpecCursor<K extends string> = Exclude<CursorStrategy, (summary: PageLoopSummary) => unknown> | ((summary: PageLoopSummary, read: ReadContext<K>) => unknown);
+
+/**
+ * A read that need not be complete this time (between complete listings, newest first until
+ * nothing changed). It never deletes: deletions follow only a complete listing. It records its
+ * own cursor, so the complete listing's stays what the spec declares.
+ */
+export interface PartialRead<K extends string, S extends z.ZodType> {
+  /** Whether this run is a partial one. */
+  when: (run: SliceRun, params: SliceParams<K>) => Promise<boolean>;
+  read: (run: SliceRun, params: SliceParams<K>) => RunParts<S>;
+  cursor: (summary: PageLoopSummary) => unknown;
+}
+
 export interface EndpointSpec<K extends string, S extends z.ZodType> {
   name: string;
   title: string;
   /** Docker Hub API reference. */
   reference: string;
-  /** Default cron schedule for `serve`. */
-  schedule: string;
+  /**
+   * When `serve` runs it: `schedule`, a job of its own named after it; `job`, a job it shares
+   * (the organization listings). A chained endpoint has neither: it runs in its parent's job,
+   * right after it (`schedules.<name>` in the config takes it out).
+   */
+  schedule?: string;
+  job?: JobDeclaration;
   /** The table its rows go to (other tables it writes: `alsoWrites`). */
   table: PgTable;
   request: {
@@ -87,7 +122,9 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
    * bound it. The other key columns recognise a listed row. Omitted: never deletes.
    */
   deletes?: { scope: readonly NoInfer<K>[] };
-  cursor: CursorStrategy | WindowsCursor;
+  cursor: SpecCursor<NoInfer<K>> | WindowsCursor;
+  /** A read that need not be complete on some runs (see PartialRead). */
+  partial?: PartialRead<NoInfer<K>, S>;
   /** See PageLoop.enrich. */
   enrich?: (run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<((raw: Record<string, unknown>) => Record<string, unknown>) | undefined>;
   /** Tables its hooks write besides `table`, each its own (the images of tags, the pull history of repositories). */
@@ -99,10 +136,7 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
    * its parent was listed; the parent's next complete listing says so), or what to do about it.
    */
   notFound?: 'skip' | ((run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<void>);
-  /**
-   * What one run adds to the page loop, decided when it starts: hooks that write the endpoint's
-   * other tables, a cursor that records what the run saw, another ordering of the listing.
-   */
+  /** What one run adds to the page loop, decided when it starts: hooks that write the endpoint's other tables. */
   each?: (run: SliceRun, params: SliceParams<NoInfer<K>>) => Promise<RunParts<S>>;
   /** The metrics route of its requests, when not the endpoint's name (see server/hub-routes.ts). */
   route?: string;
@@ -110,10 +144,8 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
   sliceKey?: string;
 }
 
-/** See EndpointSpec.each: what a run changes in the page loop (`deletes: undefined` turns deletions off). */
-export type RunParts<S extends z.ZodType = z.ZodType> = Partial<
-  Pick<PageLoop<S>, 'rows' | 'afterPage' | 'afterListing' | 'cursor' | 'stopAfter' | 'deletes' | 'what'>
-> & {
+/** See EndpointSpec.each: what a run adds to the page loop. Deletions and the cursor are the spec's. */
+export type RunParts<S extends z.ZodType = z.ZodType> = Partial<Pick<PageLoop<S>, 'rows' | 'afterPage' | 'afterListing' | 'stopAfter' | 'what'>> & {
   /** Replaces the request's query for this run. */
   query?: Query;
   /** Names the listing in request errors (default: the rendered label). */
@@ -143,49 +175,55 @@ function paramNames<K extends string>(source: SliceSource<K>): K[] {
   return [...source.params];
 }
 
-async function parentSlices<K extends string>(
-  source: Extract<SliceSource<K>, { table: PgTable }>,
-  plan: SyncPlan,
-  deps: SyncDeps,
-): Promise<SliceParams<K>[]> {
-  const entries = Object.entries(source.params) as [K, string][];
-  const columns = entries.map(([, column]) => column);
-  const scopeColumn = source.params[source.within.param];
-  const select = sql.raw(entries.map(([param, column]) => `"${column}" AS "${param}"`).join(', '));
-  const notNull = sql.raw(columns.map((column) => `"${column}" IS NOT NULL`).join(' AND '));
-  const order = sql.raw(columns.map((column) => `"${column}"`).join(', '));
-  const result = await deps.database.db.execute(sql`
-    SELECT DISTINCT ${select} FROM ${sql.raw(`"dockerhub"."${getTableName(source.table)}"`)}
-    WHERE deleted_at IS NULL AND ${notNull}
-      AND ${sql.raw(`"${scopeColumn}"`)} IN (SELECT jsonb_array_elements_text(${JSON.stringify(plan[source.within.plan])}::jsonb))
-    ORDER BY ${order}`);
-  return rowsOf<Record<K, unknown>>(result).map((row) => Object.fromEntries(entries.map(([param]) => [param, String(row[param])])) as SliceParams<K>);
+/** The spec's slices as the engine's partition. */
+function partitionOf<K extends string>(source: SliceSource<K>, sliceKey: string | undefined): Partition {
+  if ('per' in source) return { per: source.per, param: source.param };
+  if ('list' in source) {
+    const { list, params, needs, copyAs } = source;
+    return { list, params, sliceKey, needs, copyAs: copyAs as Extract<Partition, { list: unknown }>['copyAs'] };
+  }
+  const parent: ParentPartition = {
+    endpoint: source.parent,
+    rows: { table: getTableName(source.table) },
+    params: source.params,
+    within: source.within,
+    refreshWhen: source.refreshWhen,
+  };
+  return { parent };
 }
 
 /**
- * Compile a declarative endpoint into the runner's EndpointDefinition. Everything about the
- * endpoint lives in `spec`; the loop itself is the engine's (runPageLoop). Placeholders and
- * mapping exceptions are checked here, when the registry loads, not in the middle of a sync.
+ * When `serve` runs it, as declared: exactly one of `schedule` and `job`, or neither for a chained
+ * endpoint. A declaration the job plan would not use is refused when the registry loads.
  */
-export function defineEndpoint<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>): DeclaredEndpoint<K, S> {
-  const params = paramNames(spec.slices);
+function checkSchedule<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>): void {
+  const chained = 'parent' in spec.slices;
+  if (chained && (spec.schedule !== undefined || spec.job !== undefined)) {
+    throw new Error(
+      `endpoint ${spec.name}: a chained endpoint runs in its parent's job, right after it; its own schedule would never be used ` +
+        `(a config can take it out with schedules.${spec.name})`,
+    );
+  }
+  if (!chained && (spec.schedule === undefined) === (spec.job === undefined)) {
+    throw new Error(`endpoint ${spec.name}: declare either a schedule (a job of its own) or the job it shares`);
+  }
+}
+
+/** The spec's checks, run when the registry loads rather than in the middle of a sync. */
+function checkSpec<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>, params: readonly K[], entity: EntitySpec): string[] {
   checkPlaceholders(spec.name, spec.request.path, params);
   checkPlaceholders(spec.name, spec.label, params);
   if (spec.sliceKey) checkPlaceholders(spec.name, spec.sliceKey, params);
-  const entity = entitySpec(spec.table);
-  const map = rowMapper(spec.table, spec.mapping);
+  checkSchedule(spec);
+  if (spec.partial && !spec.deletes) throw new Error(`endpoint ${spec.name}: a partial read is the alternative to a complete listing that deletes; it deletes nothing`);
   const keyColumns = spec.deletes ? entity.keys.filter((key) => !spec.deletes!.scope.includes(key as K)) : [];
   if (spec.deletes && keyColumns.length === 0) throw new Error(`endpoint ${spec.name}: the deletion scope covers the whole key`);
-  const parent = 'parent' in spec.slices ? spec.slices.parent : undefined;
+  return keyColumns;
+}
 
-  const sliceOf = (values: SliceParams<K>): Slice => {
-    const own = Object.values(values) as string[];
-    const key = spec.sliceKey ? renderTemplate(spec.sliceKey, valuesResolver(values)) : own.length > 0 ? own.join('/') : spec.name;
-    return { key, params: { ...values } };
-  };
-  const paramsOf = (slice: Slice): SliceParams<K> => sliceParams(slice, params);
+/** How a spec's request is filled in for one slice (and, for a windowed one, one window). */
+function requestOf<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>) {
   const pathOf = (values: SliceParams<K>) => renderTemplate(spec.request.path, valuesResolver(values), { encode: 'path', what: `path of endpoint ${spec.name}` });
-  const windowed = typeof spec.cursor === 'object';
   const queryOf = (values: SliceParams<K>, window?: Window) => {
     if (!spec.request.query) return undefined;
     // Without a window (test-endpoint's sample request), the window's own parameters are left out.
@@ -195,107 +233,93 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     if (Object.keys(query).length === 0) return undefined;
     return renderValue(query, valuesResolver({ ...values, ...(window ? { window } : {}) })) as Query;
   };
-  const toRows = (raw: Record<string, unknown>, values: SliceParams<K>) => (spec.rows ? spec.rows(raw, values, map) : [map(raw, values)]);
+  const labelOf = (values: SliceParams<K>) => renderTemplate(spec.label, valuesResolver(values));
+  return { pathOf, queryOf, labelOf };
+}
 
-  const endpoint: DeclaredEndpoint<K, S> = {
-    spec,
-    toRows,
-    pathOf,
-    name: spec.name,
-    title: spec.title,
-    reference: spec.reference,
-    tables: [spec.table, ...(spec.alsoWrites ?? [])].map((table) => getTableName(table)),
-    schedule: spec.schedule,
-    ...(parent ? { parent } : {}),
-    template: {
-      path: spec.request.path,
-      ...(spec.request.query ? { query: spec.request.query } : {}),
-      shape: spec.request.shape,
-      ...(spec.route ? { route: spec.route } : {}),
-    },
-    async slices(plan, deps) {
-      const source = spec.slices;
-      let values: SliceParams<K>[];
-      if ('custom' in source) values = await source.custom(plan, deps);
-      else if ('table' in source) values = await parentSlices(source, plan, deps);
-      else {
-        const list = source.per === 'org' ? plan.orgs : source.per === 'namespace' ? plan.namespaces : plan.user ? [plan.user] : [];
-        values = list.map((value) => ({ [source.param]: value }) as SliceParams<K>);
-      }
-      return values.map(sliceOf);
-    },
-    request(slice, _plan, deps): EndpointRequest {
-      const values = paramsOf(slice);
-      const query = queryOf(values);
-      const headers = deps ? spec.request.headers?.(values, deps) : undefined;
-      return {
-        path: pathOf(values),
-        ...(query ? { query } : {}),
-        shape: spec.request.shape,
-        schema: spec.schema,
-        ...(headers ? { headers } : {}),
-        ...(spec.request.auth ? { auth: spec.request.auth } : {}),
-      };
-    },
-    async run(run: SliceRun): Promise<void> {
-      const values = paramsOf(run.slice);
-      if (windowed) return runWindows(run, values);
-      const { query: ownQuery, endpoint: named, ...parts } = (await spec.each?.(run, values)) ?? {};
-      const path = pathOf(values);
-      const query = ownQuery ?? queryOf(values);
-      const what = renderTemplate(spec.label, valuesResolver(values));
-      const headers = spec.request.headers?.(values, run.deps);
-      const common = {
-        path,
-        ...(query ? { query } : {}),
-        endpoint: named ?? what,
-        ...(headers ? { headers } : {}),
-        ...(spec.request.auth ? { auth: spec.request.auth } : {}),
-      };
-      const shape = spec.request.shape;
-      const pages =
-        shape === 'object'
-          ? objectPage(run, common)
-          : listPages(run, { ...common, shape, ...(spec.request.pageSize !== undefined ? { pageSize: spec.request.pageSize } : {}) });
-      const scope = spec.deletes ? Object.fromEntries(spec.deletes.scope.map((param) => [param, values[param]])) : undefined;
-      let wrote = false;
-      const afterPage = parts.afterPage;
-      const loop: PageLoop<S> = {
-        spec: entity,
-        pages,
-        schema: spec.schema,
-        rows: (item) => toRows(item.raw, values),
-        deletes: scope ? { scope, keyColumns: keyColumns.length === 1 ? keyColumns[0]! : keyColumns } : undefined,
-        cursor: spec.cursor as CursorStrategy,
-        ...(spec.enrich ? { enrich: () => spec.enrich!(run, values) } : {}),
-        ...(spec.completeWhen ? { completeWhen: spec.completeWhen } : {}),
-        what,
-        ...parts,
-        afterPage: async (tx, written) => {
-          wrote ||= written.items.length > 0;
-          await afterPage?.(tx, written);
-        },
-      };
-      try {
-        await runPageLoop(run, loop);
-      } catch (error) {
-        if (!(error instanceof HubNotFoundError) || !spec.notFound || wrote) throw error;
-        if (spec.notFound !== 'skip') return spec.notFound(run, values);
-        // Gone since its parent was listed: the parent's next complete listing marks it deleted.
-        run.logger.info({ slice: run.slice.key }, `${what}: no longer exists; skipped`);
-      }
+type Compiled<K extends string, S extends z.ZodType> = {
+  spec: EndpointSpec<K, S>;
+  entity: EntitySpec;
+  keyColumns: string[];
+  toRows: (raw: Record<string, unknown>, values: SliceParams<K>) => Row[];
+} & ReturnType<typeof requestOf<K, S>>;
+
+/** The run's parts: a partial read's, or the spec's own hooks with its deletions and cursor. */
+async function partsOf<K extends string, S extends z.ZodType>(c: Compiled<K, S>, run: SliceRun, values: SliceParams<K>) {
+  const { spec } = c;
+  const startedAt = run.now();
+  if (spec.partial && (await spec.partial.when(run, values))) {
+    return { parts: spec.partial.read(run, values), deletes: undefined, cursor: spec.partial.cursor as CursorStrategy };
+  }
+  const parts = (await spec.each?.(run, values)) ?? {};
+  const scope = spec.deletes ? Object.fromEntries(spec.deletes.scope.map((param) => [param, values[param]])) : undefined;
+  const deletes = scope ? { scope, keyColumns: c.keyColumns.length === 1 ? c.keyColumns[0]! : c.keyColumns } : undefined;
+  const declared = spec.cursor as SpecCursor<K>;
+  if (typeof declared !== 'function') return { parts, deletes, cursor: declared };
+  const chained = 'parent' in spec.slices && spec.slices.refreshWhen !== undefined;
+  const previous = chained ? await run.getCursor() : undefined;
+  return { parts, deletes, cursor: (summary: PageLoopSummary) => declared(summary, { run, params: values, startedAt, previous }) };
+}
+
+/** One run of a listing (or one object): its pages through the engine's page loop. */
+async function runListing<K extends string, S extends z.ZodType>(c: Compiled<K, S>, run: SliceRun, values: SliceParams<K>): Promise<void> {
+  const { spec } = c;
+  const { parts, deletes, cursor } = await partsOf(c, run, values);
+  const { query: ownQuery, endpoint: named, ...hooks } = parts;
+  const query = ownQuery ?? c.queryOf(values);
+  const what = c.labelOf(values);
+  const headers = spec.request.headers?.(values, run.deps);
+  const common = {
+    path: c.pathOf(values),
+    ...(query ? { query } : {}),
+    endpoint: named ?? what,
+    ...(headers ? { headers } : {}),
+    ...(spec.request.auth ? { auth: spec.request.auth } : {}),
+  };
+  const shape = spec.request.shape;
+  const pages =
+    shape === 'object'
+      ? objectPage(run, common)
+      : listPages(run, { ...common, shape, ...(spec.request.pageSize !== undefined ? { pageSize: spec.request.pageSize } : {}) });
+  let wrote = false;
+  const loop: PageLoop<S> = {
+    spec: c.entity,
+    pages,
+    schema: spec.schema,
+    rows: (item) => c.toRows(item.raw, values),
+    deletes,
+    cursor,
+    ...(spec.enrich ? { enrich: () => spec.enrich!(run, values) } : {}),
+    ...(spec.completeWhen ? { completeWhen: spec.completeWhen } : {}),
+    what,
+    ...hooks,
+    afterPage: async (tx, written) => {
+      wrote ||= written.items.length > 0;
+      await hooks.afterPage?.(tx, written);
     },
   };
+  try {
+    await runPageLoop(run, loop);
+  } catch (error) {
+    if (!(error instanceof HubNotFoundError) || !spec.notFound || wrote) throw error;
+    if (spec.notFound !== 'skip') return spec.notFound(run, values);
+    // Gone since its parent was listed: the parent's next complete listing marks it deleted.
+    run.logger.info({ slice: run.slice.key }, `${what}: no longer exists; skipped`);
+  }
+}
 
-  /** One window: its pages through the engine; the cursor moves past it with its last page. */
-  const readWindow = async (run: SliceRun, values: SliceParams<K>, window: Window, grown: boolean, cursor: { value: unknown; sliceKey?: string }) => {
-    const query = queryOf(values, window);
-    const what = renderTemplate(spec.label, valuesResolver(values));
+/** One run of a windowed listing: the engine's window loop, each window's pages through the page loop. */
+async function runWindows<K extends string, S extends z.ZodType>(c: Compiled<K, S>, run: SliceRun, values: SliceParams<K>): Promise<void> {
+  const { windows } = c.spec.cursor as WindowsCursor;
+  const { config } = run.deps;
+  const what = c.labelOf(values);
+  const read: WindowReader = async (window, grown, cursor) => {
+    const query = c.queryOf(values, window);
     const summary = await runPageLoop(run, {
-      spec: entity,
-      pages: listPages(run, { path: pathOf(values), ...(query ? { query } : {}), shape: spec.request.shape as PageShape, endpoint: what }),
-      schema: spec.schema,
-      rows: (item) => toRows(item.raw, values),
+      spec: c.entity,
+      pages: listPages(run, { path: c.pathOf(values), ...(query ? { query } : {}), shape: c.spec.request.shape as PageShape, endpoint: what }),
+      schema: c.spec.schema,
+      rows: (item) => c.toRows(item.raw, values),
       cursor: () => cursor.value,
       cursorSliceKey: cursor.sliceKey,
       completeWhen: 'always',
@@ -304,32 +328,63 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     });
     return summary.spilled ? 'spilled' : summary.items === 0 ? 'empty' : 'events';
   };
+  await runWindowedSlice(run, { sizeMs: windows.size(config), overlapMs: windows.overlap(config), initialLookbackMs: windows.initialLookback(config) }, read);
+}
 
-  const runWindows = async (run: SliceRun, values: SliceParams<K>): Promise<void> => {
-    const { windows } = spec.cursor as WindowsCursor;
-    const { config } = run.deps;
-    const nowMs = Date.parse(run.now());
-    const windowMs = windows.size(config);
-    if (run.plan.backfill) {
-      const { from, to } = run.plan.backfill;
-      const sliceKey = `${run.slice.key}#backfill`;
-      const stored = await run.getCursor<BackfillCursor>(sliceKey);
-      const start = backfillStart(stored, from, to);
-      const read = await readGrowingWindows(start, Date.parse(to), windowMs, (window, grown) =>
-        readWindow(run, values, window, grown, { value: { from, to, doneUntil: window.to } satisfies BackfillCursor, sliceKey }),
-      );
-      run.logger.info({ ...(values as Record<string, string>), from, to, resumedAt: new Date(start).toISOString(), ...read }, `${spec.name} backfill`);
-      return;
-    }
-    const stored = await run.getCursor<AuditCursor>();
-    const start = incrementalStart(stored, nowMs, { overlapMs: windows.overlap(config), initialLookbackMs: windows.initialLookback(config), full: run.plan.full });
-    await readGrowingWindows(start, nowMs, windowMs, (window, grown) => {
-      // A full re-read never moves the cursor backwards.
-      const until = stored && run.plan.full && Date.parse(stored.until) > Date.parse(window.to) ? stored.until : window.to;
-      return readWindow(run, values, window, grown, { value: { until } satisfies AuditCursor });
-    });
+/** The first request of a slice, for `test-endpoint`. */
+function sampleRequest<K extends string, S extends z.ZodType>(c: Compiled<K, S>, slice: Slice, deps?: Pick<SyncDeps, 'config'>): EndpointRequest {
+  const { spec } = c;
+  const values = sliceParams(slice, paramNames(spec.slices));
+  const query = c.queryOf(values);
+  const headers = deps ? spec.request.headers?.(values, deps) : undefined;
+  return {
+    path: c.pathOf(values),
+    ...(query ? { query } : {}),
+    shape: spec.request.shape,
+    schema: spec.schema,
+    ...(headers ? { headers } : {}),
+    ...(spec.request.auth ? { auth: spec.request.auth } : {}),
   };
-  return endpoint;
+}
+
+/**
+ * Compile a declarative endpoint into the runner's EndpointDefinition. Everything about the
+ * endpoint lives in `spec`; the loops are the engine's (runPageLoop, runWindowedSlice), and so
+ * are its slices (the partition). Placeholders, mapping exceptions and schedules are checked
+ * here, when the registry loads, not in the middle of a sync.
+ */
+export function defineEndpoint<K extends string, S extends z.ZodType>(spec: EndpointSpec<K, S>): DeclaredEndpoint<K, S> {
+  const params = paramNames(spec.slices);
+  const entity = entitySpec(spec.table);
+  const keyColumns = checkSpec(spec, params, entity);
+  const map = rowMapper(spec.table, spec.mapping);
+  const toRows = (raw: Record<string, unknown>, values: SliceParams<K>) => (spec.rows ? spec.rows(raw, values, map) : [map(raw, values)]);
+  const compiled: Compiled<K, S> = { spec, entity, keyColumns, toRows, ...requestOf(spec) };
+  const partition = partitionOf(spec.slices, spec.sliceKey);
+  const windowed = typeof spec.cursor === 'object';
+  return {
+    spec,
+    toRows,
+    pathOf: compiled.pathOf,
+    name: spec.name,
+    title: spec.title,
+    reference: spec.reference,
+    tables: [spec.table, ...(spec.alsoWrites ?? [])].map((table) => getTableName(table)),
+    ...(spec.schedule !== undefined ? { schedule: spec.schedule } : {}),
+    ...(spec.job ? { job: spec.job } : {}),
+    ...('parent' in partition ? { parent: partition.parent.endpoint } : {}),
+    ...(windowed ? { backfill: true } : {}),
+    partition,
+    template: {
+      path: spec.request.path,
+      ...(spec.request.query ? { query: spec.request.query } : {}),
+      shape: spec.request.shape,
+      ...(spec.route ? { route: spec.route } : {}),
+    },
+    slices: (plan, deps) => partitionSlices(partition, spec.name, plan, deps),
+    request: (slice, _plan, deps) => sampleRequest(compiled, slice, deps),
+    run: (run) => (windowed ? runWindows : runListing)(compiled, run, sliceParams(run.slice, params)),
+  };
 }
 
 export type { CursorStrategy, PageLoopSummary };

@@ -1,6 +1,7 @@
 import { orgAccessTokens } from '../db/schema/index.js';
 import { orgAccessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -8,7 +9,7 @@ export const orgAccessTokensEndpoint = defineEndpoint({
   name: 'org_access_tokens',
   title: 'Organization access tokens (metadata)',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-access-tokens',
-  schedule: '25 * * * *',
+  job: ORGANIZATION_JOB,
   table: orgAccessTokens,
   request: { path: HUB_PATHS.orgAccessTokens, shape: 'total' },
   label: 'organization access tokens of {org}',

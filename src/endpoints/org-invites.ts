@@ -1,6 +1,7 @@
 import { orgInvites } from '../db/schema/index.js';
 import { inviteSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -8,7 +9,7 @@ export const orgInvitesEndpoint = defineEndpoint({
   name: 'org_invites',
   title: 'Pending invites of an organization',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/invites',
-  schedule: '25 * * * *',
+  job: ORGANIZATION_JOB,
   table: orgInvites,
   // `{data: [...]}`, one page, no paging parameters.
   request: { path: HUB_PATHS.invites, shape: 'data', pageSize: null },

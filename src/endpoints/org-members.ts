@@ -3,12 +3,19 @@ import { orgMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
+import type { JobDeclaration } from './types.js';
+
+/**
+ * The organization listings share one job: each is small (one or two requests per organization)
+ * and read together they make one consistent picture of an organization per tick.
+ */
+export const ORGANIZATION_JOB: JobDeclaration = { name: 'organization', schedule: '15 * * * *' };
 
 export const orgMembersEndpoint = defineEndpoint({
   name: 'org_members',
   title: 'Organization members',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members',
-  schedule: '15 * * * *',
+  job: ORGANIZATION_JOB,
   table: orgMembers,
   request: { path: HUB_PATHS.orgMembers, shape: 'results' },
   label: 'members of {org}',

@@ -2,6 +2,7 @@ import { orgSettings } from '../db/schema/index.js';
 import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
 import { orgSettingsSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint, pathTemplate } from './define.js';
 
 const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
@@ -12,7 +13,7 @@ export const orgSettingsEndpoint = defineEndpoint({
   name: 'org_settings',
   title: 'Organization settings',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-settings',
-  schedule: '20 * * * *',
+  job: ORGANIZATION_JOB,
   table: orgSettings,
   request: { path: HUB_PATHS.orgSettings, shape: 'object' },
   label: 'settings of {org}',

@@ -119,8 +119,6 @@ function completeListing(run: SliceRun, namespace: string): RunParts<typeof repo
     async afterListing(tx, { deleted }) {
       if (deleted.length > 0) await cascadeDeletedRepositories(run, tx, namespace, deleted.map((key) => String(key.name)));
     },
-    // An incomplete listing leaves last_complete_at alone, so the next pass lists in full again.
-    cursor: (summary) => ({ mode: 'complete', repositories: summary.listed, invalid: summary.invalid, ...(summary.complete ? {} : { incomplete: summary.incomplete }) }),
   };
 }
 
@@ -154,9 +152,6 @@ function recentListing(run: SliceRun, namespace: string): RunParts<typeof reposi
       },
     },
     afterPage: (tx, { upserted }) => writeStats(run, tx, namespace, upserted),
-    // A read that stops early speaks for nothing it did not show.
-    deletes: undefined,
-    cursor: (summary) => ({ mode: 'recent', changed: summary.rows }),
     stopAfter: () => reachedUnchanged,
   };
 }
@@ -179,13 +174,19 @@ export const repositoriesEndpoint = defineEndpoint({
   slices: { per: 'namespace', param: 'namespace' },
   schema: repositoryListEntrySchema,
   deletes: { scope: ['namespace'] },
-  cursor: 'snapshot',
-  async each(run, { namespace }) {
-    const interval = run.deps.config.sync.repositoryListInterval;
-    if (interval > 0 && !run.plan.full) {
+  // An incomplete listing leaves last_complete_at alone, so the next pass lists in full again.
+  cursor: (summary) => ({ mode: 'complete', repositories: summary.listed, invalid: summary.invalid, ...(summary.complete ? {} : { incomplete: summary.incomplete }) }),
+  each: async (run, { namespace }) => completeListing(run, namespace),
+  // Between complete listings (REPOSITORY_LIST_INTERVAL), newest first until nothing changed: a
+  // read that stops early speaks for nothing it did not show, so it deletes nothing.
+  partial: {
+    async when(run, { namespace }) {
+      const interval = run.deps.config.sync.repositoryListInterval;
+      if (interval <= 0 || run.plan.full) return false;
       const last = await lastCompleteListing(run, namespace);
-      if (last !== null && Date.parse(run.now()) - last < interval) return recentListing(run, namespace);
-    }
-    return completeListing(run, namespace);
+      return last !== null && Date.parse(run.now()) - last < interval;
+    },
+    read: (run, { namespace }) => recentListing(run, namespace),
+    cursor: (summary) => ({ mode: 'recent', changed: summary.rows }),
   },
 });

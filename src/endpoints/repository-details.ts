@@ -1,8 +1,7 @@
 import { repositories } from '../db/schema/index.js';
 import { repositoryInfoSchema } from '../hub/schemas.js';
-import type { Row } from '../sync/context.js';
-import { chainedRepositories } from '../sync/chaining.js';
-import { LIST_FIELDS, readStoredRepositories, repositoryRow, sameInstant } from './repositories.js';
+import { comparable, readFor, type RefreshWhen } from '../sync/chaining.js';
+import { LIST_FIELDS, readStoredRepositories, repositoryRow } from './repositories.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -12,6 +11,12 @@ interface DetailCursor {
   for?: string | null;
   invalid?: number;
 }
+
+/** A detail is read again when the list's change marker moved (`last_modified`, else `last_updated`). */
+const detailRefresh: RefreshWhen = {
+  moved: [{ reason: 'changed', fields: ['last_modified', 'last_updated'] }],
+  lastRead: (cursor) => (cursor !== null && typeof cursor === 'object' && 'for' in cursor ? { values: { changed: (cursor as DetailCursor).for ?? null } } : undefined),
+};
 
 /**
  * The detail of a repository adds the fields the list does not carry (full description,
@@ -24,28 +29,22 @@ export const repositoryDetailsEndpoint = defineEndpoint({
   name: 'repository_details',
   title: 'Get a repository (detail-only fields), chained from the list',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/GetRepository',
-  schedule: '5 * * * *',
   table: repositories,
   request: { path: HUB_PATHS.repository, shape: 'object' },
   label: 'repository {namespace}/{repository}',
   slices: {
     parent: 'repositories',
-    params: ['namespace', 'repository'],
-    async custom(plan, deps) {
-      const rows = await chainedRepositories<DetailCursor>(deps.database.db, 'repository_details', plan);
-      return rows
-        .filter(({ cursor, last_modified, last_updated }) => {
-          if (plan.full || !cursor || !('for' in cursor)) return true;
-          return !sameInstant(cursor.for ?? null, last_modified ?? last_updated);
-        })
-        .map(({ namespace, name }) => ({ namespace, repository: name }));
-    },
+    table: repositories,
+    params: { namespace: 'namespace', repository: 'name' },
+    within: { field: 'namespace', plan: 'namespaces' },
+    refreshWhen: detailRefresh,
   },
   schema: repositoryInfoSchema,
-  cursor: 'none',
+  // An invalid detail records no marker: it is read again next pass.
+  cursor: (summary, { run }) =>
+    summary.invalid === 0 && summary.rows > 0 ? { for: comparable(readFor(detailRefresh, run.slice.parent ?? {}).changed) } : { invalid: summary.invalid },
   notFound: 'skip',
   async each(run, { namespace, repository }) {
-    let marker: string | null = null;
     return {
       endpoint: `get repository ${namespace}/${repository}`,
       rows: {
@@ -56,13 +55,9 @@ export const repositoryDetailsEndpoint = defineEndpoint({
           const stored = (await readStoredRepositories(tx, namespace, [repository])).get(repository);
           const detailOnly = Object.fromEntries(Object.entries(item.raw).filter(([key]) => !LIST_FIELDS.has(key)));
           const base = stored?.raw ?? Object.fromEntries(Object.entries(item.raw).filter(([key]) => LIST_FIELDS.has(key)));
-          const row: Row = repositoryRow(namespace, { ...base, ...detailOnly });
-          marker = (row.last_modified ?? row.last_updated ?? null) as string | null;
-          return [row];
+          return [repositoryRow(namespace, { ...base, ...detailOnly })];
         },
       },
-      // An invalid detail records no marker: it is read again next pass.
-      cursor: (summary) => (summary.invalid === 0 && summary.rows > 0 ? { for: marker } : { invalid: summary.invalid }),
     };
   },
 });

@@ -2,6 +2,7 @@ import { UsageError } from '../cli-errors.js';
 import { scimUsers } from '../db/schema/index.js';
 import { scimUserSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -14,7 +15,7 @@ export const scimUsersEndpoint = defineEndpoint({
   name: 'scim_users',
   title: 'Users provisioned through SCIM (single sign-on)',
   reference: 'https://docs.docker.com/reference/api/hub/beta/#tag/scim/operation/GetScimUsers',
-  schedule: '25 * * * *',
+  job: ORGANIZATION_JOB,
   table: scimUsers,
   request: {
     path: HUB_PATHS.scimUsers,
@@ -29,7 +30,8 @@ export const scimUsersEndpoint = defineEndpoint({
   label: 'SCIM users of {org}',
   slices: {
     params: ['org'],
-    async custom(plan, deps) {
+    needs: "the organization's SCIM token: set DOCKERHUB_SCIM_TOKEN (and DOCKERHUB_SCIM_ORG with several organizations)",
+    async list(plan, deps) {
       const { scimToken, scimOrg } = deps.config.hub;
       if (!scimToken) {
         deps.logger.info('scim_users skipped: DOCKERHUB_SCIM_TOKEN is not set (the SCIM API needs the organization\'s SCIM token)');

@@ -3,11 +3,9 @@ import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import type { UpsertResult } from '../sync/upsert.js';
 import { obj } from './map.js';
-import { tagImages, tags } from '../db/schema/index.js';
+import { repositories, tagImages, tags } from '../db/schema/index.js';
 import { rowMapper, type RowMapping } from '../sync/mapping.js';
-import { chainedRepositories } from '../sync/chaining.js';
-import { tagReadReason } from '../sync/plan.js';
-import { sameInstant } from './repositories.js';
+import { comparable, readFor, type RefreshWhen } from '../sync/chaining.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -85,52 +83,67 @@ export interface TagCursor {
 }
 
 /**
- * The tags of the repositories whose tags may have changed (tagReadReason in sync/plan.ts), from
- * the repository table and this endpoint's own state: a pass that crashed half-way picks up
- * exactly what it left.
+ * Tags change when a repository is pushed to (`last_updated` moves) and their pull times
+ * change when one of them is pulled (`pull_count` moves), so the repository list alone says
+ * whose tags to read: the daily cost grows with activity, not with the repositories owned.
+ * Tags the table no longer holds live (a repository that disappeared took them along, and came
+ * back) are read again. Anything Hub changes without either (a tag going inactive) waits for
+ * the slow refresh, TAG_REFRESH_INTERVAL.
+ */
+export const tagRefresh: RefreshWhen = {
+  moved: [
+    { reason: 'pushed', fields: ['last_updated'] },
+    { reason: 'pulled', fields: ['pull_count'] },
+  ],
+  liveRows: 'tags',
+  every: (config) => config.sync.tagRefreshInterval,
+  lastRead: (cursor) => {
+    const read = (cursor as TagCursor | null)?.read;
+    return read ? { at: read.at, values: { pushed: read.last_updated, pulled: read.pull_count }, rows: read.tags } : undefined;
+  },
+};
+
+/**
+ * The tags of the repositories whose tags may have changed (tagRefresh), from the repository
+ * table and this endpoint's own state: a pass that crashed half-way picks up exactly what it left.
  */
 export const tagsEndpoint = defineEndpoint({
   name: 'tags',
   title: 'List repository tags and their images, chained from the list',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/ListRepositoryTags',
-  schedule: '10 * * * *',
   table: tags,
   alsoWrites: [tagImages],
   request: { path: HUB_PATHS.tags, shape: 'results' },
   label: 'the tag list of {namespace}/{repository}',
   slices: {
     parent: 'repositories',
-    params: ['namespace', 'repository'],
-    async custom(plan, deps) {
-      const rows = await chainedRepositories<TagCursor>(deps.database.db, 'tags', plan);
-      const now = (deps.clock?.now() ?? new Date()).toISOString();
-      const refreshMs = deps.config.sync.tagRefreshInterval;
-      return rows
-        .filter((row) => {
-          const read = row.cursor?.read;
-          return tagReadReason({
-            full: plan.full,
-            listed: { lastUpdated: row.last_updated, pullCount: row.pull_count, liveTags: row.live_tags },
-            lastRead: read ? { at: read.at, lastUpdated: read.last_updated, pullCount: read.pull_count, tags: read.tags } : undefined,
-            now,
-            refreshMs,
-            sameInstant,
-          });
-        })
-        .map(({ namespace, name }) => ({ namespace, repository: name }));
-    },
+    table: repositories,
+    params: { namespace: 'namespace', repository: 'name' },
+    within: { field: 'namespace', plan: 'namespaces' },
+    refreshWhen: tagRefresh,
   },
   schema: tagSchema,
   mapping: tagMapping,
   deletes: { scope: ['namespace', 'repository'] },
-  cursor: 'snapshot',
+  // What the list showed when the slice was chosen (if a push or a pull lands while we read, it
+  // moves and the next pass reads the tags again). Without a complete listing, what the last
+  // complete read saw stays: the rule compares with it.
+  cursor: (summary, { run, startedAt, previous }): TagCursor => {
+    const seen = readFor(tagRefresh, run.slice.parent ?? {});
+    const kept = (previous as TagCursor | undefined)?.read;
+    return {
+      tags: summary.listed,
+      invalid: summary.invalid,
+      ...(summary.complete ? {} : { incomplete: summary.incomplete }),
+      ...(summary.complete
+        ? { read: { at: startedAt, last_updated: comparable(seen.pushed) as string | null, pull_count: (seen.pulled ?? null) as number | null, tags: summary.listed } }
+        : kept
+          ? { read: kept }
+          : {}),
+    };
+  },
   notFound: 'skip',
   async each(run, { namespace, repository }) {
-    // What the list shows before reading (if a push or a pull lands while we read, it moves and
-    // the next pass reads the tags again), and what the last read kept.
-    const [before] = await chainedRepositories<TagCursor>(run.deps.database.db, 'tags', { namespace, name: repository });
-    const previous = before?.cursor;
-    const startedAt = run.now();
     return {
       endpoint: `list tags of ${namespace}/${repository}`,
       afterPage: (tx, { items, upserted }) => writeTagImages(run, tx, namespace, repository, items.map((item) => item.raw), upserted),
@@ -140,17 +153,6 @@ export const tagsEndpoint = defineEndpoint({
           await run.markMissing(tx, entities.tagImages, { namespace, repository, tag: deleted.map((key) => key.name) }, 'digest', []);
         }
       },
-      // Without a complete listing, what the last complete read saw stays: the rule compares with it.
-      cursor: (summary): TagCursor => ({
-        tags: summary.listed,
-        invalid: summary.invalid,
-        ...(summary.complete ? {} : { incomplete: summary.incomplete }),
-        ...(summary.complete
-          ? { read: { at: startedAt, last_updated: before?.last_updated ?? null, pull_count: before?.pull_count ?? null, tags: summary.listed } }
-          : previous?.read
-            ? { read: previous.read }
-            : {}),
-      }),
     };
   },
 });

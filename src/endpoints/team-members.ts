@@ -8,12 +8,11 @@ export const teamMembersEndpoint = defineEndpoint({
   name: 'team_members',
   title: 'Members of each team',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups',
-  schedule: '20 * * * *',
   table: teamMembers,
   request: { path: HUB_PATHS.teamMembers, shape: 'results' },
   label: 'members of team {org}/{team}',
   // Chained from the teams table: one slice per live team of each organization.
-  slices: { parent: 'teams', table: teams, params: { org: 'org', team: 'name' }, within: { param: 'org', plan: 'orgs' } },
+  slices: { parent: 'teams', table: teams, params: { org: 'org', team: 'name' }, within: { field: 'org', plan: 'orgs' } },
   schema: groupMemberSchema,
   mapping: { columns: { id: (item) => item.id ?? item.username } },
   deletes: { scope: ['org', 'team'] },

@@ -1,6 +1,7 @@
 import { teams } from '../db/schema/index.js';
 import { orgGroupSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -8,7 +9,7 @@ export const teamsEndpoint = defineEndpoint({
   name: 'teams',
   title: 'Teams (groups) of an organization',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups',
-  schedule: '15 * * * *',
+  job: ORGANIZATION_JOB,
   table: teams,
   request: { path: HUB_PATHS.teams, shape: 'results' },
   label: 'teams of {org}',

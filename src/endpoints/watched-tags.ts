@@ -25,7 +25,10 @@ export const watchedTagsEndpoint = defineEndpoint({
   route: 'tag',
   slices: {
     params: ['namespace', 'repository', 'tag'],
-    async custom(_plan, deps) {
+    needs: 'DOCKERHUB_WATCHED_TAGS (namespace/repository:tag)',
+    // A copy as a custom endpoint reads one tag of each repository (a custom endpoint names it).
+    copyAs: { parent: 'repositories', params: { namespace: 'namespace', repository: 'name' }, literals: { tag: 'latest' } },
+    async list(_plan, deps) {
       return deps.config.sync.watchedTags.map(parseWatchedTag);
     },
   },

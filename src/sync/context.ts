@@ -91,7 +91,15 @@ export interface SyncPlan {
 export interface Slice {
   /** Stable key: used in sync_state, sync_runs, locks and logs. */
   key: string;
+  /** What the request's placeholders expand to (`{org}`, `{repository}`): text, one path segment each. */
   params: Record<string, string>;
+  /**
+   * A slice chained from a parent row (sync/chaining.ts): the parent fields it carries to its run,
+   * as stored (numbers, timestamps, JSON), never packed into `params`.
+   */
+  parent?: Readonly<Record<string, unknown>>;
+  /** The parent row is gone: the run removes what was read for it and reads nothing. */
+  orphaned?: true;
 }
 
 export interface SliceCounters {

@@ -110,37 +110,3 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     backfill: options.backfill,
   };
 }
-
-/** Why a repository's tags are read in this pass (null: they are not). */
-export type TagReadReason = 'full' | 'new' | 'pushed' | 'pulled' | 'restored' | 'refresh';
-
-export interface TagReadInputs {
-  full: boolean;
-  /** What the repository list shows now, and how many of its tags are stored live. */
-  listed: { lastUpdated: string | null; pullCount: number | null; liveTags?: number | undefined };
-  /** What the last complete tag read saw, and how many tags it left live (undefined: tags never read). */
-  lastRead?: { at: string; lastUpdated: string | null; pullCount: number | null; tags?: number | undefined } | undefined;
-  now: string;
-  /** TAG_REFRESH_INTERVAL: the safety net for values Hub changes without a pull or a push. */
-  refreshMs: number;
-  sameInstant: (a: string | null, b: string | null) => boolean;
-}
-
-/**
- * Tags change when a repository is pushed to (`last_updated` moves) and their pull times
- * change when one of them is pulled (`pull_count` moves), so the repository list alone says
- * whose tags to read: the daily cost grows with activity, not with the repositories owned.
- * Tags the table no longer holds live (a repository that disappeared took them along, and came
- * back) are read again. Anything Hub changes without either (a tag going inactive) waits for
- * the slow refresh.
- */
-export function tagReadReason(inputs: TagReadInputs): TagReadReason | null {
-  const { listed, lastRead } = inputs;
-  if (inputs.full) return 'full';
-  if (!lastRead) return 'new';
-  if (!inputs.sameInstant(lastRead.lastUpdated, listed.lastUpdated)) return 'pushed';
-  if (lastRead.pullCount !== listed.pullCount) return 'pulled';
-  if (lastRead.tags !== undefined && listed.liveTags !== undefined && lastRead.tags !== listed.liveTags) return 'restored';
-  if (Date.parse(lastRead.at) <= Date.parse(inputs.now) - inputs.refreshMs) return 'refresh';
-  return null;
-}

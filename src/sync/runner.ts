@@ -52,7 +52,7 @@ export function selectEndpoints(
   registry: readonly EndpointDefinition[] = endpoints,
 ): EndpointDefinition[] {
   if (!only || only.length === 0) {
-    return backfill ? registry.filter((e) => e.name === 'audit_logs') : [...registry];
+    return backfill ? registry.filter((e) => e.backfill) : [...registry];
   }
   const unknown = only.filter((name) => !registry.some((e) => e.name === name));
   if (unknown.length > 0) {

@@ -1,5 +1,7 @@
+import type { SliceRun } from './context.js';
+
 /**
- * Audit-log windows: pure cursor math, table-tested.
+ * Audit-log windows: the cursor math (pure, table-tested) and the loop a windowed slice runs.
  * Events are read in [from, to) windows oldest window first, so the cursor (the end of the last
  * complete window) only moves forward and a crash re-reads at most one window.
  */
@@ -129,6 +131,42 @@ export function backfillStart(cursor: BackfillCursor | undefined, from: string, 
     if (!Number.isNaN(done)) return Math.min(Math.max(fromMs, done), toMs);
   }
   return fromMs;
+}
+
+/** Base window length, overlap and first-pass look-back of a windowed listing (ms). */
+export interface WindowSettings {
+  sizeMs: number;
+  overlapMs: number;
+  initialLookbackMs: number;
+}
+
+/** Reads one window completely (its cursor moves past it with its last page); see readGrowingWindows. */
+export type WindowReader = (window: Window, grown: boolean, cursor: { value: unknown; sliceKey?: string | undefined }) => Promise<WindowOutcome>;
+
+/**
+ * One run of a windowed slice. A `--backfill` pass reads [from, to) under the cursor
+ * `<slice>#backfill` (`{from, to, doneUntil}`), resuming where the same backfill stopped; any
+ * other pass reads from the stored cursor `{until}` minus the overlap (or the first look-back) to
+ * now. A full re-read never moves the cursor backwards.
+ */
+export async function runWindowedSlice(run: SliceRun, settings: WindowSettings, read: WindowReader): Promise<void> {
+  const nowMs = Date.parse(run.now());
+  if (run.plan.backfill) {
+    const { from, to } = run.plan.backfill;
+    const sliceKey = `${run.slice.key}#backfill`;
+    const start = backfillStart(await run.getCursor<BackfillCursor>(sliceKey), from, to);
+    const done = await readGrowingWindows(start, Date.parse(to), settings.sizeMs, (window, grown) =>
+      read(window, grown, { value: { from, to, doneUntil: window.to } satisfies BackfillCursor, sliceKey }),
+    );
+    run.logger.info({ ...run.slice.params, from, to, resumedAt: new Date(start).toISOString(), ...done }, `${run.endpoint} backfill`);
+    return;
+  }
+  const stored = await run.getCursor<AuditCursor>();
+  const start = incrementalStart(stored, nowMs, { overlapMs: settings.overlapMs, initialLookbackMs: settings.initialLookbackMs, full: run.plan.full });
+  await readGrowingWindows(start, nowMs, settings.sizeMs, (window, grown) => {
+    const until = stored && run.plan.full && Date.parse(stored.until) > Date.parse(window.to) ? stored.until : window.to;
+    return read(window, grown, { value: { until } satisfies AuditCursor });
+  });
 }
 
 const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;

@@ -66,7 +66,7 @@ describe('the endpoints section of the config', () => {
       ['repo_categories', 'repositories', '0 * * * *'],
     ]);
     // serve: the chained one runs in its parent's job, right after it; --only takes both.
-    const plan = planJobs(registry, scheduleOverrides(config, registry), undefined, NOW);
+    const plan = planJobs(registry, scheduleOverrides(config, registry), NOW);
     expect(plan.jobOf.get('repo_categories')).toBe('repositories');
     expect(plan.jobs.find((j) => j.name === 'tag_pushes')!.schedule).toBe('*/10 * * * *');
     expect(selectEndpoints(['repo_categories', 'repositories'], false, registry).map((e) => e.name)).toEqual(['repositories', 'repo_categories']);
@@ -83,7 +83,7 @@ describe('the endpoints section of the config', () => {
     });
     const config = run();
     const registry = buildRegistry(config);
-    const plan = planJobs(registry, scheduleOverrides(config, registry), undefined, NOW);
+    const plan = planJobs(registry, scheduleOverrides(config, registry), NOW);
     expect(plan.problems).toEqual([]);
     expect(plan.jobs.find((j) => j.name === 'pushes')!.schedule).toBe('*/5 * * * *');
     expect(plan.jobs.find((j) => j.name === 'details')!.schedule).toBe('0 3 * * *');

@@ -84,7 +84,7 @@ describe('requests of a custom endpoint', () => {
       query: { since: '{now-1h:unix}', n: 5 },
       headers: { 'x-trace': 'dhs-{repositories.name}' },
     });
-    const slice = { key: 'acme/a b', params: { _row: JSON.stringify({ namespace: 'acme', name: 'a/b c' }) } };
+    const slice = { key: 'acme/a b', params: {}, parent: { namespace: 'acme', name: 'a/b c' } };
     const { request, url } = prepareRequest(compiled, slice, { state: undefined, now: NOW, apiUrl: 'https://hub.docker.com' });
     expect(request.path).toBe('/v2/namespaces/acme/repositories/a%2Fb%20c');
     expect(request.query).toEqual({ since: String(Math.floor(NOW.getTime() / 1000) - 3600), n: 5 });
@@ -109,7 +109,7 @@ describe('requests of a custom endpoint', () => {
       path: '/v2/namespaces/{repositories.namespace}/repositories/{repositories.name}/tags',
       headers: { 'x-desc': '{repositories.description}' },
     });
-    const slice = (row: Record<string, unknown>) => ({ key: 'k', params: { _row: JSON.stringify({ namespace: 'acme', name: 'web', description: 'fine', ...row }) } });
+    const slice = (row: Record<string, unknown>) => ({ key: 'k', params: {}, parent: { namespace: 'acme', name: 'web', description: 'fine', ...row } });
     const prepare = (row: Record<string, unknown>) => () => prepareRequest(compiled, slice(row), { state: undefined, now: NOW, apiUrl: 'https://hub.docker.com' });
     expect(prepare({})().request.path).toBe('/v2/namespaces/acme/repositories/web/tags');
     for (const name of ['..', '.', '', '%2e%2e', 'a/../b', '\uFF0E\uFF0E', 'x\ty']) {

@@ -4,21 +4,24 @@ import { endpointSchedules, planJobs, type ScheduledEndpoint } from '../../../sr
 
 const NOW = new Date('2025-01-15T12:00:00Z');
 
-/** A registry shaped like the real one: chained children after their parents. */
+/** The job the organization listings share. */
+const ORGANIZATION = { name: 'organization', schedule: '15 * * * *' };
+
+/** A registry shaped like the real one: chained children after their parents, without schedules of their own. */
 const REGISTRY: ScheduledEndpoint[] = [
   { name: 'repositories', schedule: '0 * * * *' },
-  { name: 'repository_details', schedule: '5 * * * *', parent: 'repositories' },
-  { name: 'tags', schedule: '10 * * * *', parent: 'repositories' },
+  { name: 'repository_details', parent: 'repositories' },
+  { name: 'tags', parent: 'repositories' },
   { name: 'watched_tags', schedule: '*/15 * * * *' },
   { name: 'audit_logs', schedule: '*/5 * * * *' },
   { name: 'audit_log_actions', schedule: '30 3 * * *' },
-  { name: 'org_members', schedule: '15 * * * *' },
-  { name: 'teams', schedule: '15 * * * *' },
-  { name: 'team_members', schedule: '20 * * * *', parent: 'teams' },
-  { name: 'org_settings', schedule: '20 * * * *' },
-  { name: 'access_tokens', schedule: '25 * * * *' },
-  { name: 'org_access_tokens', schedule: '25 * * * *' },
-  { name: 'org_invites', schedule: '25 * * * *' },
+  { name: 'org_members', job: ORGANIZATION },
+  { name: 'teams', job: ORGANIZATION },
+  { name: 'team_members', parent: 'teams' },
+  { name: 'org_settings', job: ORGANIZATION },
+  { name: 'access_tokens', job: ORGANIZATION },
+  { name: 'org_access_tokens', job: ORGANIZATION },
+  { name: 'org_invites', job: ORGANIZATION },
 ];
 
 const ORG = ['org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites'];
@@ -35,7 +38,7 @@ const DEFAULT_LAYOUT: Layout = {
 };
 
 const layoutOf = (overrides: Record<string, string>): Layout =>
-  Object.fromEntries(planJobs(REGISTRY, overrides, undefined, NOW).jobs.map((job) => [job.name, [job.schedule, job.endpoints]]));
+  Object.fromEntries(planJobs(REGISTRY, overrides, NOW).jobs.map((job) => [job.name, [job.schedule, job.endpoints]]));
 
 const rows: [name: string, overrides: Record<string, string>, expected: Layout][] = [
   ['defaults: chained children join their parent, org listings share one job', {}, DEFAULT_LAYOUT],
@@ -96,14 +99,14 @@ const rows: [name: string, overrides: Record<string, string>, expected: Layout][
 
 describe('planJobs: grouping', () => {
   it.each(rows)('%s', (_name, overrides, expected) => {
-    const plan = planJobs(REGISTRY, overrides, undefined, NOW);
+    const plan = planJobs(REGISTRY, overrides, NOW);
     expect(plan.problems).toEqual([]);
     expect(layoutOf(overrides)).toEqual(expected);
   });
 
   it('puts every endpoint in exactly one job, parents before children', () => {
     for (const overrides of rows.map((row) => row[1])) {
-      const plan = planJobs(REGISTRY, overrides, undefined, NOW);
+      const plan = planJobs(REGISTRY, overrides, NOW);
       const all = plan.jobs.flatMap((job) => job.endpoints);
       expect([...all].sort()).toEqual(REGISTRY.map((e) => e.name).sort());
       for (const job of plan.jobs) {
@@ -117,18 +120,18 @@ describe('planJobs: grouping', () => {
   });
 
   it('names where each schedule came from', () => {
-    const plan = planJobs(REGISTRY, { repositories: '*/30 * * * *' }, undefined, NOW);
+    const plan = planJobs(REGISTRY, { repositories: '*/30 * * * *' }, NOW);
     const source = Object.fromEntries(plan.jobs.map((job) => [job.name, job.scheduleSource]));
     expect(source).toMatchObject({ repositories: 'schedules.repositories', organization: 'default (org_members)', audit_logs: 'default (audit_logs)' });
   });
 
   it('an endpoint added to the registry gets a job of its own without code changes', () => {
-    const plan = planJobs([...REGISTRY, { name: 'webhooks', schedule: '*/10 * * * *' }, { name: 'webhook_deliveries', schedule: '0 0 * * *', parent: 'webhooks' }], {}, undefined, NOW);
+    const plan = planJobs([...REGISTRY, { name: 'webhooks', schedule: '*/10 * * * *' }, { name: 'webhook_deliveries', parent: 'webhooks' }], {}, NOW);
     expect(plan.jobs.find((job) => job.name === 'webhooks')).toMatchObject({ schedule: '*/10 * * * *', endpoints: ['webhooks', 'webhook_deliveries'] });
   });
 
   it('derives the documented defaults from the real registry', () => {
-    const plan = planJobs(endpoints, {}, undefined, NOW);
+    const plan = planJobs(endpoints, {}, NOW);
     expect(plan.problems).toEqual([]);
     const layout = Object.fromEntries(plan.jobs.map((job) => [job.name, job.endpoints]));
     // The real registry also has scim_users, an organization listing like the others.
@@ -159,13 +162,13 @@ const problemRows: [name: string, overrides: Record<string, string>, expected: R
 
 describe('planJobs: validation', () => {
   it.each(problemRows)('%s', (_name, overrides, expected) => {
-    const plan = planJobs(REGISTRY, overrides, undefined, NOW);
+    const plan = planJobs(REGISTRY, overrides, NOW);
     expect(plan.problems).toHaveLength(expected.length);
     expected.forEach((pattern, i) => expect(plan.problems[i]).toMatch(pattern));
   });
 
   it('keeps the defaults for keys with problems and still applies the valid ones', () => {
-    const plan = planJobs(REGISTRY, { tags: 'x', audit_logs: '*/2 * * * *' }, undefined, NOW);
+    const plan = planJobs(REGISTRY, { tags: 'x', audit_logs: '*/2 * * * *' }, NOW);
     expect(plan.jobs.find((job) => job.name === 'repositories')!.endpoints).toContain('tags');
     expect(plan.jobs.find((job) => job.name === 'audit_logs')!.schedule).toBe('*/2 * * * *');
   });
@@ -173,7 +176,7 @@ describe('planJobs: validation', () => {
 
 describe('endpointSchedules', () => {
   it('gives every endpoint its job and the job’s next run', () => {
-    const plan = planJobs(REGISTRY, { tags: '0 */4 * * *' }, undefined, NOW);
+    const plan = planJobs(REGISTRY, { tags: '0 */4 * * *' }, NOW);
     const schedules = endpointSchedules(plan, NOW);
     expect(schedules.get('repository_details')).toEqual({ job: 'repositories', schedule: '0 * * * *', nextRun: new Date('2025-01-15T13:00:00Z') });
     expect(schedules.get('tags')).toEqual({ job: 'tags', schedule: '0 */4 * * *', nextRun: new Date('2025-01-15T16:00:00Z') });

@@ -40,10 +40,21 @@ describe('defineEndpoint', () => {
         ...base,
         request: { path: '/v2/orgs/{org}/groups/{id}', shape: 'object' },
         label: 'x',
-        slices: { custom: async () => [{ org: 'a', id: '1' }], params: ['org', 'id'] },
+        slices: { list: async () => [{ org: 'a', id: '1' }], params: ['org', 'id'] },
         deletes: { scope: ['org', 'id'] },
       }),
     ).toThrow(/covers the whole key/);
+  });
+
+  it('refuses a schedule the job plan would never use: on a chained endpoint, or none at all on one that is not', () => {
+    const chained = { parent: 'teams', table: teams, params: { org: 'org', team: 'name' }, within: { field: 'org', plan: 'orgs' as const } };
+    const request = { path: '/v2/orgs/{org}/groups/{team}', shape: 'object' as const };
+    expect(() => defineEndpoint({ ...base, request, label: 'x', slices: chained })).toThrow(/chained endpoint runs in its parent's job.*schedules\.example/);
+    const { schedule: _none, ...unscheduled } = base;
+    expect(() => defineEndpoint({ ...unscheduled, request, label: 'x', slices: chained })).not.toThrow();
+    expect(() => defineEndpoint({ ...unscheduled, request: { path: '/v2/orgs/{org}/groups', shape: 'results' }, label: 'x', slices: { per: 'org', param: 'org' } })).toThrow(
+      /declare either a schedule .* or the job it shares/,
+    );
   });
 
   it('renders each parameter as one encoded path segment, for run and request alike', () => {
