@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config.js';
+import { buildRegistry } from '../custom/registry.js';
 import { openDatabase, rowsOf } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { tableCounts } from '../db/status.js';
@@ -71,6 +72,7 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
       client,
       logger: ctx.logger,
       config,
+      registry: buildRegistry(config),
       ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
     });
     ctx.stdout.write(`\n${renderSummary(summary)}\n\nRows per table:\n`);

@@ -2,7 +2,7 @@ import { getTableName, is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { stringify } from 'yaml';
 import * as schema from '../db/schema/index.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { isCustomEndpoint } from './compile.js';
 
 /**

@@ -4,7 +4,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { rowsOf } from '../db/client.js';
 import type { PageShape, Query } from '../hub/types.js';
-import type { Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, EndpointRequest, Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoop, type PageLoopSummary } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
@@ -12,7 +12,6 @@ import { rowMapper, type RowMapper, type RowMapping } from '../sync/mapping.js';
 import { backfillStart, incrementalStart, readGrowingWindows, type AuditCursor, type BackfillCursor, type Window } from '../sync/windows.js';
 import type { Config } from '../config.js';
 import { placeholdersIn, placeholdersOf, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
-import type { EndpointDefinition, EndpointRequest } from './types.js';
 
 /** The parameters of one slice, by name: what `{org}` or `{team}` in the path expand to. */
 export type SliceParams<K extends string> = Readonly<Record<K, string>>;

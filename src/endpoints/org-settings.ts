@@ -5,7 +5,7 @@ import type { Row } from '../sync/context.js';
 import { defineEndpoint, pathTemplate } from './define.js';
 
 const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
-import { obj } from './map.js';
+import { obj } from '../sync/convert.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgSettingsEndpoint = defineEndpoint({

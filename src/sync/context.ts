@@ -5,8 +5,8 @@ import type { LeaseOptions } from '../db/leases.js';
 import type { Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubClientSet } from '../hub/client-set.js';
+import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
 
 /** What the caller asked for in this pass. */
 export interface SyncOptions {
@@ -62,9 +62,10 @@ export interface SyncDeps {
   lease?: Partial<Pick<LeaseOptions, 'ttlMs' | 'renewEveryMs'>>;
   /**
    * The endpoints this process knows, in the order a pass runs them: the built-ins and the
-   * config's own (src/custom/registry.ts buildRegistry). Default: the built-ins only.
+   * config's own, as the command built them (src/custom/registry.ts buildRegistry). The engine
+   * has no registry of its own.
    */
-  registry?: readonly EndpointDefinition[];
+  registry: readonly EndpointDefinition[];
 }
 
 /** Receives progress; the CLI draws it on a terminal or logs it. */
@@ -163,6 +164,44 @@ export interface SliceError {
   url: string;
   payload: unknown;
   message: string;
+}
+
+// ---------------------------------------------------------------- the endpoint contract
+
+/** The first request of an endpoint for one slice: what `test-endpoint` fetches and prints. */
+export interface EndpointRequest {
+  path: string;
+  query?: Query;
+  shape: PageShape | 'object';
+  schema: z.ZodType;
+  /** Headers of its own (a SCIM token); only when the caller passed the config. Never printed. */
+  headers?: Record<string, string>;
+  auth?: AuthMode;
+}
+
+/**
+ * One built-in endpoint: where its data comes from, how its work is cut into slices, which
+ * table it fills and how. Each lives in its own file and is listed in the registry.
+ */
+export interface EndpointDefinition {
+  name: string;
+  title: string;
+  /** Docker Hub API reference. */
+  reference: string;
+  tables: readonly string[];
+  /** Default cron schedule for `serve` (overridable per endpoint in config). */
+  schedule: string;
+  /** The endpoint whose results decide this one's slices (lookup chaining). */
+  parent?: string;
+  slices(plan: SyncPlan, deps: SyncDeps): Promise<Slice[]>;
+  run(run: SliceRun): Promise<void>;
+  /** With `deps`, the request carries the headers its definition adds (a token of its own). */
+  request(slice: Slice, plan: SyncPlan, deps?: Pick<SyncDeps, 'config'>): EndpointRequest;
+  /**
+   * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
+   * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
+   */
+  template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
 }
 
 export type { Executor, EntitySpec, Row };

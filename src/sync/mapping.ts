@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { bool, json, num, str, ts } from '../endpoints/map.js';
+import { bool, json, num, str, ts } from './convert.js';
 import { primaryKeyOf } from './entities.js';
 import type { Row } from './upsert.js';
 

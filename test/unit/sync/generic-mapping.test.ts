@@ -4,7 +4,7 @@ import { EmulatorState } from '../../../src/emulator/state/state.js';
 import { accessTokenRow } from '../../../src/endpoints/access-tokens.js';
 import { actionRows } from '../../../src/endpoints/audit-log-actions.js';
 import { auditLogRow } from '../../../src/endpoints/audit-logs.js';
-import { bool, json, num, obj, str, ts } from '../../../src/endpoints/map.js';
+import { bool, json, num, obj, str, ts } from '../../../src/sync/convert.js';
 import { orgAccessTokenRow } from '../../../src/endpoints/org-access-tokens.js';
 import { inviteRow } from '../../../src/endpoints/org-invites.js';
 import { orgMemberRow } from '../../../src/endpoints/org-members.js';
