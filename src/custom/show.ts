@@ -1,5 +1,6 @@
 import { getTableName, is } from 'drizzle-orm';
-import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { primaryKeyColumns } from '../db/keys.js';
 import { stringify } from 'yaml';
 import * as schema from '../db/schema/index.js';
 import type { EndpointDefinition } from '../sync/context.js';
@@ -37,8 +38,7 @@ const SCOPE_COLUMNS = new Set(['namespace', 'org', 'account', 'repository', 'tea
 function keyOf(tableName: string | undefined): string[] | undefined {
   for (const value of Object.values(schema) as unknown[]) {
     if (!is(value, PgTable) || getTableName(value) !== tableName) continue;
-    const config = getTableConfig(value);
-    const columns = config.primaryKeys[0]?.columns.map((c) => c.name) ?? config.columns.filter((c) => c.primary).map((c) => c.name);
+    const columns = primaryKeyColumns(value).map((c) => c.name);
     const own = columns.filter((c) => !SCOPE_COLUMNS.has(c));
     return own.includes('event_hash') ? [] : own.map((c) => `$.${c}`);
   }
