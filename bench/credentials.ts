@@ -17,6 +17,7 @@ import { endpointNames } from '../src/endpoints/index.js';
 import { renderTable } from '../src/format.js';
 import { createLogger } from '../src/logger.js';
 import { runSync } from '../src/sync/runner.js';
+import { endpoints } from '../src/endpoints/index.js';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, limit: { type: 'string', default: '30' } },
@@ -39,7 +40,7 @@ async function pass(label: string, entries: Record<string, unknown>[]): Promise<
   emulator.requests.reset();
   const started = performance.now();
   try {
-    const summary = await runSync({ database, client: clients.fallback.client, clients, logger, config }, { only });
+    const summary = await runSync({ database, client: clients.fallback.client, clients, logger, config, registry: endpoints }, { only });
     const seconds = (performance.now() - started) / 1000;
     const rows = summary.slices.reduce((n, s) => n + s.inserted + s.updated + s.deleted, 0);
     const statuses = emulator.requests.statuses;

@@ -13,6 +13,7 @@ import type { Config } from '../src/config.js';
 import type { Database } from '../src/db/client.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { runSync } from '../src/sync/runner.js';
+import { endpoints } from '../src/endpoints/index.js';
 
 export interface PacingFigures {
   limitPerMinute: number;
@@ -82,7 +83,7 @@ export async function measurePacing(input: {
   };
   try {
     const started = clock.now();
-    await runSync({ database: input.database, client, logger: input.logger, config }, { full: true });
+    await runSync({ database: input.database, client, logger: input.logger, config, registry: endpoints }, { full: true });
     const seconds = (clock.now() - started) / 1000;
     const requests = emulator.requests.total;
     const idealSeconds = (requests / limit) * 60;

@@ -10,6 +10,7 @@ import type { Database } from '../src/db/client.js';
 import type { RunningEmulator } from '../src/emulator/index.js';
 import type { HubClient } from '../src/hub/client.js';
 import { runSync } from '../src/sync/runner.js';
+import { endpoints } from '../src/endpoints/index.js';
 
 const PAGE = 100;
 const REPOSITORY_ROUTES = ['repositories.list', 'repositories.get', 'tags.list'] as const;
@@ -99,7 +100,7 @@ export interface PassContext {
 export async function measurePass(ctx: PassContext, config: Config, label: string, minimum: number, options: { full?: boolean; dryRun?: boolean } = {}): Promise<PassFigures> {
   ctx.emulator.requests.reset();
   const started = performance.now();
-  const summary = await runSync({ database: ctx.database, client: ctx.client, logger: ctx.logger, config }, options);
+  const summary = await runSync({ database: ctx.database, client: ctx.client, logger: ctx.logger, config, registry: endpoints }, options);
   const seconds = (performance.now() - started) / 1000;
   const byRoute = ctx.emulator.requests.counts;
   const requests = REPOSITORY_ROUTES.reduce((n, route) => n + (byRoute[route] ?? 0), 0);

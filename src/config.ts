@@ -3,10 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './cli-errors.js';
-import { endpoints } from './endpoints/index.js';
-import { customEndpointProblems, customEndpointsSchema, DEFAULT_CUSTOM_SCHEDULE, parentName, type CustomEndpointConfig } from './custom/config.js';
+import { customEndpointsSchema } from './custom/config.js';
 import { CREDENTIAL_KINDS, credentialProblems, FORBIDDEN_SECRET_KEYS } from './hub/credentials.js';
-import { scheduleProblems, type ScheduledEndpoint } from './scheduler/jobs.js';
 import { writebackJobSchema, writebackProblems } from './writeback/job.js';
 import { DEFAULT_HTTP_PORT } from './server/serve-port.js';
 import { isSecretKeyName, maskSecrets, SECRET_KEY_HINT } from './secret-text.js';
@@ -81,7 +79,7 @@ const watchedTag = z
   .string()
   .regex(/^[a-z0-9._-]+\/[a-z0-9._-]+:[\w][\w.-]{0,127}$/, 'must look like namespace/repository:tag');
 
-// Checked (with the key it belongs to) by scheduleProblems, which knows the endpoints and jobs.
+// Checked (with the key it belongs to) against the endpoints and jobs: src/commands/config-check.ts.
 const cronExpression = z.string().trim();
 
 /** One Docker Hub credential and the namespaces it serves; its secret lives outside the config file. */
@@ -188,7 +186,7 @@ export const configSchema = z
     databaseStatementTimeout: timeoutDuration.default(5 * 60_000),
     /** `/readyz` reports a running tick that finished no page for this long as stalled. */
     readyzStallLimit: timeoutDuration.default(30 * 60_000),
-    /** User-defined endpoints (README "Custom endpoints"); checked further by customEndpointProblems. */
+    /** User-defined endpoints (README "Custom endpoints"); checked further against the registry (src/commands/config-check.ts). */
     endpoints: customEndpointsSchema,
     /** Write-back jobs: records from a table or query become Docker Hub calls (`push <job>`, or `schedule` under `serve`). */
     writeback: z.array(writebackJobSchema).default([]),
@@ -281,13 +279,31 @@ function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** What a check of the raw settings gets (LoadConfigOptions.check). */
+export interface ConfigCheckInput {
+  /** The settings as read, before parsing: the file, the environment and the flags merged. */
+  input: Record<string, unknown>;
+  /** When a schedule is checked to fire at all. */
+  now: Date;
+  /** How a problem names a key: `schedules.tags in config.yaml`, or `SCHEDULES (tags)` when the environment set it. */
+  where(dotted: string): string;
+}
+
+/** Problems of the raw settings that loadConfig cannot see on its own, each a full sentence naming its key. */
+export type ConfigCheck = (settings: ConfigCheckInput) => string[];
+
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   configFile?: string;
   /** Values from CLI flags; they win over env and file. Dotted paths. */
   overrides?: Record<string, unknown>;
-  /** The built-in endpoints (default: the built-in registry); the config's own `endpoints:` are added to them. */
-  registry?: readonly (ScheduledEndpoint & { tables?: readonly string[] })[];
+  /**
+   * Checks that need more than the settings themselves, such as the names `schedules` and custom
+   * endpoints refer to (the endpoint registry): their problems are listed with all the others.
+   * The commands pass the built-in registry's (src/commands/config-check.ts); without it only the
+   * settings themselves are checked.
+   */
+  check?: ConfigCheck;
   /** When a schedule is checked to fire at all. */
   now?: Date;
 }
@@ -314,7 +330,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   const result = configSchema.safeParse(input);
-  const builtins = options.registry ?? endpoints;
   const inFile = (dotted: string) => (options.configFile ? `${dotted} in ${options.configFile}` : dotted);
   // Cross-field rules run on the raw input so they are reported together with field errors.
   const crossProblems = [
@@ -330,19 +345,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       const hint = secretKey ? `; ${SECRET_KEY_HINT}` : near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
       return `${inFile(dotted)}: unknown setting${hint}`;
     }),
-    ...scheduleProblems(input.schedules, [...builtins, ...customScheduled(input.endpoints)], options.now ?? new Date(), (key) =>
-      sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${key})` : inFile(`schedules.${key}`),
-      nearest,
-    ),
-    ...customEndpointProblems(
-      input.endpoints,
-      {
-        builtins: builtins.map((b) => ({ name: b.name, tables: b.tables ?? [] })),
-        apiUrl: typeof (input.hub as { apiUrl?: unknown } | undefined)?.apiUrl === 'string' ? String((input.hub as { apiUrl: string }).apiUrl) : 'https://hub.docker.com',
-        now: options.now ?? new Date(),
-      },
-      inFile,
-    ),
+    ...(options.check?.({
+      input,
+      now: options.now ?? new Date(),
+      where: (dotted) => (dotted.startsWith('schedules.') && sourceOf.get('schedules') === 'SCHEDULES' ? `SCHEDULES (${dotted.slice('schedules.'.length)})` : inFile(dotted)),
+    }) ?? []),
     ...crossFieldProblems(input, sourceOf),
     ...writebackProblems(input.writeback, options.now ?? new Date()).map((problem) => (options.configFile ? problem.replace(/^(\S+):/, `$1 in ${options.configFile}:`) : problem)),
   ];
@@ -386,13 +393,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   throw new ConfigError([...problems, ...crossProblems]);
 }
 
-/** The config's custom endpoints as the scheduler sees them (for the names `schedules` may use). */
-function customScheduled(raw: unknown): ScheduledEndpoint[] {
-  if (!Array.isArray(raw)) return [];
-  return raw
-    .filter((item): item is CustomEndpointConfig => item !== null && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' && typeof (item as { path?: unknown }).path === 'string')
-    .map((item) => ({ name: item.name, schedule: typeof item.schedule === 'string' ? item.schedule : DEFAULT_CUSTOM_SCHEDULE, parent: parentName(item) }));
-}
 
 // SCHEDULES="job=cron; job=cron": the environment's form of `schedules`.
 function parseSchedules(text: string, variable: string, problems: string[]): Record<string, string> {
@@ -458,6 +458,7 @@ function describeReceived(input: Record<string, unknown>, pathParts: PropertyKey
   const text = typeof node === 'string' ? node : JSON.stringify(node);
   return ` (got "${text.length > 80 ? `${text.slice(0, 77)}...` : text}")`;
 }
+
 
 type AnySchema = z.core.$ZodType;
 interface ObjectKeys {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { loadCommandConfig } from './config-check.js';
 import { createLogger } from '../logger.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
@@ -24,7 +25,7 @@ export function createContext(
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
   overrides: Record<string, unknown> = {},
 ): CommandContext {
-  const config = loadConfig({
+  const config = loadCommandConfig({
     env: io.env,
     configFile: flags.config,
     overrides: { ...(flags.logLevel ? { logLevel: flags.logLevel } : {}), ...overrides },

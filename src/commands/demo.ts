@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { loadConfig } from '../config.js';
+import { buildRegistry } from '../custom/registry.js';
+import { loadCommandConfig } from './config-check.js';
 import { openDatabase, rowsOf } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { tableCounts } from '../db/status.js';
@@ -47,7 +48,7 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
   const { credentials } = emulator;
   const namespaces = [credentials.username, ...credentials.oat.map((o) => o.org)];
   // The demo talks to the in-process emulator only; a real account's settings are ignored.
-  const config = loadConfig({
+  const config = loadCommandConfig({
     env: {},
     overrides: {
       databaseUrl: ctx.config.databaseUrl,
@@ -71,6 +72,7 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
       client,
       logger: ctx.logger,
       config,
+      registry: buildRegistry(config),
       ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
     });
     ctx.stdout.write(`\n${renderSummary(summary)}\n\nRows per table:\n`);

@@ -1,6 +1,9 @@
 import { UsageError } from '../cli-errors.js';
 import { buildRegistry, findIn } from '../custom/registry.js';
-import { listEndpoints, renderEndpoint } from '../custom/show.js';
+import { isCustomEndpoint } from '../custom/compile.js';
+import { renderEndpoint } from '../custom/show.js';
+import { planJobs } from '../scheduler/jobs.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { renderTable } from '../format.js';
 import type { CommandContext } from './context.js';
 
@@ -21,4 +24,11 @@ export async function endpointsCommand(ctx: CommandContext, _values: Values, pos
     return 0;
   }
   throw new UsageError('expects `endpoints list` or `endpoints show <name>`.');
+}
+
+/** One row per endpoint; the schedule is its job's by default (a chained endpoint's is its parent's). */
+function listEndpoints(registry: readonly EndpointDefinition[]): string[][] {
+  const plan = planJobs(registry, {});
+  const scheduleOf = (name: string) => plan.jobs.find((job) => job.name === plan.jobOf.get(name))?.schedule ?? '-';
+  return registry.map((e) => [e.name, isCustomEndpoint(e) ? 'custom' : 'built-in', e.parent ?? '-', scheduleOf(e.name), e.title]);
 }

@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rowsOf, type Database } from '../db/client.js';
-import type { EndpointDefinition, EndpointRequest } from '../endpoints/types.js';
 import { buildUrl, createHubClient, type HubClient } from '../hub/client.js';
 import { HubRequestRefusedError } from '../hub/errors.js';
 import { headerProblem } from '../hub/request-rules.js';
 import type { Query } from '../hub/types.js';
-import type { Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, EndpointRequest, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { comparable } from '../sync/chaining.js';
 import { partitionSlices, type Partition } from '../sync/partition.js';
 import { isTimeMacro, macroResolver, parseMacro, placeholdersIn, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';

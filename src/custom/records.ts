@@ -2,7 +2,8 @@ import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import { customRecords } from '../db/schema/index.js';
 import { extractPage } from '../hub/pagination.js';
-import { firstUnstorable, keyTextBytes } from '../hub/schemas.js';
+import { firstUnstorable, keyTextBudget } from '../hub/schemas.js';
+import { primaryKeyColumns } from '../db/keys.js';
 import { hashOf, stableStringify } from '../sync/hash.js';
 import { toJsonPath, type ColumnType } from './config.js';
 import { pgInputProblem } from './pg-input.js';
@@ -140,7 +141,7 @@ export function columnValueProblem(value: unknown, type: ColumnType): string | u
 }
 
 /** UTF-8 bytes a record key may have: the primary key's index entry must fit in a Postgres page. */
-export const RECORD_KEY_BYTES = keyTextBytes(customRecords.record_key);
+export const RECORD_KEY_BYTES = keyTextBudget(primaryKeyColumns(customRecords).length);
 
 export interface RecordCheck {
   keys: readonly string[];

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { endpoints as builtinEndpoints } from '../endpoints/index.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { compileCustomEndpoints, isCustomEndpoint } from './compile.js';

@@ -1,11 +1,11 @@
 import { getTableName, is } from 'drizzle-orm';
-import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { primaryKeyColumns } from '../db/keys.js';
 import { stringify } from 'yaml';
 import * as schema from '../db/schema/index.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { PAGE_SHAPES } from '../hub/types.js';
 import { isCustomEndpoint } from './compile.js';
-import { planJobs } from '../scheduler/jobs.js';
 import type { Partition } from '../sync/partition.js';
 
 /**
@@ -42,8 +42,7 @@ const SCOPE_COLUMNS = new Set(['namespace', 'org', 'account', 'repository', 'tea
 function keyOf(tableName: string | undefined): string[] | undefined {
   for (const value of Object.values(schema) as unknown[]) {
     if (!is(value, PgTable) || getTableName(value) !== tableName) continue;
-    const config = getTableConfig(value);
-    const columns = config.primaryKeys[0]?.columns.map((c) => c.name) ?? config.columns.filter((c) => c.primary).map((c) => c.name);
+    const columns = primaryKeyColumns(value).map((c) => c.name);
     const own = columns.filter((c) => !SCOPE_COLUMNS.has(c));
     return own.includes('event_hash') ? [] : own.map((c) => `$.${c}`);
   }
@@ -106,11 +105,4 @@ export function renderEndpoint(endpoint: EndpointDefinition): string {
     ...(keyOf(endpoint.tables[0])?.length === 0 ? ['# No key: each record is identified by a hash of its fields (events have no id).'] : []),
     '# Add `columns: { field: type }` for typed columns in the view (text, bigint, timestamptz, jsonb, ...).',
   ].join('\n');
-}
-
-/** One row per endpoint; the schedule is its job's by default (a chained endpoint's is its parent's). */
-export function listEndpoints(registry: readonly EndpointDefinition[]): string[][] {
-  const plan = planJobs(registry, {});
-  const scheduleOf = (name: string) => plan.jobs.find((job) => job.name === plan.jobOf.get(name))?.schedule ?? '-';
-  return registry.map((e) => [e.name, isCustomEndpoint(e) ? 'custom' : 'built-in', e.parent ?? '-', scheduleOf(e.name), e.title]);
 }

@@ -3,12 +3,11 @@ import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import { HubError } from '../hub/errors.js';
-import type { Slice, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, Slice, SyncDeps, SyncPlan } from '../sync/context.js';
 import { customEndpointProblems, customEndpointSchema, paginatorOf, type CustomEndpointConfig } from './config.js';
 import { firstPageAsk } from '../hub/pagination.js';
 import { compileCustomEndpoints, customSlices, prepareRequest, type CustomEndpointDefinition } from './compile.js';
 import { metadataOf, recordKeyOf, recordsOf } from './records.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
 import { createHubClient } from '../hub/client.js';
 
 /**

@@ -2,7 +2,7 @@ import { auditLogActions } from '../db/schema/index.js';
 import { auditActionsResponseSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
-import { obj, str } from './map.js';
+import { obj, str } from '../sync/convert.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
 export const auditLogActionsEndpoint = defineEndpoint({

@@ -2,7 +2,7 @@ import { getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import type { PageShape, Query } from '../hub/types.js';
-import type { Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, EndpointRequest, JobDeclaration, Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoop, type PageLoopSummary } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
@@ -13,7 +13,6 @@ import type { ParentPartition, RefreshWhen } from '../sync/chaining.js';
 import { partitionSlices, type Partition } from '../sync/partition.js';
 import type { Config } from '../config.js';
 import { placeholdersIn, placeholdersOf, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
-import type { EndpointDefinition, EndpointRequest, JobDeclaration } from './types.js';
 
 /** The parameters of one slice, by name: what `{org}` or `{team}` in the path expand to. */
 export type SliceParams<K extends string> = Readonly<Record<K, string>>;

@@ -11,7 +11,7 @@ import { scimUsersEndpoint } from './scim-users.js';
 import { tagsEndpoint } from './tags.js';
 import { teamMembersEndpoint } from './team-members.js';
 import { teamsEndpoint } from './teams.js';
-import type { EndpointDefinition } from './types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { watchedTagsEndpoint } from './watched-tags.js';
 
 /**
@@ -42,4 +42,4 @@ export function findEndpoint(name: string): EndpointDefinition | undefined {
   return endpoints.find((e) => e.name === name);
 }
 
-export type { EndpointDefinition } from './types.js';
+export type { EndpointDefinition } from '../sync/context.js';

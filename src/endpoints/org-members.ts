@@ -3,7 +3,7 @@ import { orgMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
-import type { JobDeclaration } from './types.js';
+import type { JobDeclaration } from '../sync/context.js';
 
 /**
  * The organization listings share one job: each is small (one or two requests per organization)

@@ -6,7 +6,7 @@ import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint, pathTemplate } from './define.js';
 
 const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
-import { obj } from './map.js';
+import { obj } from '../sync/convert.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
 export const orgSettingsEndpoint = defineEndpoint({

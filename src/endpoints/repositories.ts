@@ -6,7 +6,7 @@ import { rowMapper } from '../sync/mapping.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import type { UpsertResult } from '../sync/upsert.js';
-import { num, ts } from './map.js';
+import { num, ts } from '../sync/convert.js';
 import { defineEndpoint, type RunParts } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 import { isoText } from '../sync/chaining.js';

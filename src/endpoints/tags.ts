@@ -2,7 +2,7 @@ import { imageKey, tagSchema } from '../hub/schemas.js';
 import type { Executor, Row, SliceRun } from '../sync/context.js';
 import { entities } from '../sync/entities.js';
 import type { UpsertResult } from '../sync/upsert.js';
-import { obj } from './map.js';
+import { obj } from '../sync/convert.js';
 import { repositories, tagImages, tags } from '../db/schema/index.js';
 import { rowMapper, type RowMapping } from '../sync/mapping.js';
 import { comparable, readFor, type RefreshWhen } from '../sync/chaining.js';

@@ -7,17 +7,70 @@
 // A schema accepts only what the database can hold: the spec types ids and counters as plain
 // `number`, and one star count beyond the integer range would otherwise fail the upsert of a
 // whole page. Fields stored in a column take their limits from that column's drizzle type; the
-// whole item must fit the `raw` jsonb column.
+// whole item must fit the `raw` jsonb column. The library reads no database code (paths.ts): the
+// columns are named below (STORED_COLUMNS) and a test checks each one against its table.
 
-import { getTableConfig, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import { auditLogActions } from '../db/schema/audit.js';
-import { orgInvites, orgMembers, teamMembers, teams } from '../db/schema/org.js';
-import { repositories, tagImages, tags } from '../db/schema/repositories.js';
-import { scimUsers } from '../db/schema/scim.js';
-import { accessTokens, orgAccessTokens } from '../db/schema/tokens.js';
 
 // ---------------------------------------------------------------- what the database can hold
+
+/** A column a response field is stored in, as src/db/schema declares it. */
+export interface StoredColumn {
+  table: string;
+  name: string;
+  /** drizzle's column type: PgText, PgInteger, PgBigInt53 … */
+  columnType: string;
+  /** For a column of the table's primary key: how many columns the key has. */
+  keyColumns?: number;
+}
+
+const stored = (table: string, name: string, columnType: string, keyColumns?: number): StoredColumn => ({ table, name, columnType, ...(keyColumns ? { keyColumns } : {}) });
+
+/**
+ * The columns the schemas below fill, by table (test/unit/hub/storable-values.test.ts checks
+ * each against the drizzle table: its type, and the size of the primary key it belongs to).
+ */
+export const STORED_COLUMNS = {
+  repositories: {
+    name: stored('repositories', 'name', 'PgText', 2),
+    status: stored('repositories', 'status', 'PgInteger'),
+    star_count: stored('repositories', 'star_count', 'PgInteger'),
+    pull_count: stored('repositories', 'pull_count', 'PgBigInt53'),
+    storage_size: stored('repositories', 'storage_size', 'PgBigInt53'),
+    collaborator_count: stored('repositories', 'collaborator_count', 'PgInteger'),
+  },
+  tags: {
+    repository: stored('tags', 'repository', 'PgText', 3),
+    name: stored('tags', 'name', 'PgText', 3),
+    id: stored('tags', 'id', 'PgBigInt53'),
+    creator: stored('tags', 'creator', 'PgBigInt53'),
+    last_updater: stored('tags', 'last_updater', 'PgBigInt53'),
+    repository_id: stored('tags', 'repository_id', 'PgBigInt53'),
+    full_size: stored('tags', 'full_size', 'PgBigInt53'),
+  },
+  tagImages: {
+    repository: stored('tag_images', 'repository', 'PgText', 4),
+    tag: stored('tag_images', 'tag', 'PgText', 4),
+    digest: stored('tag_images', 'digest', 'PgText', 4),
+    size: stored('tag_images', 'size', 'PgBigInt53'),
+  },
+  auditLogActions: { name: stored('audit_log_actions', 'name', 'PgText', 2) },
+  orgMembers: { id: stored('org_members', 'id', 'PgText', 2) },
+  teams: {
+    id: stored('teams', 'id', 'PgBigInt53', 2),
+    member_count: stored('teams', 'member_count', 'PgInteger'),
+  },
+  teamMembers: {
+    team: stored('team_members', 'team', 'PgText', 3),
+    id: stored('team_members', 'id', 'PgText', 3),
+  },
+  scimUsers: { id: stored('scim_users', 'id', 'PgText', 2) },
+  accessTokens: { uuid: stored('access_tokens', 'uuid', 'PgText', 1) },
+  orgAccessTokens: { id: stored('org_access_tokens', 'id', 'PgText', 2) },
+  orgInvites: { id: stored('org_invites', 'id', 'PgText', 2) },
+} as const satisfies Record<string, Record<string, StoredColumn>>;
+
+const { repositories, tags, tagImages, auditLogActions, orgMembers, teams, teamMembers, scimUsers, accessTokens, orgAccessTokens, orgInvites } = STORED_COLUMNS;
 
 const INTEGER_RANGES: Record<string, readonly [number, number, string]> = {
   PgSmallInt: [-32_768, 32_767, 'smallint'],
@@ -27,7 +80,7 @@ const INTEGER_RANGES: Record<string, readonly [number, number, string]> = {
 };
 
 /** An integer the column can hold (its Postgres type's range); rejects fractions, which bigint refuses. */
-export function integerFor(column: PgColumn) {
+export function integerFor(column: Pick<StoredColumn, 'name' | 'columnType'>) {
   const range = INTEGER_RANGES[column.columnType];
   if (!range) throw new TypeError(`column ${column.name} is ${column.columnType}, not an integer column`);
   const [min, max, type] = range;
@@ -40,17 +93,20 @@ export function integerFor(column: PgColumn) {
 const BTREE_MAX_INDEX_ROW = 2704;
 const INDEX_COLUMN_OVERHEAD = 16;
 
+/** UTF-8 bytes a text column of a primary key of `keyColumns` columns may hold so the key's index entry always fits. */
+export function keyTextBudget(keyColumns: number): number {
+  return Math.floor((BTREE_MAX_INDEX_ROW - 8) / keyColumns) - INDEX_COLUMN_OVERHEAD;
+}
+
 /** UTF-8 bytes a text column of a primary key may hold so the key's index entry always fits. */
-export function keyTextBytes(column: PgColumn): number {
-  const config = getTableConfig(column.table);
-  const keys = config.primaryKeys[0]?.columns ?? config.columns.filter((c) => c.primary);
-  if (!keys.some((c) => c.name === column.name)) throw new TypeError(`column ${column.name} is not part of the primary key of ${config.name}`);
-  return Math.floor((BTREE_MAX_INDEX_ROW - 8) / keys.length) - INDEX_COLUMN_OVERHEAD;
+export function keyTextBytes(column: StoredColumn): number {
+  if (!column.keyColumns) throw new TypeError(`column ${column.name} is not part of the primary key of ${column.table}`);
+  return keyTextBudget(column.keyColumns);
 }
 
 /** The smallest budget of the key columns a value lands in (a repository name keys its tags and images too). */
-function keyBudget(columns: readonly PgColumn[]): { bytes: number; column: PgColumn } {
-  let smallest: { bytes: number; column: PgColumn } | undefined;
+function keyBudget(columns: readonly StoredColumn[]): { bytes: number; column: StoredColumn } {
+  let smallest: { bytes: number; column: StoredColumn } | undefined;
   for (const column of columns) {
     if (column.columnType !== 'PgText') throw new TypeError(`column ${column.name} is ${column.columnType}, not text`);
     const bytes = keyTextBytes(column);
@@ -61,10 +117,10 @@ function keyBudget(columns: readonly PgColumn[]): { bytes: number; column: PgCol
 }
 
 /** A string that can be (part of) the primary key of every one of `columns`. */
-export function keyTextFor(...columns: PgColumn[]) {
+export function keyTextFor(...columns: StoredColumn[]) {
   const { bytes, column } = keyBudget(columns);
   return z.string().refine((value) => Buffer.byteLength(value, 'utf8') <= bytes, {
-    error: `is longer than the ${bytes} bytes the key column ${getTableConfig(column.table).name}.${column.name} can index`,
+    error: `is longer than the ${bytes} bytes the key column ${column.table}.${column.name} can index`,
   });
 }
 
@@ -153,7 +209,7 @@ const num = z.number().nullish();
 const bool = z.boolean().nullish();
 const strArray = z.array(z.string()).nullish();
 /** A nullable field stored in an integer or bigint column. */
-const int = (column: PgColumn) => integerFor(column).nullish();
+const int = (column: StoredColumn) => integerFor(column).nullish();
 
 /** Hub timestamp → Date; null for missing, empty or unparseable values. */
 export function parseHubTimestamp(value: string | null | undefined): Date | null {

@@ -1,5 +1,4 @@
-import { endpoints } from '../endpoints/index.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { parseTemplate } from '../templating/template.js';
 
 /**
@@ -42,9 +41,8 @@ export function hubRoutes(registry: readonly EndpointDefinition[]): readonly [Re
   return [...defined, ...OTHER_ROUTES];
 }
 
-const ROUTES = hubRoutes(endpoints);
-
-export function hubRouteLabel(pathWithQuery: string, routes: readonly [RegExp, string][] = ROUTES): string {
+/** The route a request path belongs to, by the table hubRoutes built for this process's registry. */
+export function hubRouteLabel(pathWithQuery: string, routes: readonly [RegExp, string][]): string {
   let path = pathWithQuery.split(/[?#]/, 1)[0] ?? '';
   // An absolute URL (a followed `next`) counts by its path.
   if (/^https?:\/\//i.test(path)) {

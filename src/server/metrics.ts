@@ -4,7 +4,7 @@ import type { JobState } from '../scheduler/scheduler.js';
 import type { TickObserver } from '../scheduler/tick.js';
 import type { SliceReport } from '../sync/runner.js';
 import type { RunSummary } from '../writeback/runner.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
+import type { EndpointDefinition } from '../sync/context.js';
 import { hubRouteLabel, hubRoutes, statusClass } from './hub-routes.js';
 
 /**
@@ -42,9 +42,9 @@ export type WritebackRunTotals = Pick<RunSummary, 'job' | 'calls' | 'heldBy' | (
 
 const WRITEBACK_OUTCOMES = ['sent', 'skipped', 'unchanged', 'failed', 'unknown', 'confirmed', 'removed'] as const;
 
-export function createMetrics(options: { defaultMetrics?: boolean; endpoints?: readonly EndpointDefinition[] } = {}): Metrics {
+export function createMetrics(options: { defaultMetrics?: boolean; endpoints: readonly EndpointDefinition[] }): Metrics {
   // Hub requests are labelled by the endpoint whose path they match: built-ins and custom ones.
-  const routes = options.endpoints ? hubRoutes(options.endpoints) : undefined;
+  const routes = hubRoutes(options.endpoints);
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   let sources: MetricsSources = {};

@@ -7,66 +7,8 @@ import { normalizeTimestamp, stableStringify } from './hash.js';
 /** A timestamptz column as ISO 8601 text in UTC with microseconds (what the API's values normalize to). */
 export const isoText = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
-/**
- * Lookup chaining: one slice per live row of a parent endpoint. The built-in chained endpoints
- * (tags, repository details, team members) and the config's chained endpoints are all this one
- * declaration; nothing about a particular parent is written here.
- */
-export interface ParentPartition {
-  /** The parent endpoint (it runs first in a pass). */
-  endpoint: string;
-  /**
-   * Where the parent's rows are: its own table (a column of it per field; with `apiFields`, the
-   * fields of its stored API object too, columns winning), or the records it stored in
-   * custom_records (their fields; the child's slice key starts with the parent's).
-   */
-  rows: { table: string; apiFields?: boolean } | { records: true };
-  /** Each slice parameter, by name: the parent field it is read from. A row without a key field is no slice. */
-  params: Readonly<Record<string, string>>;
-  /** The fields whose values make a slice's key, in order (default: the fields of `params`). */
-  key?: readonly string[];
-  /** Parent fields each slice carries to its run (`Slice.parent`), as stored. */
-  fields?: readonly string[];
-  /**
-   * Which parent rows belong to a pass: those whose field is one of the plan's organizations or
-   * namespaces; `namespace-or-org`: a row's `namespace` (or `org`) is the pass's, and a row with
-   * neither belongs to every pass.
-   */
-  within: { field: string; plan: 'orgs' | 'namespaces' } | 'namespace-or-org';
-  /** When a row's slice is due again; without it, every row is read every pass. */
-  refreshWhen?: RefreshWhen | undefined;
-  /**
-   * The slice keys that still hold what was read for them: a key among them whose parent row is
-   * now deleted (and not live under another row) gets a slice with `orphaned` set, also on a full pass.
-   */
-  orphans?: ((database: Database, endpoint: string) => Promise<ReadonlySet<string>>) | undefined;
-}
-
-/**
- * A slice is read again when the parent row moved since the slice's last complete read: the
- * general form of "read a repository's tags when it was pushed to or pulled". `moved` names the
- * parent values that are compared; the other two are extra reasons.
- */
-export interface RefreshWhen {
-  /** Each parent value a read is for, named by the reason it gives: the first non-null of its fields. */
-  moved: readonly { reason: string; fields: readonly string[] }[];
-  /**
-   * The child's table, rows keyed by the slice parameters: the slice is due (`restored`) when its
-   * live rows are not as many as its last read left (a parent that came back took them along).
-   */
-  liveRows?: string | undefined;
-  /** The safety net (`refresh`): due this long (ms) after the last read, whatever moved. */
-  every?: ((config: Config) => number) | undefined;
-  /** What the endpoint's own cursor says its last complete read was for (undefined: never read). */
-  lastRead: (cursor: unknown) => LastRead | undefined;
-}
-
-/** What a slice was last read for: when, the values of `moved` by reason, and the live rows it left. */
-export interface LastRead {
-  at?: string | undefined;
-  values: Readonly<Record<string, unknown>>;
-  rows?: number | undefined;
-}
+export type { LastRead, ParentPartition, RefreshWhen } from './context.js';
+import type { LastRead, ParentPartition, RefreshWhen } from './context.js';
 
 /** Why a chained slice is read in this pass (null: it is not). */
 export type DueReason = 'full' | 'new' | 'restored' | 'refresh' | (string & {});

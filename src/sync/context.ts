@@ -5,8 +5,8 @@ import type { LeaseOptions } from '../db/leases.js';
 import type { Database } from '../db/client.js';
 import type { HubClient } from '../hub/client.js';
 import type { HubClientSet } from '../hub/client-set.js';
+import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
-import type { EndpointDefinition } from '../endpoints/types.js';
 
 /** What the caller asked for in this pass. */
 export interface SyncOptions {
@@ -62,9 +62,10 @@ export interface SyncDeps {
   lease?: Partial<Pick<LeaseOptions, 'ttlMs' | 'renewEveryMs'>>;
   /**
    * The endpoints this process knows, in the order a pass runs them: the built-ins and the
-   * config's own (src/custom/registry.ts buildRegistry). Default: the built-ins only.
+   * config's own, as the command built them (src/custom/registry.ts buildRegistry). The engine
+   * has no registry of its own.
    */
-  registry?: readonly EndpointDefinition[];
+  registry: readonly EndpointDefinition[];
 }
 
 /** Receives progress; the CLI draws it on a terminal or logs it. */
@@ -171,6 +172,153 @@ export interface SliceError {
   url: string;
   payload: unknown;
   message: string;
+}
+
+// ---------------------------------------------------------------- the endpoint contract
+
+/** The first request of an endpoint for one slice: what `test-endpoint` fetches and prints. */
+export interface EndpointRequest {
+  path: string;
+  query?: Query;
+  shape: PageShape | 'object';
+  schema: z.ZodType;
+  /** Headers of its own (a SCIM token); only when the caller passed the config. Never printed. */
+  headers?: Record<string, string>;
+  auth?: AuthMode;
+}
+
+/** A job several endpoints share: one schedule, one pass over all of them (the organization listings). */
+export interface JobDeclaration {
+  name: string;
+  schedule: string;
+}
+
+/**
+ * One built-in endpoint: where its data comes from, how its work is cut into slices, which
+ * table it fills and how. Each lives in its own file and is listed in the registry.
+ */
+export interface EndpointDefinition {
+  name: string;
+  title: string;
+  /** Docker Hub API reference. */
+  reference: string;
+  tables: readonly string[];
+  /**
+   * When `serve` runs it by default (overridable in the config's `schedules`): `schedule` starts
+   * a job of its own, `job` names a job it shares with others; a chained endpoint (`parent`) has
+   * neither and runs in its parent's job, right after it. See scheduler/jobs.ts planJobs.
+   */
+  schedule?: string;
+  job?: JobDeclaration;
+  /** The endpoint whose results decide this one's slices (lookup chaining); the same as `partition.parent.endpoint`. */
+  parent?: string;
+  /** How its work is cut into slices: what `test-endpoint` samples and `endpoints show` copies. */
+  partition?: Partition;
+  /** Reads time windows, so `sync --backfill` reads it (and only such endpoints). */
+  backfill?: boolean;
+  slices(plan: SyncPlan, deps: SyncDeps): Promise<Slice[]>;
+  run(run: SliceRun): Promise<void>;
+  /** With `deps`, the request carries the headers its definition adds (a token of its own). */
+  request(slice: Slice, plan: SyncPlan, deps?: Pick<SyncDeps, 'config'>): EndpointRequest;
+  /**
+   * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
+   * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
+   */
+  template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
+}
+
+// ---------------------------------------------------------------- the partition model (sync/partition.ts, sync/chaining.ts)
+
+/**
+ * How an endpoint's work is cut into slices: the one model the built-in definitions
+ * (endpoints/define.ts) and the config's endpoints (custom/compile.ts) both compile to, and that
+ * `test-endpoint`, `endpoints show` and the job plan read.
+ *
+ * - `per`: one slice per organization, namespace, or the authenticated user of the pass, its
+ *   value under the parameter `param`; `per: 'pass'`: one slice, without parameters;
+ * - `list`: the slices a function of the pass and its settings lists (configured values,
+ *   conditions on the credential); `needs` says what a configuration without any lacks;
+ * - `parent`: one slice per live row of a parent endpoint (lookup chaining), due again when the
+ *   row moved (sync/chaining.ts).
+ */
+export type Partition =
+  | { per: 'org' | 'namespace' | 'user'; param: string }
+  | { per: 'pass' }
+  | {
+      list: (plan: SyncPlan, deps: SyncDeps) => Promise<Record<string, string>[]>;
+      params: readonly string[];
+      /** The slice key, `{param}` placeholders (default: the values joined by `/`). */
+      sliceKey?: string | undefined;
+      /** What to set when the list is empty, for `test-endpoint` (`DOCKERHUB_WATCHED_TAGS`). */
+      needs?: string | undefined;
+      /**
+       * How `endpoints show` writes a copy that reads the same requests from the parent's rows
+       * (watched tags read one tag of a repository): the parent, the field of it each parameter is,
+       * and literals for the others.
+       */
+      copyAs?: { parent: string; params: Readonly<Record<string, string>>; literals?: Readonly<Record<string, string>> } | undefined;
+    }
+  | { parent: ParentPartition };
+
+/**
+ * Lookup chaining: one slice per live row of a parent endpoint. The built-in chained endpoints
+ * (tags, repository details, team members) and the config's chained endpoints are all this one
+ * declaration; nothing about a particular parent is written here.
+ */
+export interface ParentPartition {
+  /** The parent endpoint (it runs first in a pass). */
+  endpoint: string;
+  /**
+   * Where the parent's rows are: its own table (a column of it per field; with `apiFields`, the
+   * fields of its stored API object too, columns winning), or the records it stored in
+   * custom_records (their fields; the child's slice key starts with the parent's).
+   */
+  rows: { table: string; apiFields?: boolean } | { records: true };
+  /** Each slice parameter, by name: the parent field it is read from. A row without a key field is no slice. */
+  params: Readonly<Record<string, string>>;
+  /** The fields whose values make a slice's key, in order (default: the fields of `params`). */
+  key?: readonly string[];
+  /** Parent fields each slice carries to its run (`Slice.parent`), as stored. */
+  fields?: readonly string[];
+  /**
+   * Which parent rows belong to a pass: those whose field is one of the plan's organizations or
+   * namespaces; `namespace-or-org`: a row's `namespace` (or `org`) is the pass's, and a row with
+   * neither belongs to every pass.
+   */
+  within: { field: string; plan: 'orgs' | 'namespaces' } | 'namespace-or-org';
+  /** When a row's slice is due again; without it, every row is read every pass. */
+  refreshWhen?: RefreshWhen | undefined;
+  /**
+   * The slice keys that still hold what was read for them: a key among them whose parent row is
+   * now deleted (and not live under another row) gets a slice with `orphaned` set, also on a full pass.
+   */
+  orphans?: ((database: Database, endpoint: string) => Promise<ReadonlySet<string>>) | undefined;
+}
+
+/**
+ * A slice is read again when the parent row moved since the slice's last complete read: the
+ * general form of "read a repository's tags when it was pushed to or pulled". `moved` names the
+ * parent values that are compared; the other two are extra reasons.
+ */
+export interface RefreshWhen {
+  /** Each parent value a read is for, named by the reason it gives: the first non-null of its fields. */
+  moved: readonly { reason: string; fields: readonly string[] }[];
+  /**
+   * The child's table, rows keyed by the slice parameters: the slice is due (`restored`) when its
+   * live rows are not as many as its last read left (a parent that came back took them along).
+   */
+  liveRows?: string | undefined;
+  /** The safety net (`refresh`): due this long (ms) after the last read, whatever moved. */
+  every?: ((config: Config) => number) | undefined;
+  /** What the endpoint's own cursor says its last complete read was for (undefined: never read). */
+  lastRead: (cursor: unknown) => LastRead | undefined;
+}
+
+/** What a slice was last read for: when, the values of `moved` by reason, and the live rows it left. */
+export interface LastRead {
+  at?: string | undefined;
+  values: Readonly<Record<string, unknown>>;
+  rows?: number | undefined;
 }
 
 export type { Executor, EntitySpec, Row };

@@ -1,7 +1,7 @@
 import { getTableColumns, getTableName, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { bool, json, num, str, ts } from '../endpoints/map.js';
-import { primaryKeyOf } from './entities.js';
+import { bool, json, num, str, ts } from './convert.js';
+import { primaryKeyOf } from '../db/keys.js';
 import type { Row } from './upsert.js';
 
 /** Columns every entity table has that the sync itself maintains (never mapped from the API). */

@@ -1,37 +1,9 @@
 import type { Slice, SyncDeps, SyncPlan } from './context.js';
-import { parentSlices, type ParentPartition } from './chaining.js';
+import { parentSlices } from './chaining.js';
 import { renderTemplate, valuesResolver } from '../templating/template.js';
 
-/**
- * How an endpoint's work is cut into slices: the one model the built-in definitions
- * (endpoints/define.ts) and the config's endpoints (custom/compile.ts) both compile to, and that
- * `test-endpoint`, `endpoints show` and the job plan read.
- *
- * - `per`: one slice per organization, namespace, or the authenticated user of the pass, its
- *   value under the parameter `param`; `per: 'pass'`: one slice, without parameters;
- * - `list`: the slices a function of the pass and its settings lists (configured values,
- *   conditions on the credential); `needs` says what a configuration without any lacks;
- * - `parent`: one slice per live row of a parent endpoint (lookup chaining), due again when the
- *   row moved (sync/chaining.ts).
- */
-export type Partition =
-  | { per: 'org' | 'namespace' | 'user'; param: string }
-  | { per: 'pass' }
-  | {
-      list: (plan: SyncPlan, deps: SyncDeps) => Promise<Record<string, string>[]>;
-      params: readonly string[];
-      /** The slice key, `{param}` placeholders (default: the values joined by `/`). */
-      sliceKey?: string | undefined;
-      /** What to set when the list is empty, for `test-endpoint` (`DOCKERHUB_WATCHED_TAGS`). */
-      needs?: string | undefined;
-      /**
-       * How `endpoints show` writes a copy that reads the same requests from the parent's rows
-       * (watched tags read one tag of a repository): the parent, the field of it each parameter is,
-       * and literals for the others.
-       */
-      copyAs?: { parent: string; params: Readonly<Record<string, string>>; literals?: Readonly<Record<string, string>> } | undefined;
-    }
-  | { parent: ParentPartition };
+export type { Partition } from './context.js';
+import type { Partition } from './context.js';
 
 /** The names of a partition's slice parameters. */
 export function partitionParams(partition: Partition): string[] {

@@ -2,11 +2,10 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import type { z } from 'zod';
 import { syncErrors, syncRuns, syncState } from '../db/schema/index.js';
-import { endpoints, type EndpointDefinition } from '../endpoints/index.js';
 import { HubRequestRefusedError } from '../hub/errors.js';
 import { formatIssues, storableCopy } from '../hub/schemas.js';
 import { scrubSecrets } from '../logger.js';
-import type { Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
+import type { EndpointDefinition, Executor, Slice, SliceCounters, SliceOutcome, SliceRun, SyncDeps, SyncOptions, SyncPlan } from './context.js';
 import { withRequestTally, type RequestTally } from './attribution.js';
 import { buildPlan } from './plan.js';
 import { scopeOfSlice } from '../hub/credentials.js';
@@ -49,7 +48,7 @@ export class SyncAbortedError extends Error {
 export function selectEndpoints(
   only: readonly string[] | undefined,
   backfill: boolean,
-  registry: readonly EndpointDefinition[] = endpoints,
+  registry: readonly EndpointDefinition[],
 ): EndpointDefinition[] {
   if (!only || only.length === 0) {
     return backfill ? registry.filter((e) => e.backfill) : [...registry];

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { runSync, type SyncSummary } from '../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { syncEnv } from './emulator.js';
+import { endpoints } from '../../src/endpoints/index.js';
 
 /** Passes of the repository endpoints, in process, on a clock the test moves. */
 export interface ChainedPasses {
@@ -44,7 +45,7 @@ export function chainedPasses(only: readonly string[], options: { seed: number; 
     },
     async pass(passOptions = {}) {
       emulator.requests.reset();
-      const summary = await runSync({ database, client, logger, config: configFor(), clock }, { only, ...passOptions });
+      const summary = await runSync({ database, client, logger, config: configFor(), clock, registry: endpoints }, { only, ...passOptions });
       const failed = summary.slices.filter((slice) => slice.status === 'failed');
       if (failed.length > 0) throw new Error(`sync failed: ${failed.map((f) => `${f.endpoint} ${f.slice}: ${f.error}`).join('; ')}`);
       return { counts: emulator.requests.counts, summary };

@@ -7,6 +7,7 @@ import { startEmulator, type EmulatorSnapshot, type RunningEmulator } from '../.
 import { createLogger } from '../../src/logger.js';
 import { runSync, type SyncSummary } from '../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { endpoints } from '../../src/endpoints/index.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -80,7 +81,7 @@ export async function syncedEmulator(options: { seed?: number } = {}): Promise<S
     const client = hubClientFromConfig(config, logger);
     const db = database;
     const pass = async (clock: { now(): Date } | undefined, full: boolean): Promise<SyncSummary> => {
-      const summary = await runSync({ database: db, client, logger, config, ...(clock ? { clock } : {}) }, { full });
+      const summary = await runSync({ database: db, client, logger, config, ...(clock ? { clock } : {}), registry: endpoints }, { full });
       const failed = summary.slices.filter((slice) => slice.status === 'failed');
       if (failed.length > 0) throw new Error(`sync failed: ${failed.map((f) => `${f.endpoint} ${f.slice}: ${f.error}`).join('; ')}`);
       return summary;

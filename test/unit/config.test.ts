@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadCommandConfig } from '../../src/commands/config-check.js';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config.js';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -190,9 +191,19 @@ describe('config traps', () => {
     ]);
   });
 
+  it('lists the problems found against the endpoint registry with the others; loadConfig alone needs no registry', () => {
+    const env = { PORT: 'eighty', SCHEDULES: 'audit_log=*/5 * * * *' };
+    const problems = problemsOf(() => loadCommandConfig({ env }));
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/SCHEDULES \(audit_log\): there is no endpoint or job called "audit_log"; did you mean "audit_logs"\?/);
+    expect(problems.join('\n')).toMatch(/PORT: /);
+    // The library's loadConfig knows no endpoint: it checks the settings themselves.
+    expect(problemsOf(() => loadConfig({ env }))).toEqual([problems.find((p) => p.startsWith('PORT'))]);
+  });
+
   it('checks schedules when loading: cron syntax, 7 fields, and keys that name no endpoint or job', () => {
     const problems = problemsOf(() =>
-      loadConfig({
+      loadCommandConfig({
         env: { SCHEDULES: 'audit_logs=0 0 * * * * 2030; __proto__=*/5 * * * *; audit_log=*/5 * * * *; repositories=61 * * * *' },
       }),
     );
@@ -204,13 +215,13 @@ describe('config traps', () => {
     expect(problems).toHaveLength(4);
 
     const file = fileWith('config.json', '{"schedules": {"__proto__": "* * * * *", "organization": "0 0 * * * * *"}}');
-    const fromFile = problemsOf(() => loadConfig({ env: {}, configFile: file })).join('\n');
+    const fromFile = problemsOf(() => loadCommandConfig({ env: {}, configFile: file })).join('\n');
     expect(fromFile).toMatch(/schedules\.__proto__ in .*config\.json.*no endpoint or job/);
     expect(fromFile).toMatch(/schedules\.organization in .*config\.json.*7 fields/);
   });
 
   it('reports an empty schedule once', () => {
-    const problems = problemsOf(() => loadConfig({ env: { SCHEDULES: 'audit_logs=' } }));
+    const problems = problemsOf(() => loadCommandConfig({ env: { SCHEDULES: 'audit_logs=' } }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/SCHEDULES/);
   });

@@ -7,7 +7,7 @@ import { hubClientFromConfig } from '../../../src/commands/hub.js';
 import { loadConfig } from '../../../src/config.js';
 import { rowsOf } from '../../../src/db/client.js';
 import { endpoints } from '../../../src/endpoints/index.js';
-import type { EndpointDefinition } from '../../../src/endpoints/types.js';
+import type { EndpointDefinition } from '../../../src/sync/context.js';
 import { createLogger } from '../../../src/logger.js';
 import { planJobs } from '../../../src/scheduler/jobs.js';
 import { runSync } from '../../../src/sync/runner.js';

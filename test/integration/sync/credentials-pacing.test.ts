@@ -8,6 +8,7 @@ import { createLogger } from '../../../src/logger.js';
 import { runSync } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { auditLookbackDays } from '../../support/emulator.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 /**
  * With Hub's limit per credential, each credential paces on its own responses' X-RateLimit-*
@@ -57,7 +58,7 @@ describe('pacing per credential', () => {
     const clients = hubClientsFromConfig(config, env, logger, { clock });
     try {
       emulator.requests.reset();
-      const summary = await runSync({ database, client: clients.fallback.client, clients, logger, config });
+      const summary = await runSync({ database, client: clients.fallback.client, clients, logger, config, registry: endpoints });
       expect(summary.failed, JSON.stringify(summary.slices.filter((s) => s.status === 'failed'))).toBe(0);
       expect(emulator.requests.statuses['429'] ?? 0).toBe(0);
       const stats = clients.statsByCredential();

@@ -8,6 +8,7 @@ import { startEmulator, type PageFault, type RunningEmulator } from '../../../sr
 import type { HubClient } from '../../../src/hub/client.js';
 import { runSync, type SyncSummary } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 // A listing that ends early (an empty page that still links on, a 404 in the middle, fewer items
 // than the reported count) must never delete what it did not show. The emulator serves five
@@ -41,7 +42,7 @@ beforeAll(async () => {
     },
   });
   client = hubClientFromConfig(config, logger);
-  sync = (options) => runSync({ database, client, logger, config }, { only: ['repositories', 'tags'], ...options });
+  sync = (options) => runSync({ database, client, logger, config, registry: endpoints }, { only: ['repositories', 'tags'], ...options });
 });
 
 afterAll(async () => {
@@ -124,14 +125,14 @@ describe('organization snapshots follow the same rule', () => {
     const teams = () => count(`SELECT count(*) AS n FROM dockerhub.teams WHERE deleted_at IS NULL`);
     emulator.configure({ pageFault: null, pageSizeCap: 2 });
     try {
-      const first = await runSync({ database, client, logger, config }, { only: ['teams'] });
+      const first = await runSync({ database, client, logger, config, registry: endpoints }, { only: ['teams'] });
       expect(failures(first)).toEqual([]);
       const listed = await teams();
       expect(listed).toBe(emulator.snapshot({ tags: false }).teams[org]!.length);
       expect(listed).toBeGreaterThan(2);
       logs = '';
       emulator.configure({ pageFault: { page: 2, mode: 'empty' } });
-      await runSync({ database, client, logger, config }, { only: ['teams'] });
+      await runSync({ database, client, logger, config, registry: endpoints }, { only: ['teams'] });
       expect(await teams()).toBe(listed);
       expect(logs).toContain(`teams ${org}: deletions skipped`);
     } finally {

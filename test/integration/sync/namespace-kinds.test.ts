@@ -8,6 +8,7 @@ import { startEmulator, type RunningEmulator } from '../../../src/emulator/index
 import type { HubClient } from '../../../src/hub/client.js';
 import { runSync } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 // Whether a namespace is an organization is asked once and kept in its own table,
 // namespace_kinds (earlier versions kept it in sync_state rows, which are still honoured).
@@ -34,7 +35,7 @@ beforeAll(async () => {
     },
   });
   client = hubClientFromConfig(config, logger);
-  sync = () => runSync({ database, client, logger, config }, { only: ['org_settings'] });
+  sync = () => runSync({ database, client, logger, config, registry: endpoints }, { only: ['org_settings'] });
 });
 
 afterAll(async () => {

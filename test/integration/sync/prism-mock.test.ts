@@ -18,6 +18,7 @@ import type { Database } from '../../../src/db/client.js';
 import { runSync, type SliceReport } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { freePort } from '../../support/tcp.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 const enabled = process.env.PRISM_MOCK === '1';
 const passes = Number(process.env.PRISM_PASSES ?? 20);
@@ -120,7 +121,7 @@ describe('sync against the dynamic mock of the official spec (opt-in: PRISM_MOCK
     for (let pass = 1; pass <= passes; pass++) {
       const client = hubClientFromConfig(config, logger);
       try {
-        const summary = await runSync({ database, client, logger, config }, { full: pass % 2 === 1 });
+        const summary = await runSync({ database, client, logger, config, registry: endpoints }, { full: pass % 2 === 1 });
         all.push(...summary.slices.map((slice) => ({ ...slice, pass })));
       } finally {
         await client.close();

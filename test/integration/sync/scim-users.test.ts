@@ -10,6 +10,7 @@ import { HubAuthError } from '../../../src/hub/errors.js';
 import type { HubClient } from '../../../src/hub/client.js';
 import { runSync, type SyncSummary } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 // scim_users is a built-in written only as a definition (src/endpoints/scim-users.ts), its table
 // and its schema: the engine runs it like every other snapshot. SCIM answers to the
@@ -39,7 +40,7 @@ function syncWith(env: Record<string, string>): Promise<SyncSummary> {
   });
   const client = hubClientFromConfig(config, logger);
   clients.push(client);
-  return runSync({ database, client, logger, config }, { only: ['scim_users'] });
+  return runSync({ database, client, logger, config, registry: endpoints }, { only: ['scim_users'] });
 }
 
 async function stored(): Promise<{ id: string; user_name: string | null; display_name: string | null; active: boolean | null; created: string | null; deleted: boolean }[]> {

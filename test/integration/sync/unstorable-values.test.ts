@@ -13,6 +13,7 @@ import type { SliceRun } from '../../../src/sync/context.js';
 import { runSlice, runSync, type SyncSummary } from '../../../src/sync/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { json, startServer, type ScriptedServer } from '../../unit/hub/support.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 const good = (name: string, fields: Record<string, unknown> = {}) => ({
   name,
@@ -73,7 +74,7 @@ beforeAll(async () => {
   });
   const logger = pino({ level: 'warn' }, { write: (line: string) => void (logs += line) });
   client = hubClientFromConfig(config, logger);
-  summary = await runSync({ database, client, logger, config }, { only: ['repositories', 'org_members', 'teams'] });
+  summary = await runSync({ database, client, logger, config, registry: endpoints }, { only: ['repositories', 'org_members', 'teams'] });
 });
 
 afterAll(async () => {
@@ -142,7 +143,7 @@ describe('a slice that fails on the database', () => {
       request: () => ({ path: '/', shape: 'object' as const, schema: z.unknown() }),
     };
     const plan = { namespaces: ['acme'], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined };
-    const report = await runSlice({ database, client, logger, config }, endpoint as never, { key: 'nul', params: {} }, plan, {});
+    const report = await runSlice({ database, client, logger, config, registry: endpoints }, endpoint as never, { key: 'nul', params: {} }, plan, {});
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/^database error 22021: invalid byte sequence for encoding "UTF8": 0x00/);
     const [run] = rowsOf<{ status: string; error: string }>(

@@ -9,6 +9,7 @@ import { runSync } from '../../../src/sync/runner.js';
 import { resolveJob, type WritebackJobConfig } from '../../../src/writeback/job.js';
 import { runJob, type RunOptions, type RunSummary } from '../../../src/writeback/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 /** The emulator, a migrated database synced from it, and a client: what a write-back job runs against. */
 export interface WritebackWorld {
@@ -55,7 +56,7 @@ export async function writebackWorld(seed = 11): Promise<WritebackWorld> {
     sql: async (text) => rowsOf(await database.db.execute(sql.raw(text))),
     sync: async () => {
       const summary = await runSync(
-        { database, client, logger, config },
+        { database, client, logger, config, registry: endpoints },
         { full: true, only: ['repositories', 'repository_details', 'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens', 'org_invites'] },
       );
       const failed = summary.slices.filter((s) => s.status === 'failed');

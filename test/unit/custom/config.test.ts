@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { ConfigError } from '../../../src/config.js';
+import { loadCommandConfig } from '../../../src/commands/config-check.js';
 import { jsonPathProblem } from '../../../src/custom/config.js';
 import { buildRegistry, scheduleOverrides } from '../../../src/custom/registry.js';
 import { planJobs } from '../../../src/scheduler/jobs.js';
@@ -17,7 +18,7 @@ const NOW = new Date('2025-06-01T00:00:00Z');
 function load(config: unknown, env: NodeJS.ProcessEnv = {}) {
   const file = path.join(dir, `c${n++}.yaml`);
   writeFileSync(file, stringify(config));
-  return { file, load: () => loadConfig({ env, configFile: file, now: NOW }) };
+  return { file, load: () => loadCommandConfig({ env, configFile: file, now: NOW }) };
 }
 
 function problemsOf(config: unknown, env: NodeJS.ProcessEnv = {}): string[] {

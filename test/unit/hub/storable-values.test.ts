@@ -2,6 +2,10 @@
 // must be refused by the schema (so the item lands in sync_errors) and every value the column
 // can hold must still pass.
 import { describe, expect, it } from 'vitest';
+import { getTableColumns, getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { primaryKeyColumns } from '../../../src/db/keys.js';
+import * as schema from '../../../src/db/schema/index.js';
 import { repositories, tags } from '../../../src/db/schema/repositories.js';
 import {
   accessTokenSchema,
@@ -9,6 +13,7 @@ import {
   integerFor,
   isStorableTimestamp,
   keyTextBytes,
+  STORED_COLUMNS,
   orgGroupSchema,
   orgMemberSchema,
   repositoryInfoSchema,
@@ -133,7 +138,7 @@ describe('text: what text, jsonb and key columns hold', () => {
   });
 
   it('key columns share the index budget: a repository name also keys its tags and images', () => {
-    const budget = keyTextBytes(repositories.name);
+    const budget = keyTextBytes(STORED_COLUMNS.repositories.name);
     expect(budget).toBeGreaterThan(255);
     const justFits = 'n'.repeat(Math.min(budget, 600));
     expect(accepts(repositoryListEntrySchema, repository({ name: justFits }))).toBe(true);
@@ -151,5 +156,19 @@ describe('text: what text, jsonb and key columns hold', () => {
 
   it('storableCopy keeps a refused payload storable for sync_errors', () => {
     expect(storableCopy({ 'k\u0000': ['a\u0000b', 'c\ud800', 'ok \ud83d\udea2', 1, null] })).toEqual({ 'k\ufffd': ['a\ufffdb', 'c\ufffd', 'ok \ud83d\udea2', 1, null] });
+  });
+});
+
+describe('the columns the schemas name', () => {
+  const tables = new Map((Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable)).map((table) => [getTableName(table), table]));
+  const declared = Object.values(STORED_COLUMNS).flatMap((columns) => Object.values(columns));
+
+  it.each(declared.map((column) => [`${column.table}.${column.name}`, column] as const))('%s is what the table declares', (_name, column) => {
+    const table = tables.get(column.table);
+    expect(table, column.table).toBeDefined();
+    const actual = Object.values(getTableColumns(table!)).find((c) => c.name === column.name);
+    expect(actual?.columnType).toBe(column.columnType);
+    const key = primaryKeyColumns(table!);
+    expect(column.keyColumns).toBe(key.some((c) => c.name === column.name) ? key.length : undefined);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hubRouteLabel, statusClass } from '../../../src/server/hub-routes.js';
+import { endpoints } from '../../../src/endpoints/index.js';
+import { hubRouteLabel, hubRoutes, statusClass } from '../../../src/server/hub-routes.js';
+
+const routes = hubRoutes(endpoints);
 
 describe('hubRouteLabel', () => {
   it.each([
@@ -30,7 +33,7 @@ describe('hubRouteLabel', () => {
     ['/v2/something/new', 'other'],
     ['', 'other'],
   ])('%s → %s', (path, label) => {
-    expect(hubRouteLabel(path)).toBe(label);
+    expect(hubRouteLabel(path, routes)).toBe(label);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/server/metrics.js';
 import type { HubStats } from '../../../src/hub/types.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 const stats = (remaining: number): HubStats => ({
   requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0,
@@ -9,7 +10,7 @@ const stats = (remaining: number): HubStats => ({
 
 describe('metrics with several credentials', () => {
   it('label Hub traffic, runs and rate-limit headroom with the credential (the username, never the secret)', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
+    const metrics = createMetrics({ defaultMetrics: false, endpoints });
     metrics.observeHubRequest({ method: 'GET', path: '/v2/orgs/acme/members', endpoint: 'x', status: 200, ms: 5, bytes: 0, attempt: 1 }, 'acme');
     metrics.observeHubRequest({ method: 'GET', path: '/v2/orgs/globex/members', endpoint: 'x', status: 429, ms: 5, bytes: 0, attempt: 1 }, 'globex');
     const base = { requests: 1, pages: 1, inserted: 0, updated: 0, deleted: 0, invalid: 0, waitedMs: 0, durationMs: 10 };

@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../../src/scheduler/jobs.js';
 import { createMetrics } from '../../../src/server/metrics.js';
+import { endpoints } from '../../../src/endpoints/index.js';
 
 const job: JobSpec = { name: 'repositories', schedule: '0 * * * *', scheduleSource: 'test', endpoints: ['repositories', 'tags'] };
 
 describe('createMetrics', () => {
   it('keeps its own registry: two instances never share or clash', async () => {
-    const a = createMetrics({ defaultMetrics: false });
-    const b = createMetrics({ defaultMetrics: false });
+    const a = createMetrics({ defaultMetrics: false, endpoints });
+    const b = createMetrics({ defaultMetrics: false, endpoints });
     a.observeHubRequest({ method: 'GET', path: '/v2/namespaces/acme/repositories?page=1', endpoint: 'list', status: 200, ms: 12, bytes: 10, attempt: 1 });
     expect((await a.render()).body).toContain('dockerhub_sync_hub_requests_total{endpoint="repositories",status_class="2xx"} 1');
     expect((await b.render()).body).not.toContain('status_class="2xx"');
   });
 
   it('counts 429s and retries by route, with no per-repository labels', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
+    const metrics = createMetrics({ defaultMetrics: false, endpoints });
     const tags = '/v2/namespaces/acme/repositories/api/tags?page_size=100';
     metrics.observeHubRequest({ method: 'GET', path: tags, endpoint: 'x', status: 429, ms: 5, bytes: 0, attempt: 1 });
     metrics.observeHubRequest({ method: 'GET', path: tags, endpoint: 'x', status: undefined, ms: 5, bytes: 0, attempt: 2, errorCode: 'ECONNRESET' });
@@ -27,7 +28,7 @@ describe('createMetrics', () => {
   });
 
   it('turns slice reports and ticks into runs, rows, durations and last success', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
+    const metrics = createMetrics({ defaultMetrics: false, endpoints });
     const base = { requests: 1, pages: 1, inserted: 0, updated: 0, deleted: 0, invalid: 0, waitedMs: 0, durationMs: 1500 };
     metrics.observer.sliceFinished?.({ ...base, endpoint: 'tags', slice: 'acme/api', status: 'succeeded', inserted: 5, updated: 2 });
     metrics.observer.sliceFinished?.({ ...base, endpoint: 'tags', slice: 'acme/web', status: 'failed', invalid: 1 });
@@ -49,7 +50,7 @@ describe('createMetrics', () => {
   });
 
   it('reads rate-limit headroom and job state at scrape time', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
+    const metrics = createMetrics({ defaultMetrics: false, endpoints });
     const stats = { requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0, rateLimit: {} as { limit?: number; remaining?: number; reset?: number } };
     const since = new Date();
     metrics.bind({

@@ -6,7 +6,7 @@ import { defineEndpoint } from '../../../src/endpoints/define.js';
 import { endpoints } from '../../../src/endpoints/index.js';
 import { teamMembersEndpoint } from '../../../src/endpoints/team-members.js';
 import { extractPage } from '../../../src/hub/pagination.js';
-import { hubRouteLabel } from '../../../src/server/hub-routes.js';
+import { hubRouteLabel, hubRoutes } from '../../../src/server/hub-routes.js';
 import type { SyncPlan } from '../../../src/sync/context.js';
 
 const plan: SyncPlan = { namespaces: [], orgs: [], user: undefined, full: false, dryRun: false, backfill: undefined };
@@ -85,7 +85,7 @@ describe('route names come from the definitions', () => {
     ['/v2/orgs/acme/groups/owners/members', 'team_members'],
     ['/v2/auditlogs/acme?from=x&to=y', 'audit_logs'],
     ['/v2/namespaces/acme/repositories/api/tags/latest', 'tag'],
-  ])('%s → %s', (path, label) => expect(hubRouteLabel(path)).toBe(label));
+  ])('%s → %s', (path, label) => expect(hubRouteLabel(path, hubRoutes(endpoints))).toBe(label));
 });
 
 describe('SCIM list pages', () => {

@@ -1,4 +1,4 @@
-import { normalizeTimestamp } from '../sync/hash.js';
+import { normalizeTimestamp } from './hash.js';
 
 /** Small, forgiving converters from API values to column values. */
 export const ts = (value: unknown): string | null => normalizeTimestamp(value);
