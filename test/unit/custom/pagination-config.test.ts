@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { loadCommandConfig } from '../../../src/commands/config-check.js';
 import { ConfigError, loadConfig } from '../../../src/config.js';
 import { PAGINATIONS } from '../../../src/custom/config.js';
 import { PAGE_SHAPE_NAMES } from '../../../src/hub/types.js';
@@ -15,7 +16,7 @@ function loaded(endpoints: unknown[]): { config?: ReturnType<typeof loadConfig>;
   const file = path.join(dir, `c${n++}.yaml`);
   writeFileSync(file, stringify({ endpoints }));
   try {
-    return { config: loadConfig({ env: {}, configFile: file }), problems: [] };
+    return { config: loadCommandConfig({ env: {}, configFile: file }), problems: [] };
   } catch (error) {
     if (error instanceof ConfigError) return { problems: error.problems.map((p) => p.replace(` in ${file}`, '')) };
     throw error;
