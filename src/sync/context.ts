@@ -7,6 +7,7 @@ import type { HubClient } from '../hub/client.js';
 import type { HubClientSet } from '../hub/client-set.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
 import type { EndpointDefinition } from '../endpoints/types.js';
+import type { SliceCounters, SliceOutcome } from './totals.js';
 
 /** What the caller asked for in this pass. */
 export interface SyncOptions {
@@ -94,22 +95,6 @@ export interface Slice {
   params: Record<string, string>;
 }
 
-export interface SliceCounters {
-  requests: number;
-  pages: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  invalid: number;
-  waitedMs: number;
-}
-
-export interface SliceOutcome extends SliceCounters {
-  status: 'succeeded' | 'failed' | 'skipped' | 'aborted';
-  error?: string | undefined;
-  durationMs: number;
-}
-
 /** Everything an endpoint needs while running one slice. */
 export interface SliceRun {
   readonly endpoint: string;
@@ -165,4 +150,4 @@ export interface SliceError {
   message: string;
 }
 
-export type { Executor, EntitySpec, Row };
+export type { Executor, EntitySpec, Row, SliceCounters, SliceOutcome };
