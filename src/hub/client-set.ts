@@ -2,6 +2,7 @@
 // own login, token refresh, login budget, cache and pacing on its own responses' X-RateLimit-*
 // headers; nothing here reaches into a client.
 
+import { countKeys, sumCounts, type CountKeys } from '../counts.js';
 import type { HubClient } from './client.js';
 import type { CredentialKindName } from './credentials.js';
 import type { HubStats } from './types.js';
@@ -61,17 +62,9 @@ export function singleClientSet(client: HubClient, name: string): HubClientSet {
   return createHubClientSet([], { name, kind: 'default', client, scopes: [], namespaces: [], knownOrgs: undefined });
 }
 
+const HUB_COUNTERS = countKeys<CountKeys<HubStats>>({ requests: true, retries: true, rateLimited: true, bytes: true, waitedMs: true, cacheHits: true, logins: true, networkErrors: true });
+
+/** The counters of several clients added up (rate-limit headers are per client: not added). */
 function addStats(all: HubStats[]): HubStats {
-  const out: HubStats = { requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0, rateLimit: {} };
-  for (const stats of all) {
-    out.requests += stats.requests;
-    out.retries += stats.retries;
-    out.rateLimited += stats.rateLimited;
-    out.bytes += stats.bytes;
-    out.waitedMs += stats.waitedMs;
-    out.cacheHits += stats.cacheHits;
-    out.logins += stats.logins;
-    out.networkErrors += stats.networkErrors;
-  }
-  return out;
+  return { ...sumCounts(HUB_COUNTERS, all), rateLimit: {} };
 }

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
 import { rowsOf } from '../db/client.js';
 import type { Database } from '../db/client.js';
 import { sliceLeaseKey, withLease } from '../db/leases.js';
 import { nextRunOf, previousRunOf } from './cron.js';
 import type { JobSpec } from './jobs.js';
+import type { TickRunner } from './scheduler.js';
 
 /** What the scheduler reads from and repairs in `sync_runs` when it starts. */
 
@@ -35,6 +37,30 @@ export async function abortInterruptedRuns(database: Database, now: Date): Promi
     if (locked.acquired) aborted += locked.value;
   }
   return aborted;
+}
+
+/**
+ * A sync tick runner that repairs runs: a tick that could not finish (the database went away)
+ * may have left its run 'running' with nobody to record the end; once the database answers
+ * again, the run is marked aborted (at the end of a failed tick, or before the next one).
+ */
+export function repairingRuns(runTick: TickRunner, database: Database, logger: Logger): TickRunner {
+  let repairPending = false;
+  const repair = async () => {
+    try {
+      const count = await abortInterruptedRuns(database, new Date());
+      repairPending = false;
+      if (count > 0) logger.warn({ runs: count }, 'runs left running by a lost database connection were marked aborted');
+    } catch {
+      repairPending = true;
+    }
+  };
+  return async (tick, signal) => {
+    if (repairPending) await repair();
+    const outcome = await runTick(tick, signal);
+    if (outcome === 'error' || outcome === 'failed') await repair();
+    return outcome;
+  };
 }
 
 /** No catch-up when the schedule's next tick is closer than this. */

@@ -92,20 +92,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     const tick: Tick = { job: state.job, scheduledAt, runGroup: runGroupOf(state.job.name, scheduledAt), reason };
     state.running = { since: now(), runGroup: tick.runGroup };
-    const work = (async () => {
-      let outcome: string;
-      try {
-        outcome = await options.runTick(tick, controller.signal);
-      } catch (error) {
-        // The runner reports failures as outcomes; this is a bug guard, not a code path.
-        logger.error({ err: error, job: state.job.name, runGroup: tick.runGroup }, 'tick runner threw');
-        outcome = 'error';
-      }
-      state.lastCompleted = { at: now(), runGroup: tick.runGroup, outcome };
-      if (outcome === 'failed' || outcome === 'error') state.failedTicks = (state.failedTicks ?? 0) + 1;
-      else if (outcome === 'succeeded') state.failedTicks = 0;
-      state.running = null;
-    })();
+    const work = runAndRecord(options, state, tick, controller.signal, now);
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
     return work;
@@ -149,16 +136,35 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       stopping = true;
       for (const cron of crons.values()) cron.stop();
       controller.abort();
-      const stillRunning = () => [...states.values()].filter((state) => state.running).map((state) => state.job.name);
-      if (inFlight.size === 0) return { drained: true, stillRunning: [] };
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      });
-      const drained = Promise.allSettled([...inFlight]).then(() => false);
-      const late = await Promise.race([drained, timedOut]);
-      clearTimeout(timer);
-      return late ? { drained: false, stillRunning: stillRunning() } : { drained: true, stillRunning: [] };
+      if (inFlight.size === 0 || (await settledWithin([...inFlight], timeoutMs))) return { drained: true, stillRunning: [] };
+      return { drained: false, stillRunning: [...states.values()].filter((state) => state.running).map((state) => state.job.name) };
     },
   };
+}
+
+/** Runs a tick and records in the job's state how it ended; never rejects. */
+async function runAndRecord(options: SchedulerOptions, state: JobState, tick: Tick, signal: AbortSignal, now: () => Date): Promise<void> {
+  let outcome: string;
+  try {
+    outcome = await options.runTick(tick, signal);
+  } catch (error) {
+    // The runner reports failures as outcomes; this is a bug guard, not a code path.
+    options.logger.error({ err: error, job: state.job.name, runGroup: tick.runGroup }, 'tick runner threw');
+    outcome = 'error';
+  }
+  state.lastCompleted = { at: now(), runGroup: tick.runGroup, outcome };
+  if (outcome === 'failed' || outcome === 'error') state.failedTicks = (state.failedTicks ?? 0) + 1;
+  else if (outcome === 'succeeded') state.failedTicks = 0;
+  state.running = null;
+}
+
+/** Whether every promise settled within `timeoutMs`. */
+async function settledWithin(promises: readonly Promise<unknown>[], timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const settled = await Promise.race([Promise.allSettled(promises).then(() => true), timedOut]);
+  clearTimeout(timer);
+  return settled;
 }

@@ -7,6 +7,7 @@ import type { HubClient } from '../hub/client.js';
 import type { HubClientSet } from '../hub/client-set.js';
 import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { EntitySpec, Executor, Row, UpsertResult } from './upsert.js';
+import type { SliceCounters, SliceOutcome } from './totals.js';
 
 /** What the caller asked for in this pass. */
 export interface SyncOptions {
@@ -101,22 +102,6 @@ export interface Slice {
   parent?: Readonly<Record<string, unknown>>;
   /** The parent row is gone: the run removes what was read for it and reads nothing. */
   orphaned?: true;
-}
-
-export interface SliceCounters {
-  requests: number;
-  pages: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  invalid: number;
-  waitedMs: number;
-}
-
-export interface SliceOutcome extends SliceCounters {
-  status: 'succeeded' | 'failed' | 'skipped' | 'aborted';
-  error?: string | undefined;
-  durationMs: number;
 }
 
 /** Everything an endpoint needs while running one slice. */
@@ -321,4 +306,4 @@ export interface LastRead {
   rows?: number | undefined;
 }
 
-export type { Executor, EntitySpec, Row };
+export type { Executor, EntitySpec, Row, SliceCounters, SliceOutcome };

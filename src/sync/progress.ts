@@ -1,4 +1,5 @@
 import type { ProgressSink, SliceOutcome } from './context.js';
+import { rowsWritten } from './totals.js';
 
 /**
  * On a terminal: one line per endpoint, rewritten in place (slices done, pages, rows,
@@ -46,7 +47,7 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
       slicesDone++;
       if (outcome.status === 'failed') failed++;
       done.pages += outcome.pages;
-      done.rows += outcome.inserted + outcome.updated + outcome.deleted;
+      done.rows += rowsWritten(outcome);
       done.waitedMs += outcome.waitedMs;
       running = { pages: 0, rows: 0, waitedMs: 0 };
       draw();

@@ -140,75 +140,99 @@ export function writebackProblems(raw: unknown, now = new Date()): string[] {
       if (first !== undefined) problems.push(`${at('name')}: "${job.name}" is also the name of writeback[${first}]; job names must be unique`);
       else names.set(job.name, i);
     }
-    const mirror = job.mode === 'mirror';
-    if (job.maxRemove !== undefined && !mirror) problems.push(`${at('maxRemove')}: only mode: mirror removes records; remove maxRemove or set mode: mirror`);
-    const batch = job.batch && typeof job.batch === 'object' ? (job.batch as Record<string, unknown>) : undefined;
-    if (typeof job.target === 'string') {
-      const template = templateNamed(job.target.trim());
-      if (!template) {
-        const near = nearestName(job.target.trim(), writebackTemplates.map((t) => t.name));
-        problems.push(
-          `${at('target')}: "${job.target}" is not a built-in template${near ? `; did you mean "${near}"?` : '.'} Templates: ${writebackTemplates.map((t) => t.name).join(', ')}; or write { method, path }.`,
-        );
-        return;
-      }
-      if (job.body !== undefined) problems.push(`${at('body')}: the template ${template.name} builds its own body; use a custom target { method, path } to send your own`);
-      if (job.exclude !== undefined) problems.push(`${at('exclude')}: the template ${template.name} takes only the columns it needs (${[...template.requires, ...(template.optional ?? [])].join(', ')}); exclude is for custom targets`);
-      if (batch && !template.batch) {
-        problems.push(`${at('batch')}: ${template.name} takes one record per call; batching is for templates whose API takes lists (${writebackTemplates.filter((t) => t.batch).map((t) => t.name).join(', ')}) and custom targets`);
-      } else if (batch && typeof batch.size === 'number' && template.batch && batch.size > template.batch.max) {
-        problems.push(`${at('batch.size')}: ${template.name} takes at most ${template.batch.max} records per call`);
-      }
-      if (mirror && !template.inverse) {
-        problems.push(
-          `${at('mode')}: mirror undoes records that left the source, and ${template.name} has no inverse. Templates with one: ${writebackTemplates.filter((t) => t.inverse).map((t) => t.name).join(', ')}`,
-        );
-      }
-    } else if (job.target && typeof job.target === 'object') {
-      const target = job.target as Record<string, unknown>;
-      if (job.key === undefined) problems.push(`${at('key')}: is required with a custom target (the columns that identify a record)`);
-      if (job.body !== undefined && job.exclude !== undefined) problems.push(`${at('exclude')}: give either body (an explicit field map) or exclude (the record without these columns), not both`);
-      const check = (value: unknown, key: string, render: (v: string) => unknown) => {
-        try {
-          if (typeof value === 'string') render(value);
-          else if (value !== undefined) placeholdersIn(value);
-        } catch (error) {
-          if (error instanceof TemplateError) problems.push(`${at(key)}: ${error.message}`);
-          else throw error;
-        }
-      };
-      check(target.path, 'target.path', parseTemplate);
-      check(job.body, 'body', parseTemplate);
-      const inverse = target.inverse && typeof target.inverse === 'object' ? (target.inverse as Record<string, unknown>) : undefined;
-      for (const [key, value] of [['target.path', target.path], ['target.inverse.path', inverse?.path]] as const) {
-        const problem = typeof value === 'string' ? templatePathProblem(value.trim()) : undefined;
-        if (problem) problems.push(`${at(key)}: ${problem}`);
-      }
-      if (typeof target.path === 'string' && batch) {
-        try {
-          const groupBy = Array.isArray(batch.groupBy) ? (batch.groupBy as string[]) : [];
-          const varying = placeholdersOf(target.path).filter((p) => !groupBy.includes(p));
-          if (varying.length > 0) {
-            problems.push(`${at('target.path')}: {${varying.join('}, {')}} can differ between the records of one batch; add ${varying.join(', ')} to batch.groupBy`);
-          }
-        } catch {
-          // reported above
-        }
-      }
-      if (mirror && !target.inverse) problems.push(`${at('mode')}: mirror needs target.inverse ({ method, path }) to undo records that left the source`);
-    }
-    if (job.headers && typeof job.headers === 'object' && !Array.isArray(job.headers)) {
-      for (const [name, value] of Object.entries(job.headers as Record<string, unknown>)) {
-        const problem = headerProblem(name, typeof value === 'string' ? value : '');
-        if (problem) problems.push(`${at(`headers.${name}`)}: ${problem}`);
-      }
-    }
-    if (typeof job.schedule === 'string') {
-      const problem = cronProblem(job.schedule.trim(), now);
-      if (problem) {
-        problems.push(`${at('schedule')}: "${job.schedule.trim()}" is not a usable cron expression (${problem}). Use 5 fields (minute hour day month weekday, e.g. "0 * * * *").`);
-      }
-    }
+    problems.push(...jobProblems(job, at, now));
   });
   return problems;
+}
+
+type At = (key: string) => string;
+
+function jobProblems(job: Record<string, unknown>, at: At, now: Date): string[] {
+  const problems: string[] = [];
+  if (job.maxRemove !== undefined && job.mode !== 'mirror') problems.push(`${at('maxRemove')}: only mode: mirror removes records; remove maxRemove or set mode: mirror`);
+  if (typeof job.target === 'string') {
+    const template = templateNamed(job.target.trim());
+    if (!template) {
+      const near = nearestName(job.target.trim(), writebackTemplates.map((t) => t.name));
+      problems.push(
+        `${at('target')}: "${job.target}" is not a built-in template${near ? `; did you mean "${near}"?` : '.'} Templates: ${writebackTemplates.map((t) => t.name).join(', ')}; or write { method, path }.`,
+      );
+      return problems;
+    }
+    problems.push(...templateTargetProblems(job, template, at));
+  } else if (job.target && typeof job.target === 'object') {
+    problems.push(...customTargetProblems(job, job.target as Record<string, unknown>, at));
+  }
+  if (job.headers && typeof job.headers === 'object' && !Array.isArray(job.headers)) {
+    for (const [name, value] of Object.entries(job.headers as Record<string, unknown>)) {
+      const problem = headerProblem(name, typeof value === 'string' ? value : '');
+      if (problem) problems.push(`${at(`headers.${name}`)}: ${problem}`);
+    }
+  }
+  if (typeof job.schedule === 'string') {
+    const problem = cronProblem(job.schedule.trim(), now);
+    if (problem) {
+      problems.push(`${at('schedule')}: "${job.schedule.trim()}" is not a usable cron expression (${problem}). Use 5 fields (minute hour day month weekday, e.g. "0 * * * *").`);
+    }
+  }
+  return problems;
+}
+
+const batchOf = (job: Record<string, unknown>) => (job.batch && typeof job.batch === 'object' ? (job.batch as Record<string, unknown>) : undefined);
+
+/** Settings a built-in template does not take. */
+function templateTargetProblems(job: Record<string, unknown>, template: WritebackTemplate, at: At): string[] {
+  const problems: string[] = [];
+  const batch = batchOf(job);
+  if (job.body !== undefined) problems.push(`${at('body')}: the template ${template.name} builds its own body; use a custom target { method, path } to send your own`);
+  if (job.exclude !== undefined) problems.push(`${at('exclude')}: the template ${template.name} takes only the columns it needs (${[...template.requires, ...(template.optional ?? [])].join(', ')}); exclude is for custom targets`);
+  if (batch && !template.batch) {
+    problems.push(`${at('batch')}: ${template.name} takes one record per call; batching is for templates whose API takes lists (${writebackTemplates.filter((t) => t.batch).map((t) => t.name).join(', ')}) and custom targets`);
+  } else if (batch && typeof batch.size === 'number' && template.batch && batch.size > template.batch.max) {
+    problems.push(`${at('batch.size')}: ${template.name} takes at most ${template.batch.max} records per call`);
+  }
+  if (job.mode === 'mirror' && !template.inverse) {
+    problems.push(
+      `${at('mode')}: mirror undoes records that left the source, and ${template.name} has no inverse. Templates with one: ${writebackTemplates.filter((t) => t.inverse).map((t) => t.name).join(', ')}`,
+    );
+  }
+  return problems;
+}
+
+/** A custom target `{ method, path }`: its key, templates, paths, batch grouping and inverse. */
+function customTargetProblems(job: Record<string, unknown>, target: Record<string, unknown>, at: At): string[] {
+  const problems: string[] = [];
+  if (job.key === undefined) problems.push(`${at('key')}: is required with a custom target (the columns that identify a record)`);
+  if (job.body !== undefined && job.exclude !== undefined) problems.push(`${at('exclude')}: give either body (an explicit field map) or exclude (the record without these columns), not both`);
+  const check = (value: unknown, key: string) => {
+    try {
+      if (typeof value === 'string') parseTemplate(value);
+      else if (value !== undefined) placeholdersIn(value);
+    } catch (error) {
+      if (error instanceof TemplateError) problems.push(`${at(key)}: ${error.message}`);
+      else throw error;
+    }
+  };
+  check(target.path, 'target.path');
+  check(job.body, 'body');
+  const inverse = target.inverse && typeof target.inverse === 'object' ? (target.inverse as Record<string, unknown>) : undefined;
+  for (const [key, value] of [['target.path', target.path], ['target.inverse.path', inverse?.path]] as const) {
+    const problem = typeof value === 'string' ? templatePathProblem(value.trim()) : undefined;
+    if (problem) problems.push(`${at(key)}: ${problem}`);
+  }
+  const batch = batchOf(job);
+  if (typeof target.path === 'string' && batch) problems.push(...batchPathProblems(target.path, batch, at));
+  if (job.mode === 'mirror' && !target.inverse) problems.push(`${at('mode')}: mirror needs target.inverse ({ method, path }) to undo records that left the source`);
+  return problems;
+}
+
+/** A batch shares one path: every placeholder in it must be one of batch.groupBy. */
+function batchPathProblems(path: string, batch: Record<string, unknown>, at: At): string[] {
+  try {
+    const groupBy = Array.isArray(batch.groupBy) ? (batch.groupBy as string[]) : [];
+    const varying = placeholdersOf(path).filter((p) => !groupBy.includes(p));
+    return varying.length > 0 ? [`${at('target.path')}: {${varying.join('}, {')}} can differ between the records of one batch; add ${varying.join(', ')} to batch.groupBy`] : [];
+  } catch {
+    return []; // reported by the template check
+  }
 }

@@ -247,17 +247,47 @@ export interface PlanOptions {
   allowRemovals?: number | undefined;
 }
 
+/** What the plan knows besides the source: earlier successes, intents waiting for a decision, the synced tables. */
+interface Known {
+  lookup: Lookup;
+  stored: Map<string, StoredRecord>;
+  /** Keys whose last call has an unknown outcome (empty with --retry-unknown). */
+  blocked: Set<string>;
+}
+
 export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
   const lookup = createLookup(deps.database);
   const records = await readSource(deps.database, job.source, deps.readOnly);
-  const stored = await loadStoredRecords(deps.database, job.name);
-  const blocked = options.retryUnknown ? new Set<string>() : await loadUnknownKeys(deps.database, job.name);
+  const known: Known = {
+    lookup,
+    stored: await loadStoredRecords(deps.database, job.name),
+    blocked: options.retryUnknown ? new Set<string>() : await loadUnknownKeys(deps.database, job.name),
+  };
   const decisions: Decision[] = [];
   const warnings: string[] = [];
+  const { pending, seen, keyless } = await decideRecords(deps, job, known, records, decisions);
+  const calls = job.batch ? batches(pending, job.batch).map((group) => buildCall(job, deps, group)) : pending.map((p) => buildCall(job, deps, [p]));
+  let refused: string | undefined;
+  let removals = 0;
+  if (job.mode === 'mirror') {
+    const gone = leftTheSource(job, known, { sourceRecords: records.length, seen, keyless }, options, warnings);
+    if (gone) {
+      ({ refused, removals } = gone);
+      for (const s of gone.records) {
+        const removal = await planRemoval(deps, job, known, s);
+        if ('kind' in removal) decisions.push(removal);
+        else calls.push(removal);
+      }
+    }
+  }
+  return { job: job.name, sourceRecords: records.length, calls, decisions, warnings, removals, ...(refused ? { refused } : {}) };
+}
+
+/** Every source record: a call to make (pending), or a decision saying why not. */
+async function decideRecords(deps: PlanDeps, job: ResolvedJob, known: Known, records: Row[], decisions: Decision[]) {
   const pending: Pending[] = [];
   const seen = new Set<string>();
   let keyless = 0;
-
   for (const source of records) {
     const badKey = keyProblem(source, job.key);
     if (badKey) {
@@ -271,105 +301,106 @@ export async function planJob(deps: PlanDeps, job: ResolvedJob, options: PlanOpt
       continue;
     }
     seen.add(key);
-    const hash = payloadHash(job, source);
-    const before = stored.get(key);
-    if (before && before.hash === hash) {
-      decisions.push({ kind: 'unchanged', key, record: source, hash, reason: before.state === 'in_place' ? 'unchanged (was already in place)' : 'unchanged since its last successful call' });
-      continue;
-    }
-    if (blocked.has(key)) {
-      decisions.push({ kind: 'unknown', key, record: source, hash, reason: 'an earlier call for it may or may not have arrived; check, then run push --retry-unknown' });
-      continue;
-    }
-    let record = source;
-    if (job.template) {
-      const missing = missingColumns(source, job.template.requires);
-      if (missing.length > 0) {
-        decisions.push({ kind: 'bad', key, record: source, hash, reason: `missing column ${missing.join(', ')} (${job.template.name} needs ${job.template.requires.join(', ')})` });
-        continue;
-      }
-      if (job.template.prepare) {
-        const prepared = await job.template.prepare(source, lookup);
-        if (typeof prepared === 'string') {
-          decisions.push({ kind: 'bad', key, record: source, hash, reason: prepared });
-          continue;
-        }
-        record = prepared;
-      }
-      const reason = await job.template.inPlace?.(record, lookup);
-      if (reason) {
-        decisions.push({ kind: 'in_place', key, record, hash, reason });
-        continue;
-      }
-    }
-    try {
-      // Render once now so a record the path or body cannot be made from is a bad record, not a failed run.
-      buildCall(job, deps, [{ record, key, hash }]);
-    } catch (error) {
-      if (!isRecordProblem(error)) throw error;
-      decisions.push({ kind: 'bad', key, record: source, hash, reason: (error as Error).message });
-      continue;
-    }
-    pending.push({ record, key, hash });
+    const decided = await decideRecord(deps, job, known, source, key);
+    if ('kind' in decided) decisions.push(decided);
+    else pending.push(decided);
   }
+  return { pending, seen, keyless };
+}
 
-  const calls = job.batch ? batches(pending, job.batch).map((group) => buildCall(job, deps, group)) : pending.map((p) => buildCall(job, deps, [p]));
+async function decideRecord(deps: PlanDeps, job: ResolvedJob, known: Known, source: Row, key: string): Promise<Pending | Decision> {
+  const hash = payloadHash(job, source);
+  const before = known.stored.get(key);
+  if (before && before.hash === hash) {
+    return { kind: 'unchanged', key, record: source, hash, reason: before.state === 'in_place' ? 'unchanged (was already in place)' : 'unchanged since its last successful call' };
+  }
+  if (known.blocked.has(key)) {
+    return { kind: 'unknown', key, record: source, hash, reason: 'an earlier call for it may or may not have arrived; check, then run push --retry-unknown' };
+  }
+  const prepared = job.template ? await prepareForTemplate(job.template, known.lookup, source, key, hash) : { record: source };
+  if ('decision' in prepared) return prepared.decision;
+  const { record } = prepared;
+  try {
+    // Render once now so a record the path or body cannot be made from is a bad record, not a failed run.
+    buildCall(job, deps, [{ record, key, hash }]);
+  } catch (error) {
+    if (!isRecordProblem(error)) throw error;
+    return { kind: 'bad', key, record: source, hash, reason: (error as Error).message };
+  }
+  return { record, key, hash };
+}
 
+/** A record as the template needs it, or why it is bad or already in place. */
+async function prepareForTemplate(template: WritebackTemplate, lookup: Lookup, source: Row, key: string, hash: string): Promise<{ record: Row } | { decision: Decision }> {
+  const missing = missingColumns(source, template.requires);
+  if (missing.length > 0) {
+    return { decision: { kind: 'bad', key, record: source, hash, reason: `missing column ${missing.join(', ')} (${template.name} needs ${template.requires.join(', ')})` } };
+  }
+  let record = source;
+  if (template.prepare) {
+    const prepared = await template.prepare(source, lookup);
+    if (typeof prepared === 'string') return { decision: { kind: 'bad', key, record: source, hash, reason: prepared } };
+    record = prepared;
+  }
+  const reason = await template.inPlace?.(record, lookup);
+  return reason ? { decision: { kind: 'in_place', key, record, hash, reason } } : { record };
+}
+
+/**
+ * Mirror: the records that left the source, or undefined (with a warning) when this run removes
+ * nothing. Removing is the exception: only after the whole source was read with every key
+ * present, and never more at once than the job allows (else the run is refused).
+ */
+function leftTheSource(
+  job: ResolvedJob,
+  known: Known,
+  source: { sourceRecords: number; seen: Set<string>; keyless: number },
+  options: PlanOptions,
+  warnings: string[],
+): { records: StoredRecord[]; removals: number; refused: string | undefined } | undefined {
+  const managed = [...known.stored.values()].filter((s) => s.state === 'applied' || s.state === 'in_place');
+  const gone = managed.filter((s) => !source.seen.has(s.key));
+  if (gone.length > 0 && source.sourceRecords === 0) {
+    warnings.push(`the source returned no records: mirror removes nothing on an empty source (${gone.length} record(s) would go); check the source, or switch to upsert to leave them`);
+    return undefined;
+  }
+  if (gone.length > 0 && source.keyless > 0) {
+    warnings.push(
+      `mirror removes nothing in this run: ${source.keyless} source record(s) have a NULL or empty key column (see the bad records), so the source cannot show which records left it; ${gone.length} record(s) not found in the source stay. Fix the source's keys and run again.`,
+    );
+    return undefined;
+  }
+  const removable = gone.filter((s) => !known.blocked.has(s.key)).length;
+  const limit = Math.max(job.maxRemove ?? defaultMaxRemove(managed.length), options.allowRemovals ?? 0);
   let refused: string | undefined;
-  let removals = 0;
-  if (job.mode === 'mirror') {
-    // Removing is the exception: only after the whole source was read with every key present,
-    // and never more at once than the job allows.
-    const managed = [...stored.values()].filter((s) => s.state === 'applied' || s.state === 'in_place');
-    const gone = managed.filter((s) => !seen.has(s.key));
-    const removable = gone.filter((s) => !blocked.has(s.key)).length;
-    const limit = Math.max(job.maxRemove ?? defaultMaxRemove(managed.length), options.allowRemovals ?? 0);
-    if (gone.length > 0 && records.length === 0) {
-      warnings.push(`the source returned no records: mirror removes nothing on an empty source (${gone.length} record(s) would go); check the source, or switch to upsert to leave them`);
-    } else if (gone.length > 0 && keyless > 0) {
-      warnings.push(
-        `mirror removes nothing in this run: ${keyless} source record(s) have a NULL or empty key column (see the bad records), so the source cannot show which records left it; ${gone.length} record(s) not found in the source stay. Fix the source's keys and run again.`,
-      );
-    } else {
-      if (removable > limit) {
-        const allowance = job.maxRemove !== undefined ? `maxRemove is ${job.maxRemove}` : `maxRemove defaults to ${limit} (10% of the ${managed.length} record(s) the job manages, at least 1)`;
-        refused =
-          `mirror would remove ${removable} record(s) that left the source, more than this run may (${allowance}${options.allowRemovals ? `; --allow-removals ${options.allowRemovals}` : ''}). ` +
-          `Nothing was sent. Check the source; if these removals are intended, run \`dockerhub-sync push ${job.name} --allow-removals ${removable}\`, or raise maxRemove in the job.`;
-      }
-      removals = removable;
-      for (const s of gone) {
-        if (blocked.has(s.key)) {
-          decisions.push({ kind: 'unknown', key: s.key, record: s.record, reason: 'an earlier removal may or may not have arrived; run push --retry-unknown' });
-          continue;
-        }
-        try {
-          if (job.template) {
-            const inverse = templateNamed(job.template.inverse!.template)!;
-            let record = job.template.inverse!.record(s.record, s.createdId ?? undefined);
-            if (inverse.prepare) {
-              const prepared = await inverse.prepare(record, lookup);
-              if (typeof prepared === 'string') {
-                decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${prepared}` });
-                continue;
-              }
-              record = prepared;
-            }
-            const reason = await inverse.inPlace?.(record, lookup);
-            if (reason) {
-              decisions.push({ kind: 'in_place', key: s.key, record, reason: `already undone: ${reason}`, undo: true });
-              continue;
-            }
-            calls.push(buildCall(job, deps, [{ record, key: s.key, hash: '' }], { template: inverse }));
-          } else {
-            calls.push(buildCall(job, deps, [{ record: s.record, key: s.key, hash: '' }], { custom: job.custom!.inverse }));
-          }
-        } catch (error) {
-          if (!isRecordProblem(error)) throw error;
-          decisions.push({ kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${(error as Error).message}` });
-        }
-      }
-    }
+  if (removable > limit) {
+    const allowance = job.maxRemove !== undefined ? `maxRemove is ${job.maxRemove}` : `maxRemove defaults to ${limit} (10% of the ${managed.length} record(s) the job manages, at least 1)`;
+    refused =
+      `mirror would remove ${removable} record(s) that left the source, more than this run may (${allowance}${options.allowRemovals ? `; --allow-removals ${options.allowRemovals}` : ''}). ` +
+      `Nothing was sent. Check the source; if these removals are intended, run \`dockerhub-sync push ${job.name} --allow-removals ${removable}\`, or raise maxRemove in the job.`;
   }
-  return { job: job.name, sourceRecords: records.length, calls, decisions, warnings, removals, ...(refused ? { refused } : {}) };
+  return { records: gone, removals: removable, refused };
+}
+
+/** The inverse call for a record that left the source, or why there is none. */
+async function planRemoval(deps: PlanDeps, job: ResolvedJob, known: Known, s: StoredRecord): Promise<PlannedCall | Decision> {
+  if (known.blocked.has(s.key)) {
+    return { kind: 'unknown', key: s.key, record: s.record, reason: 'an earlier removal may or may not have arrived; run push --retry-unknown' };
+  }
+  try {
+    if (!job.template) return buildCall(job, deps, [{ record: s.record, key: s.key, hash: '' }], { custom: job.custom!.inverse });
+    const inverse = templateNamed(job.template.inverse!.template)!;
+    let record = job.template.inverse!.record(s.record, s.createdId ?? undefined);
+    if (inverse.prepare) {
+      const prepared = await inverse.prepare(record, known.lookup);
+      if (typeof prepared === 'string') return { kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${prepared}` };
+      record = prepared;
+    }
+    const reason = await inverse.inPlace?.(record, known.lookup);
+    if (reason) return { kind: 'in_place', key: s.key, record, reason: `already undone: ${reason}`, undo: true };
+    return buildCall(job, deps, [{ record, key: s.key, hash: '' }], { template: inverse });
+  } catch (error) {
+    if (!isRecordProblem(error)) throw error;
+    return { kind: 'bad', key: s.key, record: s.record, reason: `cannot undo: ${(error as Error).message}` };
+  }
 }

@@ -8,13 +8,14 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { rowsOf, type Database } from '../db/client.js';
 import { withLease } from '../db/leases.js';
-import { writebackIntents, writebackRecords, writebackResults } from '../db/schema/index.js';
+import { writebackIntents } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
 import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError } from '../hub/errors.js';
 import { errorCode } from '../hub/retry.js';
 import type { ReadOnlyLimits } from '../db/sql.js';
 import type { ResolvedJob } from './job.js';
-import { callHash, planJob, storableRecord, type Decision, type Plan, type PlannedCall } from './plan.js';
+import { keyColumn, openIntent, recordAnswer, recordConfirmed, recordDecisions, recordFailure, recordUnknown, setIntentState, type Attempt, type IntentRef, type RunLedger } from './ledger.js';
+import { planJob, type Decision, type Plan, type PlannedCall } from './plan.js';
 import { templateNamed } from './templates/index.js';
 import type { Confirmation, HubReader, RecordOutcome, WritebackTemplate } from './templates/types.js';
 import { maskSecrets, maskText, type Row } from './values.js';
@@ -134,19 +135,7 @@ function errorText(error: unknown): string {
 export async function runJob(deps: RunnerDeps, job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
   const runId = newRunId();
   const started = Date.now();
-  if (options.plan) {
-    const plan = await planJob({ database: deps.database, baseUrl: deps.baseUrl, readOnly: deps.readOnly }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
-    const summary = summarizeDecisions(emptySummary(job.name, runId), plan.decisions);
-    summary.refused = plan.refused;
-    summary.calls = plan.calls.length;
-    summary.plan = plan;
-    summary.warnings = plan.warnings;
-    summary.unresolved = rowsOf<{ n: number }>(
-      await deps.database.db.execute(sql`SELECT count(*)::int AS n FROM dockerhub.writeback_intents WHERE job = ${job.name} AND state IN ('pending', 'unknown')`),
-    )[0]!.n;
-    summary.durationMs = Date.now() - started;
-    return summary;
-  }
+  if (options.plan) return { ...(await planOnly(deps, job, options, runId)), durationMs: Date.now() - started };
   // A lost lease (the database was unreachable too long) stops the run before its next call.
   const leased = await withLease(
     deps.database,
@@ -157,6 +146,24 @@ export async function runJob(deps: RunnerDeps, job: ResolvedJob, options: RunOpt
   if (!leased.acquired) return { ...emptySummary(job.name, runId), heldBy: leased.holder, durationMs: Date.now() - started };
   leased.value.durationMs = Date.now() - started;
   return leased.value;
+}
+
+function planOf(deps: RunnerDeps, job: ResolvedJob, options: RunOptions): Promise<Plan> {
+  return planJob({ database: deps.database, baseUrl: deps.baseUrl, readOnly: deps.readOnly }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
+}
+
+/** `--plan`: the calls a run would make and the intents it would settle first; nothing written. */
+async function planOnly(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, runId: string): Promise<RunSummary> {
+  const plan = await planOf(deps, job, options);
+  const summary = summarizeDecisions(emptySummary(job.name, runId), plan.decisions);
+  summary.refused = plan.refused;
+  summary.calls = plan.calls.length;
+  summary.plan = plan;
+  summary.warnings = plan.warnings;
+  summary.unresolved = rowsOf<{ n: number }>(
+    await deps.database.db.execute(sql`SELECT count(*)::int AS n FROM dockerhub.writeback_intents WHERE job = ${job.name} AND state IN ('pending', 'unknown')`),
+  )[0]!.n;
+  return summary;
 }
 
 function summarizeDecisions(summary: RunSummary, decisions: Decision[]): RunSummary {
@@ -172,73 +179,109 @@ function summarizeDecisions(summary: RunSummary, decisions: Decision[]): RunSumm
   return summary;
 }
 
-interface IntentRow {
-  id: number;
-  action: string;
-  records: { key: string; hash: string; record: Row }[];
-  method: string;
-  url: string;
-  body: unknown;
+/** A run as it goes: where it writes, what it has counted, whom it tells. */
+interface Run extends RunLedger {
+  deps: RunnerDeps;
+  options: RunOptions;
+  log: Logger;
+  summary: RunSummary;
+  webhook: Webhook | undefined;
+}
+
+async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, runId: string): Promise<RunSummary> {
+  const log = deps.logger.child({ job: job.name, runId });
+  const webhook = job.webhook && !options.validate ? createWebhook({ ...job.webhook, logger: log, fetch: deps.fetch }) : undefined;
+  const run: Run = { database: deps.database, job, runId, deps, options, log, summary: emptySummary(job.name, runId), webhook };
+  await recover(run);
+  const plan = await planRun(run);
+  for (const call of plan?.calls ?? []) {
+    if (options.signal?.aborted) break;
+    await sendAndRecord(run, call);
+  }
+  if (webhook) {
+    const drained = await webhook.drain(deps.webhookDrainMs ?? 15_000);
+    if (drained.pending > 0) log.warn({ pending: drained.pending }, 'write-back webhook: deliveries still running when the job ended were dropped');
+  }
+  return run.summary;
+}
+
+/** What the webhook hears of a call: the intent, the request and its answer when it was sent in this run, the outcome. */
+function notify(run: Run, intent: IntentRef, outcome: 'sent' | 'validated' | 'confirmed' | 'unknown' | 'failed', attempt: Attempt | undefined, details: Row): void {
+  run.webhook?.send({
+    job: run.job.name,
+    run_id: run.runId,
+    intent_id: intent.id,
+    action: intent.action,
+    method: intent.method,
+    url: intent.url,
+    ...(attempt ? { request_body: intent.body, status: attempt.status ?? null } : {}),
+    outcome,
+    ...(attempt ? { duration_ms: attempt.durationMs } : {}),
+    ...details,
+    records: intent.records.map((r) => r.key),
+  });
+}
+
+/** Did a call whose answer never came take effect? The template's check decides; without one, nobody can tell. */
+async function confirmCall(run: Run, template: WritebackTemplate | undefined, records: Row[], scope: string | undefined, since: Date): Promise<Confirmation> {
+  if (!template?.confirm) return { found: undefined };
+  try {
+    return await template.confirm(records, readerFor(run.deps.clientFor(scope)), since);
+  } catch (error) {
+    return { found: undefined, note: `the check failed: ${errorText(error)}` };
+  }
+}
+
+async function settleConfirmed(run: Run, intent: IntentRef, confirmation: Confirmation, failure?: Attempt & { error: string }): Promise<void> {
+  await recordConfirmed(run, intent, confirmation, failure);
+  run.summary.confirmed += intent.records.length;
+  run.summary.sent += intent.records.length;
+  notify(run, intent, 'confirmed', failure, { created_ids: confirmation.createdIds ?? [], ...(failure ? { error: failure.error } : {}) });
+}
+
+// ---------------------------------------------------------------- what a crash left
+
+interface LeftoverIntent extends IntentRef {
   idempotent: boolean;
-  inverse: boolean;
   state: string;
   created_ms: number;
 }
 
-async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, runId: string): Promise<RunSummary> {
-  const { database, logger } = deps;
-  const db = database.db;
-  const log = logger.child({ job: job.name, runId });
-  const summary = emptySummary(job.name, runId);
-  const webhook: Webhook | undefined = job.webhook && !options.validate ? createWebhook({ ...job.webhook, logger: log, fetch: deps.fetch }) : undefined;
-  const notify = (payload: Row) => webhook?.send({ job: job.name, run_id: runId, ...payload });
-
-  // ---------------------------------------------------------------- what a crash left
-  const leftovers = rowsOf<IntentRow>(
-    await db.execute(sql`SELECT id, action, records, method, url, body, idempotent, inverse, state, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM dockerhub.writeback_intents
-                         WHERE job = ${job.name} AND state IN ('pending', 'unknown') ORDER BY id`),
+async function recover(run: Run): Promise<void> {
+  const leftovers = rowsOf<LeftoverIntent>(
+    await run.database.db.execute(sql`SELECT id, action, records, method, url, body, idempotent, inverse, state, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM dockerhub.writeback_intents
+                                      WHERE job = ${run.job.name} AND state IN ('pending', 'unknown') ORDER BY id`),
   );
   for (const intent of leftovers) {
-    if (intent.state === 'unknown' && !options.retryUnknown) continue;
-    if (intent.idempotent) {
-      // Sending it again leaves the same state: the plan below sends it again if still needed.
-      await db.update(writebackIntents).set({ state: 'abandoned', note: 'cut off (crash); planned again', completed_at: sql`now()` }).where(eq(writebackIntents.id, intent.id));
-      continue;
-    }
-    const template = templateNamed(intent.action);
-    const records = intent.records.map((r) => r.record);
-    const since = new Date(Number(intent.created_ms));
-    let confirmation: Confirmation = { found: undefined };
-    if (template?.confirm) {
-      try {
-        confirmation = await template.confirm(records, readerFor(deps.clientFor(template.scope?.(records[0]!))), since);
-      } catch (error) {
-        confirmation = { found: undefined, note: `the check failed: ${errorText(error)}` };
-      }
-    }
-    if (confirmation.found === true) {
-      await completeConfirmed(database, job, runId, intent, confirmation);
-      summary.confirmed += intent.records.length;
-      summary.sent += intent.records.length;
-      log.info({ intent: intent.id, action: intent.action }, 'write-back: a call cut off by a crash had arrived (confirmed)');
-      notify({ intent_id: intent.id, action: intent.action, method: intent.method, url: intent.url, outcome: 'confirmed', created_ids: confirmation.createdIds ?? [], records: intent.records.map((r) => r.key) });
-    } else if (options.retryUnknown && intent.state === 'unknown') {
-      await db.update(writebackIntents).set({ state: 'retried', note: 'not found by the check; sent again by --retry-unknown', completed_at: sql`now()` }).where(eq(writebackIntents.id, intent.id));
-    } else if (intent.state === 'pending') {
-      const note = confirmation.note ?? (template?.confirm ? 'the check did not find the change; it may still have arrived' : 'this call cannot be checked');
-      await db.transaction(async (tx) => {
-        await tx.update(writebackIntents).set({ state: 'unknown', note, completed_at: sql`now()` }).where(eq(writebackIntents.id, intent.id));
-        await tx.insert(writebackResults).values({
-          job: job.name, run_id: runId, intent_id: intent.id, record_key: keyColumn(intent.records.map((r) => r.key)), method: intent.method, url: intent.url,
-          request_body: intent.body, outcome: 'unknown', error: `cut off by a crash; ${note}. Run push ${job.name} --retry-unknown to check again and send it if it is still missing.`,
-        });
-      });
-      log.warn({ intent: intent.id, action: intent.action }, `write-back: a call cut off by a crash has an unknown outcome (${note})`);
-    }
+    if (intent.state === 'unknown' && !run.options.retryUnknown) continue;
+    // Sending it again leaves the same state: the plan sends it again if still needed.
+    if (intent.idempotent) await setIntentState(run, intent.id, 'abandoned', 'cut off (crash); planned again');
+    else await recoverIntent(run, intent);
   }
+}
 
-  // ---------------------------------------------------------------- plan
-  const plan = await planJob({ database, baseUrl: deps.baseUrl, readOnly: deps.readOnly }, job, { retryUnknown: options.retryUnknown, allowRemovals: options.allowRemovals });
+async function recoverIntent(run: Run, intent: LeftoverIntent): Promise<void> {
+  const template = templateNamed(intent.action);
+  const records = intent.records.map((r) => r.record);
+  const confirmation = await confirmCall(run, template, records, template?.scope?.(records[0]!), new Date(Number(intent.created_ms)));
+  if (confirmation.found === true) {
+    await settleConfirmed(run, intent, confirmation);
+    run.log.info({ intent: intent.id, action: intent.action }, 'write-back: a call cut off by a crash had arrived (confirmed)');
+  } else if (run.options.retryUnknown && intent.state === 'unknown') {
+    await setIntentState(run, intent.id, 'retried', 'not found by the check; sent again by --retry-unknown');
+  } else if (intent.state === 'pending') {
+    const note = confirmation.note ?? (template?.confirm ? 'the check did not find the change; it may still have arrived' : 'this call cannot be checked');
+    await recordUnknown(run, intent, 'cut off by a crash', note);
+    run.log.warn({ intent: intent.id, action: intent.action }, `write-back: a call cut off by a crash has an unknown outcome (${note})`);
+  }
+}
+
+// ---------------------------------------------------------------- plan
+
+/** The run's plan, its decisions counted and recorded; undefined when the run is refused and sends nothing. */
+async function planRun(run: Run): Promise<Plan | undefined> {
+  const { summary, log } = run;
+  const plan = await planOf(run.deps, run.job, run.options);
   summarizeDecisions(summary, plan.decisions);
   summary.warnings.push(...plan.warnings);
   for (const warning of plan.warnings) log.warn(`write-back: ${warning}`);
@@ -246,210 +289,106 @@ async function execute(deps: RunnerDeps, job: ResolvedJob, options: RunOptions, 
     // Stops before sending anything: no call, no removal, no record of this run's decisions.
     summary.refused = plan.refused;
     log.warn({ removals: plan.removals }, `write-back: ${plan.refused}`);
-    return summary;
+    return undefined;
   }
-  if (!options.validate) await recordDecisions(database, job, runId, plan.decisions);
+  if (!run.options.validate) await recordDecisions(run, plan.decisions);
+  return plan;
+}
 
-  // ---------------------------------------------------------------- calls
-  for (const call of plan.calls) {
-    if (options.signal?.aborted) break;
-    const dryRun = options.validate ? call.template?.apiDryRun : undefined;
-    if (options.validate && !dryRun) continue;
-    const body = dryRun ? dryRun(call.body) : call.body;
-    const requestBody = body === undefined ? null : maskSecrets(body).value;
-    const [intent] = await db
-      .insert(writebackIntents)
-      .values({
-        job: job.name, run_id: runId, action: call.action, record_keys: call.keys,
-        records: call.records.map((record, i) => ({ key: call.keys[i]!, hash: call.hashes[i]!, record: storableRecord(record) })),
-        payload_hash: callHash({ ...call, body }), method: call.method, url: call.url, body: requestBody,
-        idempotent: call.idempotent || Boolean(dryRun), inverse: call.inverse, state: 'pending',
-      })
-      .returning({ id: writebackIntents.id });
-    const intentId = intent!.id;
-    summary.calls++;
-    const client = deps.clientFor(call.scope);
-    const t0 = performance.now();
-    let status: number | undefined;
-    let response: unknown;
-    let failure: unknown;
-    try {
-      const res = await client.request({
-        method: call.method, path: call.path, body, headers: call.headers, auth: 'required', idempotent: call.idempotent || Boolean(dryRun),
-        endpoint: `write-back ${call.action}`, cache: false, ...(options.signal ? { signal: options.signal } : {}),
-      });
-      status = res.status;
-      response = res.body;
-    } catch (error) {
-      failure = error;
-      status = error instanceof HubError ? error.status : undefined;
-    }
-    const durationMs = Math.round(performance.now() - t0);
-    const { value: safeResponse, secrets } = maskSecrets(response === undefined ? null : response);
-    const base = { job: job.name, run_id: runId, intent_id: intentId, record_key: keyColumn(call.keys), method: call.method, url: call.url, request_body: requestBody, duration_ms: durationMs };
+// ---------------------------------------------------------------- send and record
 
-    if (failure === undefined || (failure instanceof HubNotFoundError && call.method === 'DELETE')) {
-      // A DELETE answered 404: what it would remove is gone already; the state the record wants is there.
-      const gone = failure !== undefined;
-      const outcomes: RecordOutcome[] = gone
-        ? call.records.map(() => ({ outcome: 'in_place', reason: 'already gone (404)' }))
-        : dryRun
-          ? (call.template?.outcomes?.(response, call.records) ?? call.records.map(() => ({ outcome: 'validated', detail: 'valid' }) as RecordOutcome))
-          : (call.template?.outcomes?.(response, call.records) ??
-            (call.template?.createdIds?.(response, call.records) ?? call.records.map(() => undefined)).map((createdId): RecordOutcome => ({ outcome: 'applied', createdId })));
-      const createdIds = outcomes.flatMap((o) => (o.outcome === 'applied' && o.createdId ? [o.createdId] : []));
-      await db.transaction(async (tx) => {
-        await tx.update(writebackIntents).set({ state: 'succeeded', completed_at: sql`now()`, ...(dryRun ? { note: 'API dry run' } : {}) }).where(eq(writebackIntents.id, intentId));
-        await tx.insert(writebackResults).values({
-          ...base, status: status ?? 404, response: gone ? { detail: 'not found: already gone' } : safeResponse, outcome: dryRun ? 'validated' : 'sent', created_ids: createdIds, dry_run: dryRun ? 'api' : null,
-        });
-        for (let i = 0; i < call.records.length; i++) {
-          const outcome = outcomes[i]!;
-          const key = call.keys[i]!;
-          if (outcome.outcome === 'failed') {
-            await tx.insert(writebackResults).values({ ...base, record_key: key, status, outcome: 'failed', error: maskText(outcome.error), duration_ms: null, request_body: null });
-            continue;
-          }
-          if (dryRun || outcome.outcome === 'validated') continue;
-          if (call.inverse) {
-            await tx.delete(writebackRecords).where(and(eq(writebackRecords.job, job.name), eq(writebackRecords.record_key, key)));
-            continue;
-          }
-          await upsertRecord(tx as unknown as Database['db'], job.name, key, call.hashes[i]!, outcome.outcome === 'in_place' ? 'in_place' : 'applied', call.records[i]!, outcome.outcome === 'applied' ? outcome.createdId : undefined, intentId, outcome.outcome === 'in_place' ? outcome.reason : null);
-        }
-      });
-      for (let i = 0; i < outcomes.length; i++) {
-        const outcome = outcomes[i]!;
-        if (outcome.outcome === 'failed') {
-          summary.failed++;
-          summary.failures.push({ key: call.keys[i]!, action: call.action, error: outcome.error });
-        } else if (outcome.outcome === 'validated') summary.validated++;
-        else if (outcome.outcome === 'in_place') summary.skipped++;
-        else if (call.inverse) summary.removed++;
-        else summary.sent++;
-      }
-      for (const secret of secrets) options.onSecret?.({ key: keyColumn(call.keys), action: call.action, fingerprint: secret.fingerprint, secret: secret.secret });
-      log.info({ action: call.action, method: call.method, url: call.url, status, durationMs, records: call.records.length }, 'write-back call done');
-      notify({ intent_id: intentId, action: call.action, method: call.method, url: call.url, request_body: requestBody, status: status ?? 404, outcome: dryRun ? 'validated' : 'sent', duration_ms: durationMs, created_ids: createdIds, response: gone ? null : safeResponse, records: call.keys });
-      continue;
-    }
+interface Answer extends Attempt {
+  response: unknown;
+  /** What the request threw (undefined: a 2xx). */
+  failure: unknown;
+}
 
-    const error = errorText(failure);
-    if (!call.idempotent && !dryRun && mayHaveArrived(failure)) {
-      // The request may have arrived: check before anyone sends it again.
-      let confirmation: Confirmation = { found: undefined };
-      if (call.template?.confirm) {
-        try {
-          confirmation = await call.template.confirm(call.records, readerFor(client), new Date(Date.now() - durationMs - 1000));
-        } catch (checkError) {
-          confirmation = { found: undefined, note: `the check failed: ${errorText(checkError)}` };
-        }
-      }
-      if (confirmation.found === true) {
-        const intentRow = { id: intentId, action: call.action, method: call.method, url: call.url, body: requestBody, records: call.records.map((record, i) => ({ key: call.keys[i]!, hash: call.hashes[i]!, record })) } as IntentRow;
-        await completeConfirmed(database, job, runId, intentRow, confirmation, { status, error, durationMs });
-        summary.confirmed += call.records.length;
-        summary.sent += call.records.length;
-        notify({ intent_id: intentId, action: call.action, method: call.method, url: call.url, request_body: requestBody, status: status ?? null, outcome: 'confirmed', duration_ms: durationMs, created_ids: confirmation.createdIds ?? [], error, records: call.keys });
-      } else {
-        const note = confirmation.note ?? 'no answer, and the check did not find the change';
-        await db.transaction(async (tx) => {
-          await tx.update(writebackIntents).set({ state: 'unknown', note, completed_at: sql`now()` }).where(eq(writebackIntents.id, intentId));
-          await tx.insert(writebackResults).values({ ...base, status: status ?? null, outcome: 'unknown', error: `${error}; ${note}. Run push ${job.name} --retry-unknown to check again and send it if it is still missing.` });
-        });
-        summary.unknown += call.records.length;
-        log.warn({ action: call.action, url: call.url, error }, 'write-back call: outcome unknown');
-        notify({ intent_id: intentId, action: call.action, method: call.method, url: call.url, request_body: requestBody, status: status ?? null, outcome: 'unknown', duration_ms: durationMs, error, records: call.keys });
-      }
-      continue;
-    }
+async function sendAndRecord(run: Run, call: PlannedCall): Promise<void> {
+  const dryRun = run.options.validate ? call.template?.apiDryRun : undefined;
+  if (run.options.validate && !dryRun) return;
+  const body = dryRun ? dryRun(call.body) : call.body;
+  const idempotent = call.idempotent || Boolean(dryRun);
+  const intent = await openIntent(run, call, body, body === undefined ? null : maskSecrets(body).value, idempotent);
+  run.summary.calls++;
+  const answer = await send(run, call, body, idempotent);
+  // A DELETE answered 404: what it would remove is gone already; the state the record wants is there.
+  if (answer.failure === undefined || (answer.failure instanceof HubNotFoundError && call.method === 'DELETE')) await settleAnswered(run, call, intent, answer, Boolean(dryRun));
+  // The request may have arrived: check before anyone sends it again.
+  else if (!idempotent && mayHaveArrived(answer.failure)) await settleUncertain(run, call, intent, answer);
+  else await settleFailed(run, call, intent, answer);
+}
 
-    await db.transaction(async (tx) => {
-      await tx.update(writebackIntents).set({ state: 'failed', note: error, completed_at: sql`now()` }).where(eq(writebackIntents.id, intentId));
-      await tx.insert(writebackResults).values({ ...base, status: status ?? null, outcome: 'failed', error, response: failure instanceof HubError && failure.detail ? { detail: maskText(failure.detail) } : null });
+async function send(run: Run, call: PlannedCall, body: unknown, idempotent: boolean): Promise<Answer> {
+  const { signal } = run.options;
+  const t0 = performance.now();
+  const durationMs = () => Math.round(performance.now() - t0);
+  try {
+    const res = await run.deps.clientFor(call.scope).request({
+      method: call.method, path: call.path, body, headers: call.headers, auth: 'required', idempotent,
+      endpoint: `write-back ${call.action}`, cache: false, ...(signal ? { signal } : {}),
     });
-    summary.failed += call.records.length;
-    for (const key of call.keys) summary.failures.push({ key, action: call.action, error });
-    log.warn({ action: call.action, method: call.method, url: call.url, status, error }, 'write-back call failed');
-    notify({ intent_id: intentId, action: call.action, method: call.method, url: call.url, request_body: requestBody, status: status ?? null, outcome: 'failed', duration_ms: durationMs, error, records: call.keys });
+    return { status: res.status, response: res.body, failure: undefined, durationMs: durationMs() };
+  } catch (error) {
+    return { status: error instanceof HubError ? error.status : undefined, response: undefined, failure: error, durationMs: durationMs() };
   }
+}
 
-  if (webhook) {
-    const drained = await webhook.drain(deps.webhookDrainMs ?? 15_000);
-    if (drained.pending > 0) log.warn({ pending: drained.pending }, 'write-back webhook: deliveries still running when the job ended were dropped');
+/** Per record, what a 2xx answer (or a DELETE's 404) says happened. */
+function outcomesOf(call: PlannedCall, response: unknown, gone: boolean, dryRun: boolean): RecordOutcome[] {
+  if (gone) return call.records.map(() => ({ outcome: 'in_place', reason: 'already gone (404)' }));
+  const told = call.template?.outcomes?.(response, call.records);
+  if (told) return told;
+  if (dryRun) return call.records.map(() => ({ outcome: 'validated', detail: 'valid' }));
+  const createdIds = call.template?.createdIds?.(response, call.records) ?? call.records.map(() => undefined);
+  return createdIds.map((createdId) => ({ outcome: 'applied', createdId }));
+}
+
+function countOutcomes(summary: RunSummary, call: PlannedCall, outcomes: RecordOutcome[]): void {
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.outcome === 'failed') {
+      summary.failed++;
+      summary.failures.push({ key: call.keys[i]!, action: call.action, error: outcome.error });
+    } else if (outcome.outcome === 'validated') summary.validated++;
+    else if (outcome.outcome === 'in_place') summary.skipped++;
+    else if (call.inverse) summary.removed++;
+    else summary.sent++;
   }
-  return summary;
 }
 
-/** A results row names one record's key, or a batch's keys as a JSON list. */
-function keyColumn(keys: string[]): string {
-  return keys.length === 1 ? keys[0]! : JSON.stringify(keys.map((k) => JSON.parse(k) as unknown));
+async function settleAnswered(run: Run, call: PlannedCall, intent: IntentRef, answer: Answer, dryRun: boolean): Promise<void> {
+  const gone = answer.failure !== undefined;
+  const outcomes = outcomesOf(call, answer.response, gone, dryRun);
+  const createdIds = outcomes.flatMap((o) => (o.outcome === 'applied' && o.createdId ? [o.createdId] : []));
+  const { value: response, secrets } = maskSecrets(answer.response === undefined ? null : answer.response);
+  const attempt = { status: answer.status ?? 404, durationMs: answer.durationMs };
+  await recordAnswer(run, intent, attempt, { response: gone ? { detail: 'not found: already gone' } : response, outcomes, createdIds, dryRun });
+  countOutcomes(run.summary, call, outcomes);
+  for (const secret of secrets) run.options.onSecret?.({ key: keyColumn(call.keys), action: call.action, fingerprint: secret.fingerprint, secret: secret.secret });
+  run.log.info({ action: call.action, method: call.method, url: call.url, status: answer.status, durationMs: answer.durationMs, records: call.records.length }, 'write-back call done');
+  notify(run, intent, dryRun ? 'validated' : 'sent', attempt, { created_ids: createdIds, response: gone ? null : response });
 }
 
-async function upsertRecord(
-  db: Database['db'],
-  job: string,
-  key: string,
-  hash: string,
-  state: 'applied' | 'in_place',
-  record: Row,
-  createdId: string | undefined,
-  intentId: number | null,
-  note: string | null,
-): Promise<void> {
-  const row = { job, record_key: key, payload_hash: hash, state, record: storableRecord(record), created_id: createdId ?? null, intent_id: intentId, note };
-  await db
-    .insert(writebackRecords)
-    .values(row)
-    .onConflictDoUpdate({ target: [writebackRecords.job, writebackRecords.record_key], set: { payload_hash: hash, state, record: row.record, created_id: row.created_id, intent_id: intentId, note, updated_at: sql`now()` } });
+/** No usable answer to a call that may have arrived: confirmed by the check, or unknown. */
+async function settleUncertain(run: Run, call: PlannedCall, intent: IntentRef, answer: Answer): Promise<void> {
+  const error = errorText(answer.failure);
+  const since = new Date(Date.now() - answer.durationMs - 1000);
+  const confirmation = await confirmCall(run, call.template, call.records, call.scope, since);
+  if (confirmation.found === true) return settleConfirmed(run, intent, confirmation, { status: answer.status, durationMs: answer.durationMs, error });
+  const note = confirmation.note ?? 'no answer, and the check did not find the change';
+  await recordUnknown(run, intent, error, note, answer);
+  run.summary.unknown += call.records.length;
+  run.log.warn({ action: call.action, url: call.url, error }, 'write-back call: outcome unknown');
+  notify(run, intent, 'unknown', answer, { error });
 }
 
-async function completeConfirmed(
-  database: Database,
-  job: ResolvedJob,
-  runId: string,
-  intent: Pick<IntentRow, 'id' | 'action' | 'method' | 'url' | 'body' | 'records'> & { inverse?: boolean },
-  confirmation: Confirmation,
-  failure?: { status: number | undefined; error: string; durationMs: number },
-): Promise<void> {
-  const note = confirmation.note ?? 'the check found the change made';
-  await database.db.transaction(async (tx) => {
-    await tx.update(writebackIntents).set({ state: 'confirmed', note, completed_at: sql`now()` }).where(eq(writebackIntents.id, intent.id));
-    await tx.insert(writebackResults).values({
-      job: job.name, run_id: runId, intent_id: intent.id, record_key: keyColumn(intent.records.map((r) => r.key)), method: intent.method, url: intent.url, request_body: intent.body,
-      status: failure?.status ?? null, duration_ms: failure?.durationMs ?? null, outcome: 'confirmed', created_ids: (confirmation.createdIds ?? []).filter(Boolean),
-      error: failure ? `${failure.error}; ${note}` : `cut off by a crash; ${note}`,
-    });
-    for (let i = 0; i < intent.records.length; i++) {
-      const r = intent.records[i]!;
-      if (intent.inverse) {
-        await tx.delete(writebackRecords).where(and(eq(writebackRecords.job, job.name), eq(writebackRecords.record_key, r.key)));
-      } else {
-        await upsertRecord(tx as unknown as Database['db'], job.name, r.key, r.hash, 'applied', r.record, confirmation.createdIds?.[i], intent.id, 'confirmed after a crash');
-      }
-    }
-  });
-}
-
-/** Bad and in-place records of a run: a results row each (in-place ones once per change), in-place ones stored. */
-async function recordDecisions(database: Database, job: ResolvedJob, runId: string, decisions: Decision[]): Promise<void> {
-  const worth = decisions.filter((d) => d.kind === 'bad' || d.kind === 'in_place');
-  if (worth.length === 0) return;
-  await database.db.transaction(async (tx) => {
-    for (const d of worth) {
-      const record = storableRecord(d.record);
-      if (d.kind === 'bad') {
-        await tx.insert(writebackResults).values({ job: job.name, run_id: runId, record_key: d.key, method: '-', url: '-', request_body: record, outcome: 'failed', error: maskText(d.reason) });
-        continue;
-      }
-      if (d.undo) {
-        await tx.delete(writebackRecords).where(and(eq(writebackRecords.job, job.name), eq(writebackRecords.record_key, d.key)));
-      } else {
-        await upsertRecord(tx as unknown as Database['db'], job.name, d.key, d.hash!, 'in_place', d.record, undefined, null, d.reason);
-      }
-      await tx.insert(writebackResults).values({ job: job.name, run_id: runId, record_key: d.key, method: '-', url: '-', request_body: record, outcome: 'skipped', error: d.reason });
-    }
-  });
+async function settleFailed(run: Run, call: PlannedCall, intent: IntentRef, answer: Answer): Promise<void> {
+  const { failure } = answer;
+  const error = errorText(failure);
+  await recordFailure(run, intent, answer, error, failure instanceof HubError && failure.detail ? { detail: maskText(failure.detail) } : null);
+  run.summary.failed += call.records.length;
+  for (const key of call.keys) run.summary.failures.push({ key, action: call.action, error });
+  run.log.warn({ action: call.action, method: call.method, url: call.url, status: answer.status, error }, 'write-back call failed');
+  notify(run, intent, 'failed', answer, { error });
 }
 
 /** Keys a test or `status` may want: how many intents of a job wait for a decision. */
@@ -460,4 +399,3 @@ export async function unresolvedIntents(database: Database, job: string): Promis
     .where(and(eq(writebackIntents.job, job), inArray(writebackIntents.state, ['pending', 'unknown'])));
   return rows.length;
 }
-
