@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Three projects: unit tests touch nothing outside the process; integration tests get a
@@ -5,8 +6,19 @@ import { defineConfig } from 'vitest/config';
 // (test/support/build-setup.ts), against the emulator.
 // Timeouts only turn a hang into a failure: they are several times what a test takes on a busy
 // machine, so load makes the suite slower, never red.
+//
+// Workers: test files of every project share one pool and run side by side. Most of a test's
+// time is spent waiting (a CLI child, the emulator over HTTP, the database), not computing, so
+// the pool is larger than the machine: at least 4 workers, more on a machine with more cores
+// (vitest's default, one per core less one, runs everything one file at a time on 2 cores).
+// Nothing is shared between files: each has its own database (test/support/db.ts), emulator on
+// port 0, temporary folders, and a TMPDIR of its own for the CLI children (test/support/cli.ts).
+// `--maxWorkers=N` on the command line overrides it.
+const WORKERS = Math.max(4, availableParallelism());
+
 export default defineConfig({
   test: {
+    maxWorkers: WORKERS,
     projects: [
       {
         test: {
@@ -34,7 +46,6 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
         },
       },
     ],

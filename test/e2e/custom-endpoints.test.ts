@@ -329,11 +329,13 @@ describe('custom endpoints from the config file', () => {
     expect(listed.code, listed.stderr).toBe(0);
     const builtins = [...listed.stdout.matchAll(/^([a-z_]+)\s+built-in\s/gm)].map((match) => match[1]!);
     expect(builtins).toContain('watched_tags');
+    // `endpoints show` reads only the config (no database, no request): one child per built-in, side by side.
+    const shown = await Promise.all(builtins.map((name) => cli(['endpoints', 'show', name])));
     const entries: Record<string, unknown>[] = [];
-    for (const name of builtins) {
-      const shown = await cli(['endpoints', 'show', name]);
-      expect(shown.code, `${name}: ${shown.stderr}`).toBe(0);
-      const parsed = parse(shown.stdout) as { endpoints: Record<string, unknown>[] };
+    for (const [i, name] of builtins.entries()) {
+      const { code, stdout, stderr } = shown[i]!;
+      expect(code, `${name}: ${stderr}`).toBe(0);
+      const parsed = parse(stdout) as { endpoints: Record<string, unknown>[] };
       expect(parsed.endpoints.map((entry) => entry.name), name).toEqual([`my_${name}`]);
       entries.push(...parsed.endpoints);
     }

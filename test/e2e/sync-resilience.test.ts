@@ -1,54 +1,13 @@
 import { spawn } from 'node:child_process';
-import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/client.js';
 import { cliCommand, ROOT, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 import { seeded, soakRounds } from '../support/seed.js';
+import { contentOf, query } from '../support/sync-content.js';
 
-/** Statements on the test database, on one connection opened for them (and closed before a CLI runs on it). */
-async function queries<T>(target: TestDatabase, run: (query: <R = Record<string, unknown>>(text: string) => Promise<R[]>) => Promise<T>): Promise<T> {
-  const database = await target.open();
-  try {
-    return await run(async (text) => rowsOf(await database.db.execute(sql.raw(text))));
-  } finally {
-    await database.close();
-  }
-}
-
-async function query<T = Record<string, unknown>>(target: TestDatabase, text: string): Promise<T[]> {
-  return queries(target, (q) => q<T>(text));
-}
-
-const ENTITY_TABLES: Record<string, string> = {
-  repositories: 'namespace, name',
-  tags: 'namespace, repository, name',
-  tag_images: 'namespace, repository, tag, digest',
-  audit_logs: 'account, event_hash',
-  audit_log_actions: 'account, name',
-  org_members: 'org, id',
-  teams: 'org, id',
-  team_members: 'org, team, id',
-  org_settings: 'org',
-  access_tokens: 'uuid',
-  org_access_tokens: 'org, id',
-  org_invites: 'org, id',
-};
-
-/** Content of every entity table (key, hash of content, deletion flag), in key order. */
-async function contentOf(target: TestDatabase): Promise<Record<string, string[]>> {
-  return queries(target, async (query) => {
-    const out: Record<string, string[]> = {};
-    for (const [table, key] of Object.entries(ENTITY_TABLES)) {
-      const rows = await query<{ k: string }>(`SELECT concat_ws('|', ${key}, row_hash, deleted_at IS NULL) AS k FROM dockerhub.${table} ORDER BY ${key}`);
-      out[table] = rows.map((r) => r.k);
-    }
-    const stats = await query<{ k: string }>('SELECT concat_ws(\'|\', namespace, name, pull_count, star_count) AS k FROM dockerhub.repository_stats ORDER BY 1');
-    out.repository_stats = stats.map((r) => r.k);
-    return out;
-  });
-}
+// The Hub answering badly (invalid items, 5xx, dropped connections, expiring tokens):
+// test/e2e/sync-hub-faults.test.ts, a file of its own so the two run side by side.
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -151,33 +110,6 @@ describe('sync resilience', () => {
     expect(after[0]!.n).toBe(allEvents.length);
   });
 
-  it('keeps invalid items in sync_errors, stores the rest, and decides no deletions from such a listing', async () => {
-    const emulator = await emulatorFor();
-    const target = await freshDatabase();
-    const first = await runCli(['sync'], { env: syncEnv(emulator, target.env) });
-    expect(first.code, first.stderr).toBe(0);
-    const [{ n: before }] = (await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.tags WHERE deleted_at IS NULL')) as [{ n: number }];
-
-    emulator.configure({ malformedRate: 0.2 });
-    const second = await runCli(['sync', '--full'], { env: syncEnv(emulator, target.env) });
-    expect(second.code, second.stderr).toBe(0);
-    const errors = await query<{ endpoint: string; payload: unknown; issues: unknown[]; message: string }>(
-      target,
-      'SELECT endpoint, payload, issues, message FROM dockerhub.sync_errors',
-    );
-    expect(errors.length).toBeGreaterThan(0);
-    for (const error of errors) {
-      expect(error.payload).not.toBeNull();
-      expect(Array.isArray(error.issues) && error.issues.length > 0).toBe(true);
-      expect(error.message.length).toBeGreaterThan(0);
-    }
-    // Invalid items were not taken for deletions.
-    const [{ n: after }] = (await query<{ n: number }>(target, 'SELECT count(*)::int AS n FROM dockerhub.tags WHERE deleted_at IS NULL')) as [{ n: number }];
-    expect(after).toBe(before);
-    const runs = await query<{ invalid: number }>(target, 'SELECT coalesce(sum(rows_invalid), 0)::int AS invalid FROM dockerhub.sync_runs');
-    expect(runs[0]!.invalid).toBe(errors.length);
-  });
-
   it('records a slice that fails (no permission) with a clear reason and runs the others', async () => {
     const emulator = await emulatorFor();
     const target = await freshDatabase();
@@ -202,27 +134,6 @@ describe('sync resilience', () => {
     for (const run of failed) expect(run.error).toMatch(/403|permission|forbidden|owner/i);
     expect(result.stdout).toContain('Failures:');
     expect(result.stdout + result.stderr).not.toContain(member.password);
-  });
-
-  it('survives 5xx answers, dropped connections and expiring tokens with the same result as a clean run', async () => {
-    const clean = await emulatorFor();
-    const reference = await freshDatabase();
-    const cleanRun = await runCli(['sync'], { env: syncEnv(clean, reference.env) });
-    expect(cleanRun.code, cleanRun.stderr).toBe(0);
-
-    // Same seed, so the same data; this one fails 10% of requests, drops 3% of connections and
-    // issues tokens that expire after two seconds.
-    const flaky = await emulatorFor({ errorRate: 0.1, dropRate: 0.03, tokenTtlSeconds: 2, latencyMs: 2 });
-    const target = await freshDatabase();
-    const flakyRun = await runCli(['sync'], { env: syncEnv(flaky, target.env, { DOCKERHUB_MAX_RETRIES: '8' }) });
-    expect(flakyRun.code, flakyRun.stdout + flakyRun.stderr).toBe(0);
-    const statuses = flaky.requests.statuses;
-    expect(Object.keys(statuses).some((status) => status.startsWith('5'))).toBe(true);
-    // Logged in again after the token expired, without a storm of logins.
-    const logins = flaky.requests.get('auth.token');
-    expect(logins).toBeGreaterThan(1);
-    expect(logins).toBeLessThan(flaky.requests.total / 5);
-    expect(await contentOf(target)).toEqual(await contentOf(reference));
   });
 
   it('--dry-run fetches and validates everything, reports what it would write, and writes nothing', async () => {

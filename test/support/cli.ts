@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -13,9 +14,29 @@ export interface CliResult {
   stderr: string;
 }
 
+let fileTmp: string | undefined;
+
+/**
+ * The TMPDIR of this test file's CLI children, in the run's temporary folder (removed after the
+ * run): files run side by side, and what one file's `serve` leaves in its temp folder (the port
+ * note `healthcheck` reads) is not another's. World-writable like /tmp, since some tests run the
+ * CLI as `nobody`. Without the global setup (unit tests), children keep the system's.
+ */
+function childTmpDir(): string | undefined {
+  const root = inject('testTmp');
+  if (!root) return undefined;
+  if (!fileTmp) {
+    fileTmp = mkdtempSync(path.join(root, 'file-'));
+    chmodSync(fileTmp, 0o1777);
+  }
+  return fileTmp;
+}
+
 /** A clean environment: nothing from the developer's shell leaks into a CLI test. */
 export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
+  const tmp = childTmpDir();
+  if (tmp) env.TMPDIR = tmp;
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
   return env;
 }

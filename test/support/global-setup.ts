@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -23,6 +23,8 @@ declare module 'vitest' {
     dbTemplate: string;
     /** PGlite backend: a migrated DATA_DIR to copy (its `pglite` folder), else ''. */
     pgliteTemplate: string;
+    /** A folder of this run for temporary files (each test file's CLI children get a TMPDIR in it); removed after the run. */
+    testTmp: string;
   }
 }
 
@@ -65,6 +67,7 @@ interface Shared {
   users: number;
   docker?: Promise<boolean>;
   pglite?: Promise<string>;
+  tmp?: string;
 }
 const SHARED = Symbol.for('dockerhub-sync.test.shared');
 const holder = globalThis as { [SHARED]?: Shared };
@@ -80,12 +83,23 @@ async function release(state: Shared): Promise<void> {
   delete holder[SHARED];
   const folder = await state.pglite?.catch(() => undefined);
   if (folder) rmSync(folder, { recursive: true, force: true });
+  if (state.tmp) rmSync(state.tmp, { recursive: true, force: true });
+}
+
+/** The run's folder for temporary files; readable by all (a test runs the CLI as `nobody`). */
+function runTmp(state: Shared): string {
+  if (!state.tmp) {
+    state.tmp = mkdtempSync(path.join(os.tmpdir(), 'dhs-run-'));
+    chmodSync(state.tmp, 0o755);
+  }
+  return state.tmp;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const state = shared();
   state.users += 1;
   try {
+    project.provide('testTmp', runTmp(state));
     return await setupProject(project, state);
   } catch (error) {
     await release(state);
