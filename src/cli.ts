@@ -255,6 +255,23 @@ export async function main(argv: string[], cliIo: CliIo): Promise<number> {
     io.stderr.write(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.\nRun \`dockerhub-sync --help\`.\n`);
     return 2;
   }
+  const parsed = parseCommandLine(name, spec, rest, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (spec.bare) {
+    try {
+      return await spec.bare(values, io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
+      return 2;
+    }
+  }
+  return runWithContext(name, spec, values, positionals, io);
+}
+
+/** The command's flags and positionals, or the exit code when they are wrong or ask for help. */
+function parseCommandLine(name: string, spec: CommandSpec, rest: string[], io: CliIo): { values: Values; positionals: string[] } | number {
   let values: Values;
   let positionals: string[];
   try {
@@ -281,15 +298,11 @@ export async function main(argv: string[], cliIo: CliIo): Promise<number> {
       return 2;
     }
   }
-  if (spec.bare) {
-    try {
-      return await spec.bare(values, io);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      io.stderr.write(`dockerhub-sync ${name}: ${error.message}\n`);
-      return 2;
-    }
-  }
+  return { values, positionals };
+}
+
+/** Load the configuration, run the command, and turn its failure into one line and an exit code. */
+async function runWithContext(name: string, spec: CommandSpec, values: Values, positionals: string[], io: CliIo): Promise<number> {
   const [{ ConfigError }, { createContext }] = await Promise.all([import('./config.js'), import('./commands/context.js')]);
   let ctx: CommandContext;
   try {

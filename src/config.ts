@@ -311,40 +311,13 @@ export interface LoadConfigOptions {
 /** Parse env + file + overrides, or throw a ConfigError listing every problem at once. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  const input: Record<string, unknown> = options.configFile
-    ? readConfigFile(path.resolve(options.configFile))
-    : {};
-  const sourceOf = new Map<string, string>();
-  const envProblems: string[] = [];
-  for (const [name, dotted] of Object.entries(ENV_MAP)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') {
-      setPath(input, dotted, dotted === 'schedules' ? parseSchedules(value, name, envProblems) : value);
-      sourceOf.set(dotted, name);
-    }
-  }
-  for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) {
-      setPath(input, dotted, value);
-      sourceOf.set(dotted, `flag for ${dotted}`);
-    }
-  }
+  const { input, sourceOf, envProblems } = mergeSettings(options, env);
   const result = configSchema.safeParse(input);
   const inFile = (dotted: string) => (options.configFile ? `${dotted} in ${options.configFile}` : dotted);
   // Cross-field rules run on the raw input so they are reported together with field errors.
   const crossProblems = [
     ...envProblems,
-    // A secret written into a credential entry has its own message (credentialProblems).
-    ...unknownKeys(configSchema, input)
-      .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
-      .map(({ path: at, suggestion, known }) => {
-      const dotted = keyPath(at);
-      const near = suggestion && /^(writeback|endpoints)\./.test(suggestion) ? keyPath(suggestion.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : suggestion;
-      // A key a secret is written under (`Token:`) is pointed away from the file, never to hub.token.
-      const secretKey = isSecretKeyName(String(at.at(-1))) && !/secret(Env|File)$/.test(near ?? '');
-      const hint = secretKey ? `; ${SECRET_KEY_HINT}` : near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
-      return `${inFile(dotted)}: unknown setting${hint}`;
-    }),
+    ...unknownKeyProblems(input, inFile),
     ...(options.check?.({
       input,
       now: options.now ?? new Date(),
@@ -371,26 +344,72 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (result.success && crossProblems.length === 0) return result.data;
 
   const issues = result.success ? [] : result.error.issues.flatMap(unionBranch);
-  const problems = issues.map((issue) => {
-    // Array items (namespaces.0) are reported against the variable that holds the list.
-    const pathParts = issue.path.filter((part) => typeof part === 'string');
-    // Custom endpoints and write-back jobs are lists: name the entry (`endpoints[1].path`, `writeback[0].batch.size`).
-    const dotted = LIST_SECTIONS.includes(String(issue.path[0])) ? keyPath(issue.path) : pathParts.join('.');
-    // Name the variable the user actually set, or the file key, so the fix is obvious.
-    const envName =
-      sourceOf.get(dotted) ??
-      Object.entries(ENV_MAP).find(([, p]) => p === dotted)?.[0];
-    const where = sourceOf.has(dotted)
-      ? sourceOf.get(dotted)!
-      : options.configFile
-        ? `${dotted || '(top level)'} in ${options.configFile}${envName ? ` (or ${envName})` : ''}`
-        : (envName ?? dotted);
-    // Never echo a secret back; for other values show what was received.
-    const received =
-      SECRET_PATHS.has(dotted) || holdsSecretReference(issue.path) || issue.code === 'custom' ? '' : describeReceived(input, issue.path);
-    return `${where}: ${issue.message}${received}`;
-  });
+  const problems = issues.map((issue) => fieldProblem(issue, input, sourceOf, options.configFile));
   throw new ConfigError([...problems, ...crossProblems]);
+}
+
+/** The file, then the environment, then the flags, merged into one raw input; each key remembers who set it. */
+function mergeSettings(
+  options: LoadConfigOptions,
+  env: NodeJS.ProcessEnv,
+): { input: Record<string, unknown>; sourceOf: Map<string, string>; envProblems: string[] } {
+  const input: Record<string, unknown> = options.configFile
+    ? readConfigFile(path.resolve(options.configFile))
+    : {};
+  const sourceOf = new Map<string, string>();
+  const envProblems: string[] = [];
+  for (const [name, dotted] of Object.entries(ENV_MAP)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      setPath(input, dotted, dotted === 'schedules' ? parseSchedules(value, name, envProblems) : value);
+      sourceOf.set(dotted, name);
+    }
+  }
+  for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) {
+      setPath(input, dotted, value);
+      sourceOf.set(dotted, `flag for ${dotted}`);
+    }
+  }
+  return { input, sourceOf, envProblems };
+}
+
+/** One sentence per key the schema does not know, with the key it probably meant. */
+function unknownKeyProblems(input: Record<string, unknown>, inFile: (dotted: string) => string): string[] {
+  return (
+    unknownKeys(configSchema, input)
+      // A secret written into a credential entry has its own message (credentialProblems).
+      .filter(({ path: at }) => !(at[0] === 'hub' && at[1] === 'credentials' && at.length === 4 && (FORBIDDEN_SECRET_KEYS as readonly unknown[]).includes(at[3])))
+      .map(({ path: at, suggestion, known }) => {
+        const dotted = keyPath(at);
+        const near = suggestion && /^(writeback|endpoints)\./.test(suggestion) ? keyPath(suggestion.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : suggestion;
+        // A key a secret is written under (`Token:`) is pointed away from the file, never to hub.token.
+        const secretKey = isSecretKeyName(String(at.at(-1))) && !/secret(Env|File)$/.test(near ?? '');
+        const hint = secretKey ? `; ${SECRET_KEY_HINT}` : near ? `; did you mean "${near}"?` : ` (known: ${known.join(', ')})`;
+        return `${inFile(dotted)}: unknown setting${hint}`;
+      })
+  );
+}
+
+/** A schema problem as a sentence naming what the user set (the variable, the flag or the file key). */
+function fieldProblem(issue: z.core.$ZodIssue, input: Record<string, unknown>, sourceOf: Map<string, string>, configFile: string | undefined): string {
+  // Array items (namespaces.0) are reported against the variable that holds the list.
+  const pathParts = issue.path.filter((part) => typeof part === 'string');
+  // Custom endpoints and write-back jobs are lists: name the entry (`endpoints[1].path`, `writeback[0].batch.size`).
+  const dotted = LIST_SECTIONS.includes(String(issue.path[0])) ? keyPath(issue.path) : pathParts.join('.');
+  // Name the variable the user actually set, or the file key, so the fix is obvious.
+  const envName =
+    sourceOf.get(dotted) ??
+    Object.entries(ENV_MAP).find(([, p]) => p === dotted)?.[0];
+  const where = sourceOf.has(dotted)
+    ? sourceOf.get(dotted)!
+    : configFile
+      ? `${dotted || '(top level)'} in ${configFile}${envName ? ` (or ${envName})` : ''}`
+      : (envName ?? dotted);
+  // Never echo a secret back; for other values show what was received.
+  const received =
+    SECRET_PATHS.has(dotted) || holdsSecretReference(issue.path) || issue.code === 'custom' ? '' : describeReceived(input, issue.path);
+  return `${where}: ${issue.message}${received}`;
 }
 
 

@@ -126,48 +126,49 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     throw new Error(`Cannot connect to the database at ${location}: ${reason}. Check DATABASE_URL and that Postgres is running.`);
   }
 
-  async function lockOn<T>(key: string, blocking: boolean, fn: () => Promise<T>) {
-    const client = await pool.connect();
-    let released = false;
-    try {
-      if (blocking) {
-        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
-      } else {
-        const result = await client.query<{ locked: boolean }>(
-          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-          [key],
-        );
-        if (!result.rows[0]?.locked) {
-          client.release();
-          released = true;
-          return { acquired: false as const };
-        }
-      }
-      try {
-        return { acquired: true as const, value: await fn() };
-      } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((error: unknown) => {
-          // A broken connection releases the lock anyway; drop the client instead of reusing it.
-          client.release(error as Error);
-          released = true;
-        });
-      }
-    } finally {
-      if (!released) client.release();
-    }
-  }
-
   return {
     kind: 'postgres',
     db,
     location,
     withBlockingLock: async (key, fn) => {
-      const result = await lockOn(key, true, fn);
+      const result = await advisoryLock(pool, key, true, fn);
       if (!result.acquired) throw new Error('unreachable: blocking lock not acquired');
       return result.value;
     },
     close: () => pool.end(),
   };
+}
+
+/** Run fn holding a session advisory lock on a connection of its own; without blocking, give up when another holds it. */
+async function advisoryLock<T>(pool: import('pg').Pool, key: string, blocking: boolean, fn: () => Promise<T>) {
+  const client = await pool.connect();
+  let released = false;
+  try {
+    if (blocking) {
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    } else {
+      const result = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        [key],
+      );
+      if (!result.rows[0]?.locked) {
+        client.release();
+        released = true;
+        return { acquired: false as const };
+      }
+    }
+    try {
+      return { acquired: true as const, value: await fn() };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((error: unknown) => {
+        // A broken connection releases the lock anyway; drop the client instead of reusing it.
+        client.release(error as Error);
+        released = true;
+      });
+    }
+  } finally {
+    if (!released) client.release();
+  }
 }
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {

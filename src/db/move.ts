@@ -77,57 +77,10 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveResult> {
     const client = new pg.Client({ connectionString: options.targetUrl, application_name: 'dockerhub-sync db move' });
     await client.connect();
     try {
-      const targetTables = new Set(
-        (await client.query<{ name: string }>(TABLES_SQL, [MOVED_SCHEMA])).rows.map((row) => row.name),
-      );
-      const missing = tables.filter((table) => !targetTables.has(table));
-      if (missing.length > 0) throw new Error(`${location} has no table ${missing.map((t) => `${MOVED_SCHEMA}.${t}`).join(', ')} after migrating`);
-
-      // Never mix two histories: the target must hold no rows yet.
-      const occupied: string[] = [];
-      for (const table of tables) {
-        const present = await client.query(`SELECT 1 FROM ${quote(MOVED_SCHEMA)}.${quote(table)} LIMIT 1`);
-        if (present.rowCount) occupied.push(table);
-      }
-      if (occupied.length > 0) {
-        throw new Error(
-          `${location} already holds data (${occupied.map((t) => `${MOVED_SCHEMA}.${t}`).join(', ')}); ` +
-            'db move only fills a database with empty dockerhub tables. Use a new database, or empty these tables first.',
-        );
-      }
-
-      const counts: TableCount[] = [];
+      await assertTargetEmpty(client, tables, location);
       await client.query('BEGIN');
       try {
-        // Read the whole source in one snapshot; writers wait (PGlite is one session anyway).
-        await pglite.transaction(async (tx) => {
-          await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-          // Times travel as text with their offset; UTC keeps them readable in the JSON.
-          await tx.exec("SET LOCAL TimeZone TO 'UTC'");
-          for (const table of tables) {
-            const columns = await pgliteRows<Column>(tx, COLUMNS_SQL, [MOVED_SCHEMA, table]);
-            const copied = await copyTable(tx, client, table, columns);
-            const [sourceCount] = await pgliteRows<{ n: number }>(tx, `SELECT count(*)::int AS n FROM ${quote(MOVED_SCHEMA)}.${quote(table)}`);
-            const targetCount = Number(
-              (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quote(MOVED_SCHEMA)}.${quote(table)}`)).rows[0]?.n ?? -1,
-            );
-            counts.push({ table, source: sourceCount?.n ?? 0, target: targetCount });
-            options.onTable?.(table, copied);
-          }
-          for (const sequence of sequences) {
-            const [state] = await pgliteRows<{ last_value: string; is_called: boolean }>(
-              tx,
-              `SELECT last_value::text AS last_value, is_called FROM ${quote(MOVED_SCHEMA)}.${quote(sequence)}`,
-            );
-            if (state) {
-              await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [
-                `${quote(MOVED_SCHEMA)}.${quote(sequence)}`,
-                state.last_value,
-                state.is_called,
-              ]);
-            }
-          }
-        });
+        const counts = await copySnapshot(pglite, client, tables, sequences, options.onTable);
         const mismatched = counts.filter((count) => count.source !== count.target);
         if (mismatched.length > 0) {
           throw new Error(
@@ -135,16 +88,74 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveResult> {
           );
         }
         await client.query('COMMIT');
+        return { tables: counts, migrations, target: location };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      return { tables: counts, migrations, target: location };
     } finally {
       await client.end().catch(() => undefined);
     }
   } finally {
     await target.close();
+  }
+}
+
+/** The target has every table the source has, and none holds a row: two histories are never mixed. */
+async function assertTargetEmpty(client: import('pg').Client, tables: string[], location: string): Promise<void> {
+  const targetTables = new Set((await client.query<{ name: string }>(TABLES_SQL, [MOVED_SCHEMA])).rows.map((row) => row.name));
+  const missing = tables.filter((table) => !targetTables.has(table));
+  if (missing.length > 0) throw new Error(`${location} has no table ${missing.map((t) => `${MOVED_SCHEMA}.${t}`).join(', ')} after migrating`);
+
+  const occupied: string[] = [];
+  for (const table of tables) {
+    const present = await client.query(`SELECT 1 FROM ${quote(MOVED_SCHEMA)}.${quote(table)} LIMIT 1`);
+    if (present.rowCount) occupied.push(table);
+  }
+  if (occupied.length > 0) {
+    throw new Error(
+      `${location} already holds data (${occupied.map((t) => `${MOVED_SCHEMA}.${t}`).join(', ')}); ` +
+        'db move only fills a database with empty dockerhub tables. Use a new database, or empty these tables first.',
+    );
+  }
+}
+
+/** Copy every table and sequence from one read-only snapshot of the source; the rows counted on both sides. */
+async function copySnapshot(
+  pglite: PGlite,
+  client: import('pg').Client,
+  tables: string[],
+  sequences: string[],
+  onTable: MoveOptions['onTable'],
+): Promise<TableCount[]> {
+  const counts: TableCount[] = [];
+  // Read the whole source in one snapshot; writers wait (PGlite is one session anyway).
+  await pglite.transaction(async (tx) => {
+    await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    // Times travel as text with their offset; UTC keeps them readable in the JSON.
+    await tx.exec("SET LOCAL TimeZone TO 'UTC'");
+    for (const table of tables) {
+      const columns = await pgliteRows<Column>(tx, COLUMNS_SQL, [MOVED_SCHEMA, table]);
+      const copied = await copyTable(tx, client, table, columns);
+      const [sourceCount] = await pgliteRows<{ n: number }>(tx, `SELECT count(*)::int AS n FROM ${quote(MOVED_SCHEMA)}.${quote(table)}`);
+      const targetCount = Number(
+        (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quote(MOVED_SCHEMA)}.${quote(table)}`)).rows[0]?.n ?? -1,
+      );
+      counts.push({ table, source: sourceCount?.n ?? 0, target: targetCount });
+      onTable?.(table, copied);
+    }
+    for (const sequence of sequences) await copySequence(tx, client, sequence);
+  });
+  return counts;
+}
+
+async function copySequence(tx: Transaction, client: import('pg').Client, sequence: string): Promise<void> {
+  const [state] = await pgliteRows<{ last_value: string; is_called: boolean }>(
+    tx,
+    `SELECT last_value::text AS last_value, is_called FROM ${quote(MOVED_SCHEMA)}.${quote(sequence)}`,
+  );
+  if (state) {
+    await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [`${quote(MOVED_SCHEMA)}.${quote(sequence)}`, state.last_value, state.is_called]);
   }
 }
 

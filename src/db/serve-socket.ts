@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import { isAlive } from '../process-alive.js';
@@ -219,9 +219,6 @@ class SharedSession {
 
 export async function startSqlServer(pglite: PGlite, options: SqlServerOptions): Promise<RunningSqlServer> {
   const { logger } = options;
-  const maxConnections = options.maxConnections ?? DEFAULT_SQL_MAX_CONNECTIONS;
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SQL_IDLE_TIMEOUT_MS;
-  const startupTimeoutMs = options.startupTimeoutMs ?? DEFAULT_SQL_STARTUP_TIMEOUT_MS;
   if (!isLoopback(options.host)) {
     logger.warn(
       { host: options.host, port: options.port },
@@ -234,80 +231,70 @@ export async function startSqlServer(pglite: PGlite, options: SqlServerOptions):
   );
   const sessionUser = (await pglite.query<{ u: string }>('SELECT session_user::text AS u')).rows[0]!.u;
   const session = new SharedSession(pglite, { settings: new Map(baseline.rows.map((r) => [r.name, r.value])), sessionUser });
-
-  const clients = new Set<PortClient>();
-  let nextId = 1;
-
-  const write = (client: PortClient, data: Uint8Array) => {
-    if (!client.closed && client.socket.writable && data.length > 0) client.socket.write(data);
+  const clients = new PortClients(session, options);
+  const server = createServer((socket) => clients.accept(socket));
+  await listen(server, options.host, options.port);
+  server.on('error', (error) => logger.warn({ err: error }, 'SQL port error'));
+  const port = (server.address() as AddressInfo).port;
+  const url = connectionUrl(options.host, port);
+  if (options.dataDir) writeFileSync(endpointFile(options.dataDir), JSON.stringify({ url, pid: process.pid }));
+  return {
+    url,
+    host: options.host,
+    port,
+    close: async () => {
+      if (options.dataDir) rmSync(endpointFile(options.dataDir), { force: true });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const leaving = [...clients.open];
+      for (const client of leaving) clients.drop(client);
+      await Promise.all(leaving.map((client) => client.chain));
+      await closed;
+    },
   };
+}
 
-  function armIdle(client: PortClient): void {
-    clearTimeout(client.idleTimer);
-    client.idleTimer = undefined;
-    if (idleTimeoutMs <= 0 || client.closed) return;
-    client.idleTimer = setTimeout(() => {
-      if (client.busy) return armIdle(client);
-      drop(client, new ProtocolError(`terminating connection after ${idleTimeoutMs} ms without a request (SQL_IDLE_TIMEOUT)`, '57P05'));
-    }, idleTimeoutMs);
-    client.idleTimer.unref();
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use (a Postgres server?); choose another with --port or SQL_PORT`
+        : `cannot serve SQL on ${host}:${port}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** The port's clients: each one's frames in order on the shared session, its startup and idle timers, and its end. */
+class PortClients {
+  readonly open = new Set<PortClient>();
+  private nextId = 1;
+  private readonly logger: Logger;
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number;
+  private readonly startupTimeoutMs: number;
+
+  constructor(
+    private readonly session: SharedSession,
+    private readonly options: SqlServerOptions,
+  ) {
+    this.logger = options.logger;
+    this.maxConnections = options.maxConnections ?? DEFAULT_SQL_MAX_CONNECTIONS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SQL_IDLE_TIMEOUT_MS;
+    this.startupTimeoutMs = options.startupTimeoutMs ?? DEFAULT_SQL_STARTUP_TIMEOUT_MS;
   }
 
-  /** Close `client` (with a FATAL error when there is one to tell), then clean up after it. */
-  function drop(client: PortClient, error?: ProtocolError): void {
-    if (client.closed) return;
-    if (error) {
-      logger.warn({ client: client.address, reason: error.message }, 'SQL client closed');
-      if (client.socket.writable) client.socket.write(errorResponse('FATAL', error.code, error.message));
-    }
-    client.closed = true;
-    clearTimeout(client.startupTimer);
-    clearTimeout(client.idleTimer);
-    client.socket.end();
-    setTimeout(() => client.socket.destroy(), 1_000).unref();
-    clients.delete(client);
-    client.chain = client.chain
-      .then(() => session.leave(client, clients.size === 0))
-      .catch((err: unknown) => logger.warn({ err, client: client.address }, 'cleaning up after a SQL client failed'));
-  }
-
-  async function handle(client: PortClient, frame: Frame): Promise<void> {
-    if (client.closed) return;
-    if (frame.kind === 'ssl' || frame.kind === 'gssenc') {
-      write(client, new Uint8Array([0x4e])); // 'N': no encryption, go on in the clear
-      return;
-    }
-    if (frame.kind === 'cancel') {
-      drop(client); // PGlite cannot interrupt a statement; the request gets no answer, as in Postgres.
-      return;
-    }
-    const type = frame.kind === 'startup' ? '' : frame.type;
-    if (type === 'X') {
-      drop(client);
-      return;
-    }
-    if (type === 'P' || type === 'C') noteStatement(client, type, frame.bytes);
-    client.busy = true;
-    options.onMessage?.();
-    try {
-      await session.begin(client);
-      client.synced = false;
-      await session.send(frame.bytes, (data) => write(client, data));
-      client.synced = frame.kind === 'startup' || ENDS_REQUEST.has(type);
-      if (frame.kind === 'startup') {
-        client.started = true;
-        clearTimeout(client.startupTimer);
-      }
-      await session.endIfIdle(client);
-    } finally {
-      client.busy = false;
-      armIdle(client);
-    }
-  }
-
-  const server = createServer((socket) => {
+  accept(socket: Socket): void {
+    const { logger, maxConnections, startupTimeoutMs } = this;
     const client: PortClient = {
-      id: nextId++,
+      id: this.nextId++,
       socket,
       address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       reader: new FrameReader(),
@@ -320,72 +307,108 @@ export async function startSqlServer(pglite: PGlite, options: SqlServerOptions):
       statements: new Set(),
     };
     socket.setNoDelay(true);
-    socket.on('error', () => drop(client));
-    socket.on('close', () => drop(client));
-    if (clients.size >= maxConnections) {
+    socket.on('error', () => this.drop(client));
+    socket.on('close', () => this.drop(client));
+    if (this.open.size >= maxConnections) {
       client.closed = true;
       logger.warn({ client: client.address, maxConnections }, 'SQL client refused: too many clients');
       socket.end(errorResponse('FATAL', '53300', `sorry, too many clients already: this SQL port serves ${maxConnections} at once (SQL_MAX_CONNECTIONS)`));
       setTimeout(() => socket.destroy(), 1_000).unref();
       return;
     }
-    clients.add(client);
+    this.open.add(client);
     client.startupTimer = setTimeout(
-      () => drop(client, new ProtocolError(`the client did not finish its startup within ${startupTimeoutMs} ms`)),
+      () => this.drop(client, new ProtocolError(`the client did not finish its startup within ${startupTimeoutMs} ms`)),
       startupTimeoutMs,
     );
     client.startupTimer.unref();
-    socket.on('data', (chunk: Buffer) => {
-      if (client.closed) return;
-      clearTimeout(client.idleTimer);
-      let frames: Frame[];
-      try {
-        frames = client.reader.push(chunk);
-      } catch (error) {
-        drop(client, error instanceof ProtocolError ? error : new ProtocolError((error as Error).message));
-        return;
-      }
-      for (const frame of frames) {
-        client.chain = client.chain
-          .then(() => handle(client, frame))
-          .catch((error: unknown) => drop(client, new ProtocolError(`the embedded database failed: ${(error as Error).message}`, 'XX000')));
-      }
-    });
-  });
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'EADDRINUSE'
-        ? `port ${options.port} on ${options.host} is already in use (a Postgres server?); choose another with --port or SQL_PORT`
-        : `cannot serve SQL on ${options.host}:${options.port}: ${(error as Error).message}`,
-    );
+    socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
   }
-  server.on('error', (error) => logger.warn({ err: error }, 'SQL port error'));
-  const port = (server.address() as AddressInfo).port;
-  const url = connectionUrl(options.host, port);
-  if (options.dataDir) writeFileSync(endpointFile(options.dataDir), JSON.stringify({ url, pid: process.pid }));
-  return {
-    url,
-    host: options.host,
-    port,
-    close: async () => {
-      if (options.dataDir) rmSync(endpointFile(options.dataDir), { force: true });
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const leaving = [...clients];
-      for (const client of leaving) drop(client);
-      await Promise.all(leaving.map((client) => client.chain));
-      await closed;
-    },
-  };
+
+  private receive(client: PortClient, chunk: Buffer): void {
+    if (client.closed) return;
+    clearTimeout(client.idleTimer);
+    let frames: Frame[];
+    try {
+      frames = client.reader.push(chunk);
+    } catch (error) {
+      this.drop(client, error instanceof ProtocolError ? error : new ProtocolError((error as Error).message));
+      return;
+    }
+    for (const frame of frames) {
+      client.chain = client.chain
+        .then(() => this.handle(client, frame))
+        .catch((error: unknown) => this.drop(client, new ProtocolError(`the embedded database failed: ${(error as Error).message}`, 'XX000')));
+    }
+  }
+
+  private write(client: PortClient, data: Uint8Array): void {
+    if (!client.closed && client.socket.writable && data.length > 0) client.socket.write(data);
+  }
+
+  private armIdle(client: PortClient): void {
+    const idleTimeoutMs = this.idleTimeoutMs;
+    clearTimeout(client.idleTimer);
+    client.idleTimer = undefined;
+    if (idleTimeoutMs <= 0 || client.closed) return;
+    client.idleTimer = setTimeout(() => {
+      if (client.busy) return this.armIdle(client);
+      this.drop(client, new ProtocolError(`terminating connection after ${idleTimeoutMs} ms without a request (SQL_IDLE_TIMEOUT)`, '57P05'));
+    }, idleTimeoutMs);
+    client.idleTimer.unref();
+  }
+
+  /** Close `client` (with a FATAL error when there is one to tell), then clean up after it. */
+  drop(client: PortClient, error?: ProtocolError): void {
+    if (client.closed) return;
+    if (error) {
+      this.logger.warn({ client: client.address, reason: error.message }, 'SQL client closed');
+      if (client.socket.writable) client.socket.write(errorResponse('FATAL', error.code, error.message));
+    }
+    client.closed = true;
+    clearTimeout(client.startupTimer);
+    clearTimeout(client.idleTimer);
+    client.socket.end();
+    setTimeout(() => client.socket.destroy(), 1_000).unref();
+    this.open.delete(client);
+    client.chain = client.chain
+      .then(() => this.session.leave(client, this.open.size === 0))
+      .catch((err: unknown) => this.logger.warn({ err, client: client.address }, 'cleaning up after a SQL client failed'));
+  }
+
+  private async handle(client: PortClient, frame: Frame): Promise<void> {
+    if (client.closed) return;
+    if (frame.kind === 'ssl' || frame.kind === 'gssenc') {
+      this.write(client, new Uint8Array([0x4e])); // 'N': no encryption, go on in the clear
+      return;
+    }
+    if (frame.kind === 'cancel') {
+      this.drop(client); // PGlite cannot interrupt a statement; the request gets no answer, as in Postgres.
+      return;
+    }
+    const type = frame.kind === 'startup' ? '' : frame.type;
+    if (type === 'X') {
+      this.drop(client);
+      return;
+    }
+    if (type === 'P' || type === 'C') noteStatement(client, type, frame.bytes);
+    client.busy = true;
+    this.options.onMessage?.();
+    try {
+      await this.session.begin(client);
+      client.synced = false;
+      await this.session.send(frame.bytes, (data) => this.write(client, data));
+      client.synced = frame.kind === 'startup' || ENDS_REQUEST.has(type);
+      if (frame.kind === 'startup') {
+        client.started = true;
+        clearTimeout(client.startupTimer);
+      }
+      await this.session.endIfIdle(client);
+    } finally {
+      client.busy = false;
+      this.armIdle(client);
+    }
+  }
 }
 
 /** Track the named prepared statements a client creates (Parse) and closes (Close 'S'). */

@@ -18,77 +18,6 @@ export interface AdminDeps {
 const NUMERIC_FAULTS = ['latencyMs', 'errorRate', 'dropRate', 'malformedRate'] as const;
 
 export function adminRoutes(deps: AdminDeps): Route[] {
-  const config = (): Record<string, unknown> => ({ ...deps.faults.settings, rateLimitPerMinute: deps.limiter.limit });
-
-  const setConfig = (ctx: RouteContext): RouteResult => {
-    const body = requireBodyObject(ctx);
-    const change: Partial<FaultOptions> = {};
-    for (const key of NUMERIC_FAULTS) {
-      const value = body[key];
-      if (value === undefined) continue;
-      if (typeof value !== 'number' || value < 0 || (key !== 'latencyMs' && value > 1)) invalid({ [key]: ['Out of range.'] }, `invalid ${key}`);
-      change[key] = value;
-    }
-    if (body.extraField !== undefined) change.extraField = body.extraField === true;
-    if (body.pageFault !== undefined) change.pageFault = body.pageFault as PageFault | null;
-    if (body.pageSizeCap !== undefined) change.pageSizeCap = body.pageSizeCap as number | null;
-    const pageProblems = pageFaultProblems(change.pageFault ?? null, change.pageSizeCap ?? null);
-    if (pageProblems.length > 0) invalid({ pageFault: pageProblems }, 'invalid pageFault or pageSizeCap');
-    if (body.loginErrorStatus !== undefined) {
-      const status = body.loginErrorStatus;
-      if (status !== null && status !== 500 && status !== 502 && status !== 503) invalid({ loginErrorStatus: ['500, 502, 503 or null.'] }, 'invalid loginErrorStatus');
-      change.loginErrorStatus = status as FaultOptions['loginErrorStatus'];
-    }
-    if (body.rateLimitPerMinute !== undefined) {
-      const limit = body.rateLimitPerMinute;
-      if (limit !== null && (typeof limit !== 'number' || limit < 0)) invalid({ rateLimitPerMinute: ['A number ≥ 0 or null.'] }, 'invalid rateLimitPerMinute');
-      deps.limiter.setLimit(limit as number | null);
-    }
-    deps.faults.configure(change);
-    return { status: 200, body: config() };
-  };
-
-  const addRepository = (ctx: RouteContext): RouteResult => {
-    const body = requireBodyObject(ctx) as unknown as NewRepositoryInput;
-    return { status: 201, body: ctx.state.addRepository(ctx.params.namespace ?? '', body) };
-  };
-
-  const deleteRepository = (ctx: RouteContext): RouteResult => {
-    if (!ctx.state.deleteRepository(ctx.params.namespace ?? '', ctx.params.repository ?? '')) fail('Error', 404, 'repository not found');
-    return NO_CONTENT;
-  };
-
-  const addTag = (ctx: RouteContext): RouteResult => {
-    const body = requireBodyObject(ctx) as unknown as NewTagInput;
-    return { status: 201, body: ctx.state.addTag(ctx.params.namespace ?? '', ctx.params.repository ?? '', body) };
-  };
-
-  const deleteTag = (ctx: RouteContext): RouteResult => {
-    if (!ctx.state.deleteTag(ctx.params.namespace ?? '', ctx.params.repository ?? '', ctx.params.tag ?? '')) fail('Error', 404, 'tag not found');
-    return NO_CONTENT;
-  };
-
-  const bumpPulls = (ctx: RouteContext): RouteResult => {
-    const body = ctx.body === undefined ? {} : requireBodyObject(ctx);
-    const count = body.count ?? 1;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) invalid({ count: ['A non-negative integer.'] }, 'invalid count');
-    const tag = typeof body.tag === 'string' ? body.tag : undefined;
-    const pullCount = ctx.state.bumpPulls(ctx.params.namespace ?? '', ctx.params.repository ?? '', count, tag);
-    return { status: 200, body: { pull_count: pullCount } };
-  };
-
-  const appendAuditEvents = (ctx: RouteContext): RouteResult => {
-    const body = requireBodyObject(ctx);
-    const input = Array.isArray(body.events) ? (body.events as Record<string, never>[]) : body.count;
-    if (typeof input !== 'number' && !Array.isArray(input)) invalid({ count: ['Give count (number) or events (list).'] }, 'invalid audit append');
-    return { status: 201, body: { events: ctx.state.appendAuditEvents(ctx.params.account ?? '', input) } };
-  };
-
-  const removeMember = (ctx: RouteContext): RouteResult => {
-    if (!ctx.state.removeMember(ctx.params.org ?? '', ctx.params.username ?? '')) fail('Error', 404, 'member not found');
-    return NO_CONTENT;
-  };
-
   const admin = (method: Parameters<typeof route>[0], path: string, name: string, handler: Route['handler']) =>
     route(method, `/_emulator${path}`, `admin.${name}`, handler, 'none', 'Error');
 
@@ -101,8 +30,8 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       return NO_CONTENT;
     }),
     admin('GET', '/snapshot', 'snapshot', (ctx) => ({ status: 200, body: ctx.state.snapshot({ tags: ctx.query.get('tags') !== 'false' }) })),
-    admin('GET', '/config', 'config', () => ({ status: 200, body: config() })),
-    admin('POST', '/config', 'config.update', setConfig),
+    admin('GET', '/config', 'config', () => ({ status: 200, body: currentConfig(deps) })),
+    admin('POST', '/config', 'config.update', (ctx) => setConfig(deps, ctx)),
     admin('POST', '/repositories/:namespace', 'repositories.add', addRepository),
     admin('DELETE', '/repositories/:namespace/:repository', 'repositories.delete', deleteRepository),
     admin('POST', '/repositories/:namespace/:repository/tags', 'tags.add', addTag),
@@ -111,4 +40,78 @@ export function adminRoutes(deps: AdminDeps): Route[] {
     admin('POST', '/auditlogs/:account', 'auditlogs.append', appendAuditEvents),
     admin('DELETE', '/orgs/:org/members/:username', 'members.remove', removeMember),
   ];
+}
+
+function currentConfig(deps: AdminDeps): Record<string, unknown> {
+  return { ...deps.faults.settings, rateLimitPerMinute: deps.limiter.limit };
+}
+
+/** POST /_emulator/config: change the faults and the rate limit. */
+function setConfig(deps: AdminDeps, ctx: RouteContext): RouteResult {
+  const body = requireBodyObject(ctx);
+  const change: Partial<FaultOptions> = {};
+  for (const key of NUMERIC_FAULTS) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || value < 0 || (key !== 'latencyMs' && value > 1)) invalid({ [key]: ['Out of range.'] }, `invalid ${key}`);
+    change[key] = value;
+  }
+  if (body.extraField !== undefined) change.extraField = body.extraField === true;
+  if (body.pageFault !== undefined) change.pageFault = body.pageFault as PageFault | null;
+  if (body.pageSizeCap !== undefined) change.pageSizeCap = body.pageSizeCap as number | null;
+  const pageProblems = pageFaultProblems(change.pageFault ?? null, change.pageSizeCap ?? null);
+  if (pageProblems.length > 0) invalid({ pageFault: pageProblems }, 'invalid pageFault or pageSizeCap');
+  if (body.loginErrorStatus !== undefined) {
+    const status = body.loginErrorStatus;
+    if (status !== null && status !== 500 && status !== 502 && status !== 503) invalid({ loginErrorStatus: ['500, 502, 503 or null.'] }, 'invalid loginErrorStatus');
+    change.loginErrorStatus = status as FaultOptions['loginErrorStatus'];
+  }
+  if (body.rateLimitPerMinute !== undefined) {
+    const limit = body.rateLimitPerMinute;
+    if (limit !== null && (typeof limit !== 'number' || limit < 0)) invalid({ rateLimitPerMinute: ['A number ≥ 0 or null.'] }, 'invalid rateLimitPerMinute');
+    deps.limiter.setLimit(limit as number | null);
+  }
+  deps.faults.configure(change);
+  return { status: 200, body: currentConfig(deps) };
+}
+
+function addRepository(ctx: RouteContext): RouteResult {
+  const body = requireBodyObject(ctx) as unknown as NewRepositoryInput;
+  return { status: 201, body: ctx.state.addRepository(ctx.params.namespace ?? '', body) };
+}
+
+function deleteRepository(ctx: RouteContext): RouteResult {
+  if (!ctx.state.deleteRepository(ctx.params.namespace ?? '', ctx.params.repository ?? '')) fail('Error', 404, 'repository not found');
+  return NO_CONTENT;
+}
+
+function addTag(ctx: RouteContext): RouteResult {
+  const body = requireBodyObject(ctx) as unknown as NewTagInput;
+  return { status: 201, body: ctx.state.addTag(ctx.params.namespace ?? '', ctx.params.repository ?? '', body) };
+}
+
+function deleteTag(ctx: RouteContext): RouteResult {
+  if (!ctx.state.deleteTag(ctx.params.namespace ?? '', ctx.params.repository ?? '', ctx.params.tag ?? '')) fail('Error', 404, 'tag not found');
+  return NO_CONTENT;
+}
+
+function bumpPulls(ctx: RouteContext): RouteResult {
+  const body = ctx.body === undefined ? {} : requireBodyObject(ctx);
+  const count = body.count ?? 1;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) invalid({ count: ['A non-negative integer.'] }, 'invalid count');
+  const tag = typeof body.tag === 'string' ? body.tag : undefined;
+  const pullCount = ctx.state.bumpPulls(ctx.params.namespace ?? '', ctx.params.repository ?? '', count, tag);
+  return { status: 200, body: { pull_count: pullCount } };
+}
+
+function appendAuditEvents(ctx: RouteContext): RouteResult {
+  const body = requireBodyObject(ctx);
+  const input = Array.isArray(body.events) ? (body.events as Record<string, never>[]) : body.count;
+  if (typeof input !== 'number' && !Array.isArray(input)) invalid({ count: ['Give count (number) or events (list).'] }, 'invalid audit append');
+  return { status: 201, body: { events: ctx.state.appendAuditEvents(ctx.params.account ?? '', input) } };
+}
+
+function removeMember(ctx: RouteContext): RouteResult {
+  if (!ctx.state.removeMember(ctx.params.org ?? '', ctx.params.username ?? '')) fail('Error', 404, 'member not found');
+  return NO_CONTENT;
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from './auth.js';
 import type { Clock } from './clock.js';
 import { errorReply, type Faults } from './faults.js';
-import { errorBody, type ErrorShape, HttpError, KIND_STATUS, type RouteContext, type RouteResult, type Router } from './http.js';
+import { errorBody, type ErrorShape, HttpError, KIND_STATUS, type RouteContext, type RouteMatch, type RouteResult, type Router } from './http.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RateLimitScope } from './options.js';
 import type { RequestLog } from './request-log.js';
@@ -84,115 +84,148 @@ function rateLimitKey(req: IncomingMessage, deps: PipelineDeps): string {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createRequestHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { state, auth, api, admin, limiter, faults, requests, clock, logger } = deps;
-
-  async function answer(req: IncomingMessage, res: ServerResponse, router: Router, isAdmin: boolean): Promise<void> {
-    const method = req.method ?? 'GET';
-    const head = method === 'HEAD';
-    const host = req.headers.host ?? 'localhost';
-    const url = new URL(req.url ?? '/', `http://${host}`);
-    const match = router.match(method, url.pathname);
-    let headers: Record<string, string> = {};
-
-    if (!isAdmin) {
-      requests.record(match.kind === 'found' ? match.route.name : match.kind);
-      const rate = limiter.take(rateLimitKey(req, deps));
-      headers = rate.headers;
-      if (rate.limited) {
-        requests.recordStatus(429);
-        send(res, 429, headers, JSON.stringify({ detail: 'Rate limit exceeded', error: false }), 'application/json', head);
-        return;
-      }
-      const fault = faults.decide();
-      if (fault.drop) {
-        req.socket.destroy();
-        return;
-      }
-      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-      const loginError = match.kind === 'found' && match.route.name.startsWith('auth.') ? (faults.settings.loginErrorStatus ?? null) : null;
-      const errorStatus = fault.errorStatus ?? loginError;
-      if (errorStatus !== null) {
-        const reply = errorReply(errorStatus);
-        requests.recordStatus(reply.status);
-        send(res, reply.status, headers, reply.body, reply.contentType, head);
-        return;
-      }
-    }
-
-    if (!isAdmin) {
-      const capped = faults.pageSize(url.searchParams.get('page_size'));
-      if (capped !== null) url.searchParams.set('page_size', capped);
-    }
-
-    const errors = match.kind === 'found' ? match.route.errors : 'error';
-    let result: RouteResult;
-    let parsedBody: unknown;
-    try {
-      if (match.kind === 'not_found') throw new HttpError(404, errorBody('error', 404, `no route for ${url.pathname}`));
-      if (match.kind === 'method_not_allowed') {
-        throw new HttpError(405, { detail: `Method "${method}" not allowed.`, message: 'method_not_allowed' }, { allow: match.allowed.join(', ') });
-      }
-      const principal = isAdmin || match.route.auth === 'scim' ? ({ kind: 'anonymous' } as const) : auth.principal(req.headers.authorization);
-      if ('ok' in principal) {
-        throw new HttpError(401, errorBody(errors, 401, principal.reason === 'expired' ? 'Token has expired' : 'Invalid authentication token'));
-      }
-      if (match.route.auth === 'required' && principal.kind === 'anonymous') {
-        throw new HttpError(401, errorBody(errors, 401, 'Authentication credentials were not provided.'));
-      }
-      const ctx: RouteContext = {
-        req,
-        url,
-        params: match.params,
-        query: url.searchParams,
-        principal,
-        body: (parsedBody = await parseBody(req)),
-        host,
-        state,
-        auth,
-        clock,
-        errors,
-      };
-      result = await match.route.handler(ctx);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        result = { status: error.status, body: error.body, headers: error.headers };
-      } else if (error instanceof StateError) {
-        const status = KIND_STATUS[error.kind];
-        result = { status, body: status === 400 && error.fields ? { fields: error.fields, text: error.message } : errorBody(errors, status, error.message) };
-      } else {
-        logger?.error({ err: error, path: url.pathname }, 'emulator route failed');
-        result = { status: 500, body: errorBody(errors, 500, 'Internal server error') };
-      }
-    }
-
-    if (!isAdmin) result = brokenPage(result, faults, Number(url.searchParams.get('page') ?? '1'), errors);
-    if (!isAdmin) requests.recordStatus(result.status);
-    if (!isAdmin && match.kind === 'found' && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !match.route.name.startsWith('auth.')) {
-      const entry = requests.recordWrite({ route: match.route.name, method, path: url.pathname, status: result.status, body: parsedBody });
-      if (requests.onWrite) await requests.onWrite(entry);
-    }
-    let body = result.body;
-    if (!isAdmin && faults.active) {
-      if (result.items) {
-        const changed = faults.items(result.items.list, result.items.kind);
-        body = Array.isArray(body) ? changed : { ...(body as Record<string, unknown>), ...replaceList(body, result.items.list, changed) };
-      } else if (result.single) {
-        body = faults.single(body);
-      }
-    }
-    const allHeaders = { ...headers, ...result.headers };
-    if (result.text) send(res, result.status, allHeaders, result.text.body, result.text.contentType, head);
-    else send(res, result.status, allHeaders, body === undefined ? undefined : JSON.stringify(body), 'application/json', head);
-  }
-
+  const { api, admin, logger } = deps;
   return (req, res) => {
     const isAdmin = (req.url ?? '').startsWith(ADMIN_PREFIX);
-    answer(req, res, isAdmin ? admin : api, isAdmin).catch((error: unknown) => {
+    answer(deps, req, res, isAdmin ? admin : api, isAdmin).catch((error: unknown) => {
       logger?.error({ err: error }, 'emulator request failed');
       if (!res.headersSent) send(res, 500, {}, JSON.stringify({ detail: 'Internal server error' }), 'application/json', false);
       else res.destroy();
     });
   };
+}
+
+async function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, router: Router, isAdmin: boolean): Promise<void> {
+  const { faults, requests } = deps;
+  const method = req.method ?? 'GET';
+  const head = method === 'HEAD';
+  const host = req.headers.host ?? 'localhost';
+  const url = new URL(req.url ?? '/', `http://${host}`);
+  const match = router.match(method, url.pathname);
+  let headers: Record<string, string> = {};
+
+  if (!isAdmin) {
+    const passed = await admit(deps, req, res, match, head);
+    if (!passed) return;
+    headers = passed.headers;
+    const capped = faults.pageSize(url.searchParams.get('page_size'));
+    if (capped !== null) url.searchParams.set('page_size', capped);
+  }
+
+  const errors = match.kind === 'found' ? match.route.errors : 'error';
+  const routed = await route(deps, req, { url, host, method, match, errors, isAdmin });
+  let result = routed.result;
+
+  if (!isAdmin) result = brokenPage(result, faults, Number(url.searchParams.get('page') ?? '1'), errors);
+  if (!isAdmin) requests.recordStatus(result.status);
+  if (!isAdmin && match.kind === 'found' && !['GET', 'HEAD', 'OPTIONS'].includes(method) && !match.route.name.startsWith('auth.')) {
+    const entry = requests.recordWrite({ route: match.route.name, method, path: url.pathname, status: result.status, body: routed.parsedBody });
+    if (requests.onWrite) await requests.onWrite(entry);
+  }
+  const body = isAdmin ? result.body : faultedBody(result, faults);
+  const allHeaders = { ...headers, ...result.headers };
+  if (result.text) send(res, result.status, allHeaders, result.text.body, result.text.contentType, head);
+  else send(res, result.status, allHeaders, body === undefined ? undefined : JSON.stringify(body), 'application/json', head);
+}
+
+/**
+ * An API request is counted and spends its rate-limit budget, then meets the faults: dropped,
+ * delayed or answered with an error. Its rate-limit headers when it goes on; undefined when it
+ * was answered (or dropped) here.
+ */
+async function admit(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  match: RouteMatch,
+  head: boolean,
+): Promise<{ headers: Record<string, string> } | undefined> {
+  const { limiter, faults, requests } = deps;
+  requests.record(match.kind === 'found' ? match.route.name : match.kind);
+  const rate = limiter.take(rateLimitKey(req, deps));
+  const headers = rate.headers;
+  if (rate.limited) {
+    requests.recordStatus(429);
+    send(res, 429, headers, JSON.stringify({ detail: 'Rate limit exceeded', error: false }), 'application/json', head);
+    return undefined;
+  }
+  const fault = faults.decide();
+  if (fault.drop) {
+    req.socket.destroy();
+    return undefined;
+  }
+  if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+  const loginError = match.kind === 'found' && match.route.name.startsWith('auth.') ? (faults.settings.loginErrorStatus ?? null) : null;
+  const errorStatus = fault.errorStatus ?? loginError;
+  if (errorStatus !== null) {
+    const reply = errorReply(errorStatus);
+    requests.recordStatus(reply.status);
+    send(res, reply.status, headers, reply.body, reply.contentType, head);
+    return undefined;
+  }
+  return { headers };
+}
+
+/** Authenticate and run the matched route; a thrown error becomes the answer Docker Hub would give. */
+async function route(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  at: { url: URL; host: string; method: string; match: RouteMatch; errors: ErrorShape; isAdmin: boolean },
+): Promise<{ result: RouteResult; parsedBody: unknown }> {
+  const { state, auth, clock, logger } = deps;
+  const { url, host, method, match, errors, isAdmin } = at;
+  let parsedBody: unknown;
+  try {
+    if (match.kind === 'not_found') throw new HttpError(404, errorBody('error', 404, `no route for ${url.pathname}`));
+    if (match.kind === 'method_not_allowed') {
+      throw new HttpError(405, { detail: `Method "${method}" not allowed.`, message: 'method_not_allowed' }, { allow: match.allowed.join(', ') });
+    }
+    const principal = isAdmin || match.route.auth === 'scim' ? ({ kind: 'anonymous' } as const) : auth.principal(req.headers.authorization);
+    if ('ok' in principal) {
+      throw new HttpError(401, errorBody(errors, 401, principal.reason === 'expired' ? 'Token has expired' : 'Invalid authentication token'));
+    }
+    if (match.route.auth === 'required' && principal.kind === 'anonymous') {
+      throw new HttpError(401, errorBody(errors, 401, 'Authentication credentials were not provided.'));
+    }
+    const ctx: RouteContext = {
+      req,
+      url,
+      params: match.params,
+      query: url.searchParams,
+      principal,
+      body: (parsedBody = await parseBody(req)),
+      host,
+      state,
+      auth,
+      clock,
+      errors,
+    };
+    return { result: await match.route.handler(ctx), parsedBody };
+  } catch (error) {
+    if (error instanceof HttpError) {
+      return { result: { status: error.status, body: error.body, headers: error.headers }, parsedBody };
+    } else if (error instanceof StateError) {
+      const status = KIND_STATUS[error.kind];
+      return { result: { status, body: status === 400 && error.fields ? { fields: error.fields, text: error.message } : errorBody(errors, status, error.message) }, parsedBody };
+    } else {
+      logger?.error({ err: error, path: url.pathname }, 'emulator route failed');
+      return { result: { status: 500, body: errorBody(errors, 500, 'Internal server error') }, parsedBody };
+    }
+  }
+}
+
+/** The body with the item faults applied to its list (or to the single object), when faults are on. */
+function faultedBody(result: RouteResult, faults: Faults): unknown {
+  let body = result.body;
+  if (faults.active) {
+    if (result.items) {
+      const changed = faults.items(result.items.list, result.items.kind);
+      body = Array.isArray(body) ? changed : { ...(body as Record<string, unknown>), ...replaceList(body, result.items.list, changed) };
+    } else if (result.single) {
+      body = faults.single(body);
+    }
+  }
+  return body;
 }
 
 /** The page fault applied to one page of a `{count, next, results}` list: emptied, 404, or cut in half. */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { HubAuth, LoginGate, needsPasswordSession, type AuthPost, type CredentialKind } from './auth.js';
 import { ResponseCache } from './cache.js';
-import { systemClock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { createHubDispatcher } from './dispatcher.js';
 import {
   HubAuthError,
@@ -23,7 +23,7 @@ import { paginate as paginatePages } from './pagination.js';
 import { RateLimitPacer } from './rate-limit.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 import { buildUrl, splitCredentialHeaders } from './request-rules.js';
-import { createTransport, type RawResponse } from './transport.js';
+import { createTransport, type RawResponse, type Send } from './transport.js';
 import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, ListingEnd, PaginateRequest } from './types.js';
 
 /** The one function that makes a request URL (request-rules.ts), here for the library's users. */
@@ -78,16 +78,9 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
   const dispatcher: Dispatcher = options.dispatcher ?? createHubDispatcher();
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   const closing = new AbortController();
-  let closed = false;
+  const state: ClientState = { closed: false, cache: options.cache ? new ResponseCache(options.cache, () => clock.now()) : undefined };
 
   const stats: HubStats = { requests: 0, retries: 0, rateLimited: 0, bytes: 0, waitedMs: 0, cacheHits: 0, logins: 0, networkErrors: 0, rateLimit: {} };
-  const policy: RetryPolicy = {
-    ...defaultRetryPolicy,
-    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-    ...(options.maxRateLimitRetries !== undefined ? { maxRateLimitRetries: options.maxRateLimitRetries } : {}),
-    ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
-    ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
-  };
   const pacer = new RateLimitPacer(clock, options.rateLimitThreshold !== undefined ? { threshold: options.rateLimitThreshold } : {});
   const send = createTransport({
     dispatcher,
@@ -95,7 +88,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     logger,
     pacer,
     stats,
-    policy,
+    policy: retryPolicy(options),
     random: options.random ?? Math.random,
     onRequest: options.onRequest,
     deadlineMs: options.requestDeadlineMs,
@@ -104,6 +97,71 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
   const insecure = insecureApiUrlWarning(baseUrl);
   if (insecure) logger?.warn({ apiUrl: stripUserinfo(baseUrl.toString()) }, insecure);
 
+  const sessions = createSessions(options, { send, baseUrl, userAgent, clock, logger, stats, signal: closing.signal });
+  const auth = sessions.auth;
+  const request = createRequest({ baseUrl, userAgent, send, sessions, state, stats, logger, closing });
+
+  const core: HubCore = {
+    request,
+    paginate: (req) => paginatePages({ request, baseUrl, logger }, req),
+    get stats(): HubStats {
+      return { ...stats, rateLimit: { ...stats.rateLimit } };
+    },
+    baseUrl: stripUserinfo(baseUrl.toString()),
+    async login() {
+      if (!auth.canLogin) {
+        throw new HubAuthError('login() needs a username and a token or password.', 'missing_credentials');
+      }
+      const info = await auth.login();
+      return { token: info.token, refreshAt: new Date(info.refreshAt) };
+    },
+    setLoginToken(jwt) {
+      auth.setStaticToken(jwt);
+    },
+    setCacheOptions({ enabled, ttlMs, maxEntries }) {
+      state.cache = enabled ? new ResponseCache({ ttlMs: ttlMs ?? 5 * 60_000, ...(maxEntries !== undefined ? { maxEntries } : {}) }, () => clock.now()) : undefined;
+    },
+    async close() {
+      if (state.closed) return;
+      state.closed = true;
+      closing.abort(new HubError('The Docker Hub client was closed'));
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+
+  return Object.assign(core, createOperations({ request, paginate: core.paginate, logger }));
+}
+
+/** What a client changes after it is made: closed once, and the GET cache turned on or off. */
+interface ClientState {
+  closed: boolean;
+  cache: ResponseCache | undefined;
+}
+
+function retryPolicy(options: HubClientOptions): RetryPolicy {
+  return {
+    ...defaultRetryPolicy,
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.maxRateLimitRetries !== undefined ? { maxRateLimitRetries: options.maxRateLimitRetries } : {}),
+    ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
+    ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+  };
+}
+
+interface Sessions {
+  auth: HubAuth;
+  /** Set when a password comes with a token: the session for the calls a token may not make. */
+  passwordAuth: HubAuth | undefined;
+  /** Every secret either session holds, to redact from error details. */
+  secrets(): string[];
+}
+
+/** The login sessions of one client, sharing one login gate, one login counter and the transport. */
+function createSessions(
+  options: HubClientOptions,
+  deps: { send: Send; baseUrl: URL; userAgent: string; clock: Clock; logger: Logger | undefined; stats: HubStats; signal: AbortSignal },
+): Sessions {
+  const { send, baseUrl, userAgent, clock, logger, stats } = deps;
   const post: AuthPost = async (path, body, endpoint) => {
     const raw = await send({
       method: 'POST',
@@ -114,7 +172,7 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       // Every login Hub sees may count toward its lockout: HubAuth decides how often to try
       // (a few tries, then a pause shared by the whole process), not the transport.
       idempotent: false,
-      signal: closing.signal,
+      signal: deps.signal,
     });
     return { status: raw.status, body: parseJsonLoose(raw.text) };
   };
@@ -138,12 +196,26 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
     options.username && options.token && options.password
       ? new HubAuth({ credentials: { username: options.username, password: options.password, otp: options.otp }, clock, logger, onLogin, post, gate, retryDelayMs })
       : undefined;
-  const secrets = () => [...auth.secrets(), ...(passwordAuth?.secrets() ?? [])];
+  return { auth, passwordAuth, secrets: () => [...auth.secrets(), ...(passwordAuth?.secrets() ?? [])] };
+}
 
-  let cache: ResponseCache | undefined = options.cache ? new ResponseCache(options.cache, () => clock.now()) : undefined;
+interface RequestDeps {
+  baseUrl: URL;
+  userAgent: string;
+  send: Send;
+  sessions: Sessions;
+  state: ClientState;
+  stats: HubStats;
+  logger: Logger | undefined;
+  closing: AbortController;
+}
 
-  async function request<T = unknown>(req: HubRequest): Promise<HubResponse<T>> {
-    if (closed) throw new HubError('The Docker Hub client is closed');
+/** The client's request: cache, session token, one re-login after a 401 from our origin, and the error for a failure. */
+function createRequest(deps: RequestDeps): HubCore['request'] {
+  const { baseUrl, userAgent, send, sessions, state, stats, logger, closing } = deps;
+  const { auth, passwordAuth } = sessions;
+  return async function request<T = unknown>(req: HubRequest): Promise<HubResponse<T>> {
+    if (state.closed) throw new HubError('The Docker Hub client is closed');
     const method = req.method ?? 'GET';
     const url = buildUrl(baseUrl, req.path, req.query);
     const path = url.pathname + url.search;
@@ -157,9 +229,9 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
       throw new HubAuthError(`${label} needs a Docker Hub login: configure a username and a token (PAT, password or OAT).`, 'authentication_required', info);
     }
 
-    const cacheKey = cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : session.identity, url.toString()) : undefined;
-    if (cacheKey && cache) {
-      const hit = cache.get(cacheKey);
+    const cacheKey = state.cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : session.identity, url.toString()) : undefined;
+    if (cacheKey && state.cache) {
+      const hit = state.cache.get(cacheKey);
       if (hit) {
         stats.cacheHits += 1;
         return { status: hit.status, headers: { ...hit.headers }, body: parseBody(hit, info) as T, url: hit.url };
@@ -204,81 +276,53 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
 
       if (raw.status >= 200 && raw.status < 300) {
         const body = parseBody(raw, info) as T;
-        if (cache) {
-          if (cacheKey) cache.set(cacheKey, { status: raw.status, headers: raw.headers, text: raw.text, url: raw.url });
-          else if (method !== 'GET' && method !== 'HEAD') cache.clear(); // a write makes cached reads stale
+        if (state.cache) {
+          if (cacheKey) state.cache.set(cacheKey, { status: raw.status, headers: raw.headers, text: raw.text, url: raw.url });
+          else if (method !== 'GET' && method !== 'HEAD') state.cache.clear(); // a write makes cached reads stale
         }
         return { status: raw.status, headers: raw.headers, body, url: raw.url };
       }
-      throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed, kind: session.credentialKind });
+      throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed, kind: session.credentialKind }, sessions.secrets());
     }
-  }
-
-  function errorFor(
-    raw: RawResponse,
-    ctx: { method: string; url: string; endpoint: string | undefined; label: string; path: string; usedToken: boolean; refreshed: boolean; kind: CredentialKind },
-  ): HubError {
-    const detail = errorDetail(raw.text, secrets());
-    const said = detail ? `: ${detail}` : '';
-    const info = { status: raw.status, method: ctx.method, url: ctx.url, endpoint: ctx.endpoint, detail };
-    switch (raw.status) {
-      case 401:
-        if (!ctx.usedToken) {
-          return new HubAuthError(`${ctx.label} needs a Docker Hub login (401${said}); configure a username and a token.`, 'authentication_required', info);
-        }
-        return new HubAuthError(
-          ctx.kind === 'bearer token (jwt)'
-            ? `Docker Hub refused the configured bearer token (jwt) for ${ctx.label} with 401${said}. It has expired or was revoked: supply a fresh one, or configure username and token so the client can log in.`
-            : `Docker Hub refused the token for ${ctx.label} with 401${said}${ctx.refreshed ? ', even after a fresh login' : ''}. The ${ctx.kind} may lack access to this endpoint, or was revoked.`,
-          'token_rejected',
-          info,
-        );
-      case 403: {
-        const needs = permissionHint(ctx.method, ctx.path);
-        const kind = ctx.kind;
-        return new HubPermissionError(
-          `Docker Hub denied ${ctx.label} with 403${said}. This needs ${needs}; the client is authenticated with ${kind === 'anonymous' ? 'no credentials' : `a ${kind}`}.`,
-          needs,
-          kind,
-          info,
-        );
-      }
-      case 404:
-        return new HubNotFoundError(`Docker Hub answered 404 Not Found to ${ctx.label}${said}`, info);
-      default:
-        return new HubHttpError(`Docker Hub answered ${raw.status} to ${ctx.label}${said}`, info);
-    }
-  }
-
-  const core: HubCore = {
-    request,
-    paginate: (req) => paginatePages({ request, baseUrl, logger }, req),
-    get stats(): HubStats {
-      return { ...stats, rateLimit: { ...stats.rateLimit } };
-    },
-    baseUrl: stripUserinfo(baseUrl.toString()),
-    async login() {
-      if (!auth.canLogin) {
-        throw new HubAuthError('login() needs a username and a token or password.', 'missing_credentials');
-      }
-      const info = await auth.login();
-      return { token: info.token, refreshAt: new Date(info.refreshAt) };
-    },
-    setLoginToken(jwt) {
-      auth.setStaticToken(jwt);
-    },
-    setCacheOptions({ enabled, ttlMs, maxEntries }) {
-      cache = enabled ? new ResponseCache({ ttlMs: ttlMs ?? 5 * 60_000, ...(maxEntries !== undefined ? { maxEntries } : {}) }, () => clock.now()) : undefined;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      closing.abort(new HubError('The Docker Hub client was closed'));
-      if (ownsDispatcher) await dispatcher.close();
-    },
   };
+}
 
-  return Object.assign(core, createOperations({ request, paginate: core.paginate, logger }));
+/** The error for a failed answer: what was refused, with whose credentials, in the server's own (redacted) words. */
+function errorFor(
+  raw: RawResponse,
+  ctx: { method: string; url: string; endpoint: string | undefined; label: string; path: string; usedToken: boolean; refreshed: boolean; kind: CredentialKind },
+  secrets: string[],
+): HubError {
+  const detail = errorDetail(raw.text, secrets);
+  const said = detail ? `: ${detail}` : '';
+  const info = { status: raw.status, method: ctx.method, url: ctx.url, endpoint: ctx.endpoint, detail };
+  switch (raw.status) {
+    case 401:
+      if (!ctx.usedToken) {
+        return new HubAuthError(`${ctx.label} needs a Docker Hub login (401${said}); configure a username and a token.`, 'authentication_required', info);
+      }
+      return new HubAuthError(
+        ctx.kind === 'bearer token (jwt)'
+          ? `Docker Hub refused the configured bearer token (jwt) for ${ctx.label} with 401${said}. It has expired or was revoked: supply a fresh one, or configure username and token so the client can log in.`
+          : `Docker Hub refused the token for ${ctx.label} with 401${said}${ctx.refreshed ? ', even after a fresh login' : ''}. The ${ctx.kind} may lack access to this endpoint, or was revoked.`,
+        'token_rejected',
+        info,
+      );
+    case 403: {
+      const needs = permissionHint(ctx.method, ctx.path);
+      const kind = ctx.kind;
+      return new HubPermissionError(
+        `Docker Hub denied ${ctx.label} with 403${said}. This needs ${needs}; the client is authenticated with ${kind === 'anonymous' ? 'no credentials' : `a ${kind}`}.`,
+        needs,
+        kind,
+        info,
+      );
+    }
+    case 404:
+      return new HubNotFoundError(`Docker Hub answered 404 Not Found to ${ctx.label}${said}`, info);
+    default:
+      return new HubHttpError(`Docker Hub answered ${raw.status} to ${ctx.label}${said}`, info);
+  }
 }
 
 /**

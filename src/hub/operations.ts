@@ -150,8 +150,9 @@ export interface OrgSettingsInput {
   restricted_images: { enabled: boolean; allow_official_images: boolean; allow_verified_publishers: boolean };
 }
 
-export interface HubOperations {
-  // reads
+export interface HubOperations extends HubReads, HubWrites {}
+
+interface HubReads {
   listRepositories(namespace: string, options?: ListRepositoriesOptions): AsyncGenerator<RepositoryListEntry>;
   getRepository(namespace: string, repository: string): Promise<RepositoryInfo>;
   repositoryExists(namespace: string, repository: string): Promise<boolean>;
@@ -170,7 +171,9 @@ export interface HubOperations {
   listOrgAccessTokens(org: string, options?: ListOptions): AsyncGenerator<OrgAccessToken>;
   getOrgAccessToken(org: string, id: string): Promise<OrgAccessToken>;
   listInvites(org: string, options?: ListOptions): AsyncGenerator<Invite>;
-  // writes
+}
+
+interface HubWrites {
   createRepository(namespace: string, input: CreateRepositoryInput): Promise<RepositoryInfo>;
   /** Not in the published spec: PATCH /v2/repositories/{ns}/{repo}/ as hub-tool and the Terraform provider use it. */
   updateRepositoryDescription(namespace: string, repository: string, input: RepositoryDescriptionInput): Promise<RepositoryInfo>;
@@ -210,6 +213,16 @@ const teamPath = (org: string, team: string): string => hubPath(HUB_PATHS.team, 
 const iso = (v: string | Date | undefined): string | undefined => (v instanceof Date ? v.toISOString() : v);
 
 export function createOperations(deps: OperationsDeps): HubOperations {
+  const send = requests(deps);
+  return { ...reads(send, deps), ...writes(send) };
+}
+
+const required = { auth: 'required' } as const;
+
+type Requests = ReturnType<typeof requests>;
+
+/** The four ways an operation talks to Docker Hub: a validated list, a strict get, a lenient write, no content. */
+function requests(deps: OperationsDeps) {
   async function* list<S extends z.ZodType>(schema: S, req: PaginateRequest, opts: ListOptions = {}): AsyncGenerator<z.output<S>> {
     const paged: PaginateRequest = { ...req };
     if (opts.pageSize !== undefined) paged.pageSize = opts.pageSize;
@@ -250,8 +263,11 @@ export function createOperations(deps: OperationsDeps): HubOperations {
     await deps.request(req);
   }
 
-  const required = { auth: 'required' } as const;
+  return { list, get, write, noContent };
+}
 
+/** The reads: lists yield validated items, gets throw on an answer of the wrong shape. */
+function reads({ list, get }: Requests, deps: OperationsDeps): HubReads {
   return {
     listRepositories: (ns, o = {}) =>
       list(repositoryListEntrySchema, { path: hubPath(HUB_PATHS.repositories, { namespace: ns }), query: { ordering: o.ordering, name: o.name }, shape: 'results', endpoint: 'list repositories' }, o),
@@ -302,7 +318,12 @@ export function createOperations(deps: OperationsDeps): HubOperations {
       list(orgAccessTokenSchema, { path: hubPath(HUB_PATHS.orgAccessTokens, { org }), shape: 'total', endpoint: 'list organization access tokens', ...required }, o),
     getOrgAccessToken: (org, id) => get(orgAccessTokenSchema, { path: `/v2/orgs/${seg(org, 'org')}/access-tokens/${seg(id, 'id')}`, endpoint: 'get organization access token', ...required }),
     listInvites: (org, o = {}) => list(inviteSchema, { path: hubPath(HUB_PATHS.invites, { org }), shape: 'data', pageSize: null, endpoint: 'list invites', ...required }, o),
+  };
+}
 
+/** The writes: the change happened on Docker Hub, so a surprising answer is logged and returned as is. */
+function writes({ write, noContent }: Requests): HubWrites {
+  return {
     createRepository: (ns, input) =>
       write(repositoryInfoSchema, { method: 'POST', path: hubPath(HUB_PATHS.repositories, { namespace: ns }), body: { ...input, namespace: input.namespace ?? ns }, endpoint: 'create repository', ...required }),
     updateRepositoryDescription: (ns, repo, input) =>

@@ -94,15 +94,14 @@ function tooLarge(req: RawRequest, limit: number, declared?: number): HubRespons
 export type Send = (req: RawRequest) => Promise<RawResponse>;
 
 export function createTransport(deps: TransportDeps): Send {
-  const { dispatcher, clock, logger, pacer, stats } = deps;
-  const deadlineMs = deps.deadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
-  const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const logger = deps.logger;
+  const limits = { deadlineMs: deps.deadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS, maxBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES };
 
   return async function send(req: RawRequest): Promise<RawResponse> {
     let current = req;
     for (let hop = 0; ; hop++) {
       // Rate-limit headers count only from the API itself: another origin's must not pace us.
-      const response = await exchange(current, current.url.origin === req.url.origin);
+      const response = await exchange(deps, limits, current, current.url.origin === req.url.origin);
       const location = response.headers.location;
       if (!REDIRECT_STATUS.has(response.status) || !location || (req.method !== 'GET' && req.method !== 'HEAD')) return response;
       let next: URL;
@@ -128,125 +127,160 @@ export function createTransport(deps: TransportDeps): Send {
       current = { ...current, url: next };
     }
   };
+}
 
-  async function exchange(req: RawRequest, home: boolean): Promise<RawResponse> {
-    const target = req.url.pathname + req.url.search;
-    // Logs and events name a hop elsewhere without its query (a signed link's signature).
-    const path = home ? target : `${req.url.origin}${req.url.pathname}`;
-    let retries = 0;
-    let rateLimitRetries = 0;
+interface Limits {
+  deadlineMs: number;
+  maxBytes: number;
+}
 
-    for (let attempt = 1; ; attempt++) {
-      req.signal?.throwIfAborted();
-      const paced = await pacer.beforeRequest(req.signal);
-      if (paced > 0) {
-        stats.waitedMs += paced;
-        logger?.info({ path, waitMs: paced, rateLimit: { ...pacer.state } }, 'hub: pacing, rate-limit window nearly used');
-      }
+/** What one attempt brought: an answer, or the error that stands for none; the bytes read either way. */
+interface Attempt {
+  response: RawResponse | undefined;
+  error: unknown;
+  bytes: number;
+}
 
-      const started = performance.now();
-      let response: RawResponse | undefined;
-      let error: unknown;
-      let bytes = 0;
-      const cutoff = new AbortController();
-      const deadline = setTimeout(() => cutoff.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
-      try {
-        const res = await dispatcher.request({
-          origin: req.url.origin,
-          path: target,
-          method: req.method,
-          headers: headersFor(req, req.url),
-          body: req.body ?? null,
-          signal: req.signal ? AbortSignal.any([req.signal, cutoff.signal]) : cutoff.signal,
-        });
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          res.body.destroy();
-          throw tooLarge(req, maxBytes, declared);
-        }
-        // Read chunk by chunk so an oversized body is cut off at the cap, never buffered whole.
-        const chunks: Buffer[] = [];
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          bytes += chunk.length;
-          if (bytes > maxBytes) {
-            res.body.destroy();
-            throw tooLarge(req, maxBytes);
-          }
-          chunks.push(chunk);
-        }
-        response = { status: res.statusCode, headers: flattenHeaders(res.headers), text: Buffer.concat(chunks).toString('utf8'), url: req.url.toString() };
-      } catch (err) {
-        if (req.signal?.aborted) throw req.signal.reason;
-        if (err instanceof HubResponseError) throw err;
-        error = cutoff.signal.aborted ? cutoff.signal.reason : err;
-      } finally {
-        clearTimeout(deadline);
-      }
-      const ms = Math.round(performance.now() - started);
+/** One request to one URL: paced, attempted and retried as the retry policy decides. */
+async function exchange(deps: TransportDeps, limits: Limits, req: RawRequest, home: boolean): Promise<RawResponse> {
+  const { clock, logger, pacer, stats } = deps;
+  const target = req.url.pathname + req.url.search;
+  // Logs and events name a hop elsewhere without its query (a signed link's signature).
+  const path = home ? target : `${req.url.origin}${req.url.pathname}`;
+  let retries = 0;
+  let rateLimitRetries = 0;
 
-      stats.requests += 1;
-      stats.bytes += bytes;
-      if (response) {
-        if (home) pacer.update(response.headers);
-        stats.rateLimit = { ...pacer.state };
-        if (response.status === 429) stats.rateLimited += 1;
-      } else {
-        stats.networkErrors += 1;
-      }
-      const code = error === undefined ? undefined : errorCode(error);
-      logger?.debug(
-        { method: req.method, path, status: response?.status, ms, attempt, ...(code ? { errorCode: code } : {}) },
-        'hub request',
-      );
-      try {
-        deps.onRequest?.({ method: req.method, path, endpoint: req.endpoint, status: response?.status, ms, bytes, attempt, errorCode: code });
-      } catch (err) {
-        // A metrics hook must never fail a sync.
-        logger?.warn({ err }, 'hub: onRequest hook threw');
-      }
-
-      const decision = decideRetry({
-        method: req.method,
-        idempotent: req.idempotent,
-        status: response?.status,
-        error,
-        headers: response?.headers,
-        now: clock.now(),
-        retries,
-        rateLimitRetries,
-        policy: deps.policy,
-        random: deps.random,
-      });
-
-      if (decision.retry) {
-        if (response?.status === 429) rateLimitRetries += 1;
-        else retries += 1;
-        stats.retries += 1;
-        logger?.warn(
-          { method: req.method, path, status: response?.status, errorCode: code, reason: decision.reason, waitMs: decision.waitMs, source: decision.source, attempt },
-          'hub: retrying',
-        );
-        await clock.sleep(decision.waitMs, req.signal);
-        stats.waitedMs += decision.waitMs;
-        // The server said when to come back; stale X-RateLimit numbers must not add a second wait.
-        if (response?.status === 429) pacer.forget();
-        continue;
-      }
-
-      if (response) {
-        if (response.status === 429) throw rateLimitError(req, decision.resetAt, decision.reason, rateLimitRetries, deps.policy, clock.now());
-        return response;
-      }
-
-      const what = req.endpoint ? ` (${req.endpoint})` : '';
-      const tries = retries > 0 ? ` after ${retries + 1} attempts` : '';
-      throw new HubNetworkError(
-        `Network error on ${req.method} ${path}${what}${tries}: ${error instanceof DeadlineExceededError ? error.message : (code ?? describe(error))}`,
-        code,
-        { method: req.method, url: req.url.toString(), endpoint: req.endpoint, cause: sanitizeCause(error) },
-      );
+  for (let attempt = 1; ; attempt++) {
+    req.signal?.throwIfAborted();
+    const paced = await pacer.beforeRequest(req.signal);
+    if (paced > 0) {
+      stats.waitedMs += paced;
+      logger?.info({ path, waitMs: paced, rateLimit: { ...pacer.state } }, 'hub: pacing, rate-limit window nearly used');
     }
+
+    const started = performance.now();
+    const { response, error, bytes } = await attemptOnce(deps.dispatcher, limits, req, target);
+    const ms = Math.round(performance.now() - started);
+    const code = recordAttempt(deps, req, { path, home, attempt, ms }, { response, error, bytes });
+
+    const decision = decideRetry({
+      method: req.method,
+      idempotent: req.idempotent,
+      status: response?.status,
+      error,
+      headers: response?.headers,
+      now: clock.now(),
+      retries,
+      rateLimitRetries,
+      policy: deps.policy,
+      random: deps.random,
+    });
+
+    if (decision.retry) {
+      if (response?.status === 429) rateLimitRetries += 1;
+      else retries += 1;
+      stats.retries += 1;
+      logger?.warn(
+        { method: req.method, path, status: response?.status, errorCode: code, reason: decision.reason, waitMs: decision.waitMs, source: decision.source, attempt },
+        'hub: retrying',
+      );
+      await clock.sleep(decision.waitMs, req.signal);
+      stats.waitedMs += decision.waitMs;
+      // The server said when to come back; stale X-RateLimit numbers must not add a second wait.
+      if (response?.status === 429) pacer.forget();
+      continue;
+    }
+
+    if (response) {
+      if (response.status === 429) throw rateLimitError(req, decision.resetAt, decision.reason, rateLimitRetries, deps.policy, clock.now());
+      return response;
+    }
+
+    const what = req.endpoint ? ` (${req.endpoint})` : '';
+    const tries = retries > 0 ? ` after ${retries + 1} attempts` : '';
+    throw new HubNetworkError(
+      `Network error on ${req.method} ${path}${what}${tries}: ${error instanceof DeadlineExceededError ? error.message : (code ?? describe(error))}`,
+      code,
+      { method: req.method, url: req.url.toString(), endpoint: req.endpoint, cause: sanitizeCause(error) },
+    );
   }
+}
+
+/**
+ * Send once and read the answer under the deadline and the size cap. The headers, with the
+ * credential or without it, are headersFor's to decide. A caller's abort and an oversized body
+ * throw; any other failure is the attempt's error, for the retry decision.
+ */
+async function attemptOnce(dispatcher: Dispatcher, limits: Limits, req: RawRequest, target: string): Promise<Attempt> {
+  const { deadlineMs, maxBytes } = limits;
+  let bytes = 0;
+  const cutoff = new AbortController();
+  const deadline = setTimeout(() => cutoff.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
+  try {
+    const res = await dispatcher.request({
+      origin: req.url.origin,
+      path: target,
+      method: req.method,
+      headers: headersFor(req, req.url),
+      body: req.body ?? null,
+      signal: req.signal ? AbortSignal.any([req.signal, cutoff.signal]) : cutoff.signal,
+    });
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.destroy();
+      throw tooLarge(req, maxBytes, declared);
+    }
+    // Read chunk by chunk so an oversized body is cut off at the cap, never buffered whole.
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        res.body.destroy();
+        throw tooLarge(req, maxBytes);
+      }
+      chunks.push(chunk);
+    }
+    const response = { status: res.statusCode, headers: flattenHeaders(res.headers), text: Buffer.concat(chunks).toString('utf8'), url: req.url.toString() };
+    return { response, error: undefined, bytes };
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    if (err instanceof HubResponseError) throw err;
+    return { response: undefined, error: cutoff.signal.aborted ? cutoff.signal.reason : err, bytes };
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+/** Count the attempt, let the API's own rate-limit headers pace us, log it and tell the onRequest hook; its error code. */
+function recordAttempt(
+  deps: TransportDeps,
+  req: RawRequest,
+  at: { path: string; home: boolean; attempt: number; ms: number },
+  { response, error, bytes }: Attempt,
+): string | undefined {
+  const { logger, pacer, stats } = deps;
+  const { path, attempt, ms } = at;
+  stats.requests += 1;
+  stats.bytes += bytes;
+  if (response) {
+    if (at.home) pacer.update(response.headers);
+    stats.rateLimit = { ...pacer.state };
+    if (response.status === 429) stats.rateLimited += 1;
+  } else {
+    stats.networkErrors += 1;
+  }
+  const code = error === undefined ? undefined : errorCode(error);
+  logger?.debug(
+    { method: req.method, path, status: response?.status, ms, attempt, ...(code ? { errorCode: code } : {}) },
+    'hub request',
+  );
+  try {
+    deps.onRequest?.({ method: req.method, path, endpoint: req.endpoint, status: response?.status, ms, bytes, attempt, errorCode: code });
+  } catch (err) {
+    // A metrics hook must never fail a sync.
+    logger?.warn({ err }, 'hub: onRequest hook threw');
+  }
+  return code;
 }
 
 function rateLimitError(

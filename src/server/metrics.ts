@@ -49,7 +49,48 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   let sources: MetricsSources = {};
   const registers = [registry];
+  const read = () => sources;
+  // Registration order is the order of the scrape: hub, slices, jobs, write-back.
+  const hub = hubMetrics(registers, read);
+  const slices = sliceMetrics(registers);
+  const jobs = jobMetrics(registers, read);
+  const writeback = writebackMetrics(registers);
 
+  return {
+    registry,
+    observer: {
+      sliceFinished: (report) => slices.finished(report),
+      tickFinished(tick, outcome, _totals, durationMs) {
+        jobs.ticks.inc({ job: tick.job.name, outcome });
+        jobs.tickDuration.observe({ job: tick.job.name }, durationMs / 1000);
+      },
+    },
+    observeHubRequest(event, credential) {
+      hub.observe(hubRouteLabel(event.path, routes), event, credential);
+    },
+    missedTick(job) {
+      jobs.missed.inc({ job });
+    },
+    observeWriteback(summary) {
+      writeback.observe(summary);
+    },
+    setLastSuccess(endpoint, at) {
+      slices.lastSuccess.set({ endpoint }, at.getTime() / 1000);
+    },
+    bind(next) {
+      sources = { ...sources, ...next };
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+type Registers = Registry[];
+type ReadSources = () => MetricsSources;
+
+/** Docker Hub traffic per attempt, and the rate-limit headroom read from the latest answer at scrape time. */
+function hubMetrics(registers: Registers, sources: ReadSources) {
   const hubRequests = new Counter({
     name: `${PREFIX}hub_requests_total`,
     help: 'HTTP attempts sent to Docker Hub, by route and status class (retries included).',
@@ -75,43 +116,58 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
     labelNames: ['endpoint', 'credential'] as const,
     registers,
   });
-  new Gauge({
-    name: `${PREFIX}hub_rate_limit_remaining`,
-    help: 'X-RateLimit-Remaining from the latest Docker Hub response (NaN before the first).',
-    labelNames: ['credential'] as const,
-    registers,
-    collect() {
-      rateLimitGauge(this, 'remaining');
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}hub_rate_limit_limit`,
-    help: 'X-RateLimit-Limit from the latest Docker Hub response.',
-    labelNames: ['credential'] as const,
-    registers,
-    collect() {
-      rateLimitGauge(this, 'limit');
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}hub_rate_limit_reset_timestamp_seconds`,
-    help: 'When the current Docker Hub rate-limit window resets (unix seconds).',
-    labelNames: ['credential'] as const,
-    registers,
-    collect() {
-      rateLimitGauge(this, 'reset');
-    },
-  });
-  // NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
-  function rateLimitGauge(gauge: Gauge<'credential'>, field: 'remaining' | 'limit' | 'reset'): void {
-    const stats = sources.hubStats?.();
-    if (stats instanceof Map) {
-      gauge.reset();
-      for (const [credential, one] of stats) gauge.set({ credential }, one.rateLimit[field] ?? Number.NaN);
-    } else {
-      gauge.set(stats?.rateLimit[field] ?? Number.NaN);
-    }
+  for (const gauge of RATE_LIMIT_GAUGES) {
+    new Gauge({
+      name: `${PREFIX}${gauge.name}`,
+      help: gauge.help,
+      labelNames: ['credential'] as const,
+      registers,
+      collect() {
+        rateLimitGauge(this, sources().hubStats?.(), gauge.field);
+      },
+    });
   }
+  return {
+    observe(endpoint: string, event: HubRequestEvent, credential: string | undefined): void {
+      const by = credential ? { credential } : {};
+      hubRequests.inc({ endpoint, status_class: statusClass(event.status), ...by });
+      hubRequestDuration.observe({ endpoint, ...by }, event.ms / 1000);
+      if (event.status === 429) hubRateLimited.inc({ endpoint, ...by });
+      if (event.attempt > 1) hubRetries.inc({ endpoint, ...by });
+    },
+  };
+}
+
+const RATE_LIMIT_GAUGES = [
+  {
+    name: 'hub_rate_limit_remaining',
+    help: 'X-RateLimit-Remaining from the latest Docker Hub response (NaN before the first).',
+    field: 'remaining',
+  },
+  { name: 'hub_rate_limit_limit', help: 'X-RateLimit-Limit from the latest Docker Hub response.', field: 'limit' },
+  {
+    name: 'hub_rate_limit_reset_timestamp_seconds',
+    help: 'When the current Docker Hub rate-limit window resets (unix seconds).',
+    field: 'reset',
+  },
+] as const;
+
+// NaN (unknown) until Docker Hub first answers: 0 would read as an exhausted budget.
+function rateLimitGauge(
+  gauge: Gauge<'credential'>,
+  stats: HubStats | Map<string, HubStats> | undefined,
+  field: 'remaining' | 'limit' | 'reset',
+): void {
+  if (stats instanceof Map) {
+    gauge.reset();
+    for (const [credential, one] of stats) gauge.set({ credential }, one.rateLimit[field] ?? Number.NaN);
+  } else {
+    gauge.set(stats?.rateLimit[field] ?? Number.NaN);
+  }
+}
+
+/** Slice runs: their results, rows written, durations and the last success per endpoint. */
+function sliceMetrics(registers: Registers) {
   const runs = new Counter({
     name: `${PREFIX}runs_total`,
     help: 'Slice runs by endpoint and result (skipped: another replica ran it, or holds its lock).',
@@ -137,6 +193,21 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
     labelNames: ['endpoint'] as const,
     registers,
   });
+  const finished = (report: SliceReport) => {
+    const endpoint = report.endpoint;
+    runs.inc({ endpoint, status: report.status, ...(report.credential ? { credential: report.credential } : {}) });
+    if (report.status === 'skipped') return;
+    for (const op of ['inserted', 'updated', 'deleted', 'invalid'] as const) {
+      if (report[op] > 0) rows.inc({ endpoint, op }, report[op]);
+    }
+    runDuration.observe({ endpoint }, report.durationMs / 1000);
+    if (report.status === 'succeeded') lastSuccess.set({ endpoint }, Date.now() / 1000);
+  };
+  return { finished, lastSuccess };
+}
+
+/** Scheduled ticks per job, and the scheduler's state (running, last and next tick) read at scrape time. */
+function jobMetrics(registers: Registers, sources: ReadSources) {
   const ticks = new Counter({
     name: `${PREFIX}job_ticks_total`,
     help: 'Scheduled ticks by job and outcome (succeeded, failed, aborted, error).',
@@ -156,42 +227,34 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
     labelNames: ['job'] as const,
     registers,
   });
-  new Gauge({
-    name: `${PREFIX}job_running`,
-    help: '1 while a tick of the job runs.',
-    labelNames: ['job'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const state of sources.jobStates?.() ?? []) this.set({ job: state.job.name }, state.running ? 1 : 0);
-    },
+  // Each gauge is one number per job from the scheduler's state; a job without one is left out.
+  const stateGauge = (name: string, help: string, value: (state: JobState) => number | undefined) =>
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames: ['job'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const state of sources().jobStates?.() ?? []) {
+          const v = value(state);
+          if (v !== undefined) this.set({ job: state.job.name }, v);
+        }
+      },
+    });
+  stateGauge('job_running', '1 while a tick of the job runs.', (state) => (state.running ? 1 : 0));
+  stateGauge('job_last_tick_timestamp_seconds', 'When this process last finished a tick of the job (unix seconds).', (state) =>
+    state.lastCompleted ? state.lastCompleted.at.getTime() / 1000 : undefined,
+  );
+  stateGauge('job_next_tick_timestamp_seconds', 'When the job ticks next (unix seconds).', (state) => {
+    const next = sources().nextRun?.(state.job.name);
+    return next ? next.getTime() / 1000 : undefined;
   });
-  new Gauge({
-    name: `${PREFIX}job_last_tick_timestamp_seconds`,
-    help: 'When this process last finished a tick of the job (unix seconds).',
-    labelNames: ['job'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const state of sources.jobStates?.() ?? []) {
-        if (state.lastCompleted) this.set({ job: state.job.name }, state.lastCompleted.at.getTime() / 1000);
-      }
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}job_next_tick_timestamp_seconds`,
-    help: 'When the job ticks next (unix seconds).',
-    labelNames: ['job'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const state of sources.jobStates?.() ?? []) {
-        const next = sources.nextRun?.(state.job.name);
-        if (next) this.set({ job: state.job.name }, next.getTime() / 1000);
-      }
-    },
-  });
+  return { ticks, tickDuration, missed };
+}
 
+/** Write-back runs: records by outcome, calls made, and when each job last finished. */
+function writebackMetrics(registers: Registers) {
   const writebackRecords = new Counter({
     name: `${PREFIX}writeback_records_total`,
     help: 'Write-back records by outcome (sent, skipped: already in place, unchanged, failed, unknown, confirmed after a cut-off call, removed by mirror).',
@@ -210,53 +273,13 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
     labelNames: ['job'] as const,
     registers,
   });
-
-  const sliceFinished = (report: SliceReport) => {
-    const endpoint = report.endpoint;
-    runs.inc({ endpoint, status: report.status, ...(report.credential ? { credential: report.credential } : {}) });
-    if (report.status === 'skipped') return;
-    for (const op of ['inserted', 'updated', 'deleted', 'invalid'] as const) {
-      if (report[op] > 0) rows.inc({ endpoint, op }, report[op]);
-    }
-    runDuration.observe({ endpoint }, report.durationMs / 1000);
-    if (report.status === 'succeeded') lastSuccess.set({ endpoint }, Date.now() / 1000);
-  };
-
   return {
-    registry,
-    observer: {
-      sliceFinished,
-      tickFinished(tick, outcome, _totals, durationMs) {
-        ticks.inc({ job: tick.job.name, outcome });
-        tickDuration.observe({ job: tick.job.name }, durationMs / 1000);
-      },
-    },
-    observeHubRequest(event, credential) {
-      const endpoint = hubRouteLabel(event.path, routes);
-      const by = credential ? { credential } : {};
-      hubRequests.inc({ endpoint, status_class: statusClass(event.status), ...by });
-      hubRequestDuration.observe({ endpoint, ...by }, event.ms / 1000);
-      if (event.status === 429) hubRateLimited.inc({ endpoint, ...by });
-      if (event.attempt > 1) hubRetries.inc({ endpoint, ...by });
-    },
-    missedTick(job) {
-      missed.inc({ job });
-    },
-    observeWriteback(summary) {
+    observe(summary: WritebackRunTotals): void {
       if (summary.heldBy) return;
       const job = summary.job;
       for (const outcome of WRITEBACK_OUTCOMES) if (summary[outcome] > 0) writebackRecords.inc({ job, outcome }, summary[outcome]);
       if (summary.calls > 0) writebackCalls.inc({ job }, summary.calls);
       writebackLastRun.set({ job }, Date.now() / 1000);
-    },
-    setLastSuccess(endpoint, at) {
-      lastSuccess.set({ endpoint }, at.getTime() / 1000);
-    },
-    bind(next) {
-      sources = { ...sources, ...next };
-    },
-    async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
 }

@@ -172,12 +172,6 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
   const summary: PageLoopSummary = { pages: 0, rows: 0, invalid: 0, complete: false, deleted: 0, items: 0, spilled: false, listed: 0 };
   let transform: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
   let enriched = false;
-  const cursorValue = (incomplete: string | undefined) =>
-    loop.cursor === 'none' || loop.cursor === 'keep'
-      ? null
-      : loop.cursor === 'snapshot'
-        ? { rows: summary.listed, invalid: summary.invalid, ...(incomplete === undefined ? {} : { incomplete }) }
-        : loop.cursor(summary);
   const stopAfter = loop.stopAfter;
   const pages = stopAfter ? eachPage(loop.pages) : withLast(loop.pages);
   for await (const { value: page, last, end } of pages) {
@@ -202,28 +196,11 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       let valid = transform ? checked.valid.map((item) => ({ raw: transform!(item.raw), parsed: item.parsed })) : checked.valid;
       if (loop.identity) {
         const identity = loop.identity;
-        const repeated: ValidItem<S>[] = [];
-        valid = valid.filter((item) => {
-          const id = identity(item);
-          if (id === undefined) return true;
-          if (identities.has(id)) {
-            repeated.push(item);
-            return false;
-          }
-          identities.add(id);
-          return true;
-        });
-        if (repeated.length > 0) {
-          summary.invalid += repeated.length;
-          await run.recordErrors(
-            tx,
-            repeated.map((item) => ({
-              kind: 'duplicate_key',
-              url: page.url,
-              payload: item.raw,
-              message: `key ${identity(item)} is listed more than once in ${loop.what}; the first one is stored`,
-            })),
-          );
+        const repeated = dropRepeated(valid, identity, identities);
+        valid = repeated.kept;
+        if (repeated.dropped.length > 0) {
+          summary.invalid += repeated.dropped.length;
+          await run.recordErrors(tx, repeated.dropped.map((item) => duplicateError(item, identity, page, loop.what)));
         }
       }
       const build = loop.rows;
@@ -237,7 +214,7 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       const upserted = await run.upsert(tx, loop.spec, rows);
       if (loop.afterPage) await loop.afterPage(tx, { page, items: valid, rows, upserted, last });
       if (stopAfter) {
-        if (loop.cursor !== 'keep') await run.setCursor(tx, cursorValue(undefined), { complete: false, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
+        if (loop.cursor !== 'keep') await run.setCursor(tx, cursorValue(loop, summary, undefined), { complete: false, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
         return;
       }
       if (!last) return;
@@ -252,7 +229,7 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       }
       if (loop.afterListing) await loop.afterListing(tx, { complete: verdict.allowed, deleted });
       if (loop.cursor === 'keep') return;
-      const value = cursorValue(summary.incomplete);
+      const value = cursorValue(loop, summary, summary.incomplete);
       const complete =
         loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 && pageProblem === undefined : verdict.allowed);
       await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
@@ -260,6 +237,40 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
     if (stopAfter?.()) break;
   }
   return summary;
+}
+
+/** The cursor a page loop stores: none, the snapshot's counts, or what the endpoint makes of the summary. */
+function cursorValue<S extends z.ZodType>(loop: PageLoop<S>, summary: PageLoopSummary, incomplete: string | undefined) {
+  return loop.cursor === 'none' || loop.cursor === 'keep'
+    ? null
+    : loop.cursor === 'snapshot'
+      ? { rows: summary.listed, invalid: summary.invalid, ...(incomplete === undefined ? {} : { incomplete }) }
+      : loop.cursor(summary);
+}
+
+/** Items whose identity an earlier item of the listing already had are dropped; the first one stays. */
+function dropRepeated<T>(items: T[], identity: (item: T) => string | undefined, identities: Set<string>): { kept: T[]; dropped: T[] } {
+  const dropped: T[] = [];
+  const kept = items.filter((item) => {
+    const id = identity(item);
+    if (id === undefined) return true;
+    if (identities.has(id)) {
+      dropped.push(item);
+      return false;
+    }
+    identities.add(id);
+    return true;
+  });
+  return { kept, dropped };
+}
+
+function duplicateError<T extends { raw: unknown }>(item: T, identity: (item: T) => string | undefined, page: EnginePage, what: string) {
+  return {
+    kind: 'duplicate_key' as const,
+    url: page.url,
+    payload: item.raw,
+    message: `key ${identity(item)} is listed more than once in ${what}; the first one is stored`,
+  };
 }
 
 /** Pages as they come, without reading ahead (see PageLoop.stopAfter). */

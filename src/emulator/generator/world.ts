@@ -405,9 +405,39 @@ export function generateWorld(seed: number | string, scale: number, epochMs?: nu
   if (!member) throw new Error('first organization has no plain member');
   const memberPerson = people.get(member.username) as Person;
 
-  // Repositories.
   const namespaces = [user.username, ...orgNames];
-  const counts = repositoryCounts(Math.max(namespaces.length, Math.round(40 * scale)), orgNames.length);
+  const { repositories, nextRepositoryId } = seedRepositories(rng, seedKey, namespaces, orgs, people, user, epochMs, scale);
+  const audit = auditContexts(namespaces, orgs, repositories, epochMs, scale);
+
+  return {
+    seedKey,
+    scale,
+    epochMs,
+    user,
+    member: memberPerson,
+    people,
+    orgs,
+    repositories,
+    pats: makePats(rng, epochMs, scale),
+    audit,
+    nextRepositoryId,
+    nextTeamId: teamId,
+  };
+}
+
+
+/** Each namespace's repositories, pushed by its owners (or the user); each repository from a generator of its own. */
+function seedRepositories(
+  rng: Prng,
+  seedKey: string,
+  namespaces: string[],
+  orgs: OrgRecord[],
+  people: Map<string, Person>,
+  user: Person,
+  epochMs: number,
+  scale: number,
+): { repositories: Map<string, RepoSeed[]>; nextRepositoryId: number } {
+  const counts = repositoryCounts(Math.max(namespaces.length, Math.round(40 * scale)), orgs.length);
   const repositories = new Map<string, RepoSeed[]>();
   let repositoryId = rng.int(100, 999);
   namespaces.forEach((namespace, nsIndex) => {
@@ -424,7 +454,10 @@ export function generateWorld(seed: number | string, scale: number, epochMs?: nu
     }
     repositories.set(namespace, seeds);
   });
+  return { repositories, nextRepositoryId: repositoryId };
+}
 
+function auditContexts(namespaces: string[], orgs: OrgRecord[], repositories: Map<string, RepoSeed[]>, epochMs: number, scale: number): Map<string, AuditContext> {
   // Audit contexts: a few hundred events in total at scale 1, over about six months. Activity logs
   // are an organization feature, so the personal account starts empty (appended events still show).
   const audit = new Map<string, AuditContext>();
@@ -447,19 +480,5 @@ export function generateWorld(seed: number | string, scale: number, epochMs?: nu
       ),
     );
   });
-
-  return {
-    seedKey,
-    scale,
-    epochMs,
-    user,
-    member: memberPerson,
-    people,
-    orgs,
-    repositories,
-    pats: makePats(rng, epochMs, scale),
-    audit,
-    nextRepositoryId: repositoryId,
-    nextTeamId: teamId,
-  };
+  return audit;
 }
