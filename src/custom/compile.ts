@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rowsOf, type Database } from '../db/client.js';
-import { buildUrl, createHubClient, type HubClient } from '../hub/client.js';
+import { buildUrl, createHubClient } from '../hub/client.js';
 import { HubRequestRefusedError } from '../hub/errors.js';
 import { headerProblem } from '../hub/request-rules.js';
 import type { Query } from '../hub/types.js';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db/client.js';
+import { rowsOf } from '../db/client.js';
 import type { Config } from '../config.js';
 import type { Executor, Slice, SyncDeps, SyncPlan } from './context.js';
 import { normalizeTimestamp, stableStringify } from './hash.js';

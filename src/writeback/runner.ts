@@ -4,11 +4,10 @@
 // or the intent stays `unknown` until `push --retry-unknown`.
 
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { rowsOf, type Database } from '../db/client.js';
 import { withLease } from '../db/leases.js';
-import { writebackIntents } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
 import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError } from '../hub/errors.js';
 import { errorCode } from '../hub/retry.js';
@@ -389,13 +388,4 @@ async function settleFailed(run: Run, call: PlannedCall, intent: IntentRef, answ
   for (const key of call.keys) run.summary.failures.push({ key, action: call.action, error });
   run.log.warn({ action: call.action, method: call.method, url: call.url, status: answer.status, error }, 'write-back call failed');
   notify(run, intent, 'failed', answer, { error });
-}
-
-/** Keys a test or `status` may want: how many intents of a job wait for a decision. */
-export async function unresolvedIntents(database: Database, job: string): Promise<number> {
-  const rows = await database.db
-    .select({ id: writebackIntents.id })
-    .from(writebackIntents)
-    .where(and(eq(writebackIntents.job, job), inArray(writebackIntents.state, ['pending', 'unknown'])));
-  return rows.length;
 }

@@ -1,29 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
-import { contentOf, query } from '../support/sync-content.js';
+import { syncEnv } from '../support/emulator.js';
+import { contentOf, fileFixtures, query } from '../support/sync-content.js';
 
 // The real CLI against an emulator that answers badly: invalid items, 5xx answers, dropped
 // connections, tokens that expire mid-pass. Kills, backfills and the rest of the sync's
 // resilience: test/e2e/sync-resilience.test.ts.
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function freshDatabase(): Promise<TestDatabase> {
-  const target = await createTestDatabase();
-  cleanups.push(() => target.destroy());
-  return target;
-}
-
-async function emulatorFor(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<RunningEmulator> {
-  const emulator = await startTestEmulator(options);
-  cleanups.push(() => emulator.close());
-  return emulator;
-}
+const { freshDatabase, emulatorFor } = fileFixtures();
 
 describe('sync against a Hub that answers badly', () => {
   it('keeps invalid items in sync_errors, stores the rest, and decides no deletions from such a listing', async () => {

@@ -1,30 +1,14 @@
 import { spawn } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliCommand, ROOT, runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
+import { syncEnv } from '../support/emulator.js';
 import { seeded, soakRounds } from '../support/seed.js';
-import { contentOf, query } from '../support/sync-content.js';
+import { contentOf, fileFixtures, query } from '../support/sync-content.js';
 
 // The Hub answering badly (invalid items, 5xx, dropped connections, expiring tokens):
 // test/e2e/sync-hub-faults.test.ts, a file of its own so the two run side by side.
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function freshDatabase(): Promise<TestDatabase> {
-  const target = await createTestDatabase();
-  cleanups.push(() => target.destroy());
-  return target;
-}
-
-async function emulatorFor(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<RunningEmulator> {
-  const emulator = await startTestEmulator(options);
-  cleanups.push(() => emulator.close());
-  return emulator;
-}
+const { freshDatabase, emulatorFor } = fileFixtures();
 
 describe('sync resilience', () => {
   it('a sync killed with SIGKILL at a random page, then run again, ends like an uninterrupted one', async () => {

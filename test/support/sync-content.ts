@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { afterAll } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
-import type { TestDatabase } from './db.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { startTestEmulator, type RunningEmulator } from './emulator.js';
 
 // What a sync left in the database, for end-to-end tests that compare two runs.
 
@@ -45,4 +47,30 @@ export async function contentOf(target: TestDatabase): Promise<Record<string, st
     out.repository_stats = stats.map((r) => r.k);
     return out;
   });
+}
+
+/**
+ * Databases and emulators for one test file, each closed after the file's last test (newest
+ * first). Call it at the top level of a test file.
+ */
+export function fileFixtures(): {
+  freshDatabase(): Promise<TestDatabase>;
+  emulatorFor(options?: Parameters<typeof startTestEmulator>[0]): Promise<RunningEmulator>;
+} {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  return {
+    async freshDatabase() {
+      const target = await createTestDatabase();
+      cleanups.push(() => target.destroy());
+      return target;
+    },
+    async emulatorFor(options = {}) {
+      const emulator = await startTestEmulator(options);
+      cleanups.push(() => emulator.close());
+      return emulator;
+    },
+  };
 }

@@ -17,10 +17,7 @@ beforeAll(async () => {
   org = w.org;
   member = w.emulator.credentials.member.username;
   await w.sync();
-  await w.sql('CREATE SCHEMA staging');
-  // Sources are read with the read-only role's privileges.
-  await w.sql('GRANT USAGE ON SCHEMA staging TO dockerhub_reader');
-  await w.sql('ALTER DEFAULT PRIVILEGES IN SCHEMA staging GRANT SELECT ON TABLES TO dockerhub_reader');
+  await w.stagingSchema();
 });
 afterAll(async () => {
   await w?.close();

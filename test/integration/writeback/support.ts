@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { hubClientFromConfig } from '../../../src/commands/hub.js';
 import { rowsOf, type Database } from '../../../src/db/client.js';
+import { DEFAULT_READER_ROLE } from '../../../src/db/reader-role.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
 import type { HubClient } from '../../../src/hub/client.js';
 import { createLogger } from '../../../src/logger.js';
@@ -20,6 +21,11 @@ export interface WritebackWorld {
   config: Config;
   org: string;
   sql<T = Record<string, unknown>>(text: string): Promise<T[]>;
+  /**
+   * Creates the schema `staging` for sources and grants it to the read-only role, as a
+   * deployment does: write-back reads its sources as that role.
+   */
+  stagingSchema(): Promise<void>;
   /** A full sync of the organization endpoints (and repositories). */
   sync(): Promise<void>;
   /** Run a job given as it would be in the config file (validated by loadConfig). */
@@ -54,6 +60,11 @@ export async function writebackWorld(seed = 11): Promise<WritebackWorld> {
     config,
     org,
     sql: async (text) => rowsOf(await database.db.execute(sql.raw(text))),
+    stagingSchema: async () => {
+      await world.sql('CREATE SCHEMA staging');
+      await world.sql(`GRANT USAGE ON SCHEMA staging TO ${DEFAULT_READER_ROLE}`);
+      await world.sql(`ALTER DEFAULT PRIVILEGES IN SCHEMA staging GRANT SELECT ON TABLES TO ${DEFAULT_READER_ROLE}`);
+    },
     sync: async () => {
       const summary = await runSync(
         { database, client, logger, config, registry: endpoints },

@@ -15,10 +15,7 @@ beforeAll(async () => {
   org = w.org;
   await w.sync();
   team = w.emulator.snapshot({ tags: false }).teams[org]![0]!.name;
-  await w.sql('CREATE SCHEMA staging');
-  // A source is read as the read-only role, as a deployment grants it its staging schema.
-  await w.sql('GRANT USAGE ON SCHEMA staging TO dockerhub_reader');
-  await w.sql('ALTER DEFAULT PRIVILEGES IN SCHEMA staging GRANT SELECT ON TABLES TO dockerhub_reader');
+  await w.stagingSchema();
 });
 afterAll(async () => {
   await w?.close();
