@@ -165,6 +165,12 @@ export const configSchema = z
          * slow refresh catches what Hub changes without either (tag status).
          */
         tagRefreshInterval: duration.default(7 * 86_400_000),
+        /**
+         * Organization listings are re-read when the audit log names a change they show; this
+         * complete read (the only one that marks rows deleted) comes this often whatever the log
+         * says. 0: the listings do not follow the audit log and are read completely every hour.
+         */
+        organizationSafetyNetInterval: duration.default(24 * 3_600_000),
         /** Audit-log windows start this far before the stored cursor. */
         auditOverlap: duration.default(10 * 60_000),
         /** Length of one audit-log window (backfills are cut into such windows; empty ones grow). */
@@ -218,6 +224,7 @@ export const ENV_MAP: Record<string, string> = {
   DOCKERHUB_WATCHED_TAGS: 'sync.watchedTags',
   TAG_REFRESH_INTERVAL: 'sync.tagRefreshInterval',
   REPOSITORY_LIST_INTERVAL: 'sync.repositoryListInterval',
+  ORGANIZATION_SAFETY_NET_INTERVAL: 'sync.organizationSafetyNetInterval',
   AUDIT_OVERLAP: 'sync.auditOverlap',
   AUDIT_WINDOW: 'sync.auditWindow',
   AUDIT_INITIAL_LOOKBACK: 'sync.auditInitialLookback',

@@ -7,6 +7,7 @@ import { scopeMap, scopeOfSlice } from '../hub/credentials.js';
 import { databaseOptions, type CommandContext } from './context.js';
 import { nextRunOf } from '../scheduler/cron.js';
 import { readWritebackStatus } from '../writeback/status.js';
+import { organizationReadLines } from './status-orgs.js';
 
 /** How long until `date`, short: in 45s, in 12m, in 3h, in 2d. */
 export function untilTime(date: Date | null, now = Date.now()): string {
@@ -87,6 +88,8 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
           ]),
         )}\n`,
       );
+      const orgLines = await organizationReadLines(database, ctx.config, now);
+      if (orgLines.length > 0) ctx.stdout.write(`\nOrganization listings (the organization job):\n${orgLines.map((line) => `  ${line}`).join('\n')}\n`);
       if (never) ctx.stdout.write(`\nNothing has been synced into ${database.location} yet. Run \`dockerhub-sync sync\`, or \`dockerhub-sync serve\`.\n`);
       ctx.stdout.write(`\nNext runs are for \`serve\`: ${plan.jobs.map((job) => `${job.name} "${job.schedule}"`).join(', ')} (UTC).\n`);
     }

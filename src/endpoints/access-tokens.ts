@@ -1,7 +1,6 @@
 import { accessTokens } from '../db/schema/index.js';
 import { accessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
-import { ORGANIZATION_JOB } from './org-members.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -9,7 +8,8 @@ export const accessTokensEndpoint = defineEndpoint({
   name: 'access_tokens',
   title: 'Personal access tokens (metadata)',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/access-tokens',
-  job: ORGANIZATION_JOB,
+  // The user's own tokens, in no organization's audit log: read hourly in a job of their own.
+  schedule: '15 * * * *',
   table: accessTokens,
   request: { path: HUB_PATHS.accessTokens, shape: 'results' },
   label: 'personal access tokens',

@@ -11,6 +11,7 @@ import { rowMapper, type RowMapper, type RowMapping } from '../sync/mapping.js';
 import { runWindowedSlice, type Window, type WindowReader } from '../sync/windows.js';
 import type { ParentPartition, RefreshWhen } from '../sync/chaining.js';
 import { partitionSlices, type Partition } from '../sync/partition.js';
+import { dueOrgSlices, orgReadDue, type AuditTouches } from '../sync/audit-follow.js';
 import type { Config } from '../config.js';
 import { placeholdersIn, placeholdersOf, renderTemplate, renderValue, valuesResolver } from '../templating/template.js';
 
@@ -141,6 +142,12 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
   route?: string;
   /** A slice's key from its parameters (default: the values joined by `/`). */
   sliceKey?: string;
+  /**
+   * An organization listing that follows the audit log (sync/audit-follow.ts): a slice is read
+   * when an event that `touches` it was stored since its last read (such a read deletes
+   * nothing), and completely on the safety-net interval; `org` names the organization parameter.
+   */
+  followsAudit?: { org: NoInfer<K>; touches: AuditTouches };
 }
 
 /** See EndpointSpec.each: what a run adds to the page loop. Deletions and the cursor are the spec's. */
@@ -248,22 +255,31 @@ async function partsOf<K extends string, S extends z.ZodType>(c: Compiled<K, S>,
   const { spec } = c;
   const startedAt = run.now();
   if (spec.partial && (await spec.partial.when(run, values))) {
-    return { parts: spec.partial.read(run, values), deletes: undefined, cursor: spec.partial.cursor as CursorStrategy };
+    return { parts: spec.partial.read(run, values), deletes: undefined, cursor: spec.partial.cursor as CursorStrategy, partial: true };
   }
+  // A read an event made due stores what it shows; only the complete read deletes.
+  const partial = spec.followsAudit !== undefined && (await auditRead(spec.followsAudit, run, values));
   const parts = (await spec.each?.(run, values)) ?? {};
-  const scope = spec.deletes ? Object.fromEntries(spec.deletes.scope.map((param) => [param, values[param]])) : undefined;
+  const scope = spec.deletes && !partial ? Object.fromEntries(spec.deletes.scope.map((param) => [param, values[param]])) : undefined;
   const deletes = scope ? { scope, keyColumns: c.keyColumns.length === 1 ? c.keyColumns[0]! : c.keyColumns } : undefined;
   const declared = spec.cursor as SpecCursor<K>;
-  if (typeof declared !== 'function') return { parts, deletes, cursor: declared };
+  if (typeof declared !== 'function') return { parts, deletes, cursor: declared, partial };
   const chained = 'parent' in spec.slices && spec.slices.refreshWhen !== undefined;
   const previous = chained ? await run.getCursor() : undefined;
-  return { parts, deletes, cursor: (summary: PageLoopSummary) => declared(summary, { run, params: values, startedAt, previous }) };
+  return { parts, deletes, cursor: (summary: PageLoopSummary) => declared(summary, { run, params: values, startedAt, previous }), partial };
+}
+
+/** Is this run of an audit-following listing one an event made due (rather than a complete read)? */
+async function auditRead<K extends string>(follows: { org: K; touches: AuditTouches }, run: SliceRun, values: SliceParams<K>): Promise<boolean> {
+  const read = await orgReadDue(run.deps, { endpoint: run.endpoint, slice: run.slice, org: values[follows.org], plan: run.plan, touches: follows.touches });
+  // Not due any more (a replica read it meanwhile): read it as an event would have, deleting nothing.
+  return read?.kind !== 'complete';
 }
 
 /** One run of a listing (or one object): its pages through the engine's page loop. */
 async function runListing<K extends string, S extends z.ZodType>(c: Compiled<K, S>, run: SliceRun, values: SliceParams<K>): Promise<void> {
   const { spec } = c;
-  const { parts, deletes, cursor } = await partsOf(c, run, values);
+  const { parts, deletes, cursor, partial } = await partsOf(c, run, values);
   const { query: ownQuery, endpoint: named, ...hooks } = parts;
   const query = ownQuery ?? c.queryOf(values);
   const what = c.labelOf(values);
@@ -289,7 +305,7 @@ async function runListing<K extends string, S extends z.ZodType>(c: Compiled<K, 
     deletes,
     cursor,
     ...(spec.enrich ? { enrich: () => spec.enrich!(run, values) } : {}),
-    ...(spec.completeWhen ? { completeWhen: spec.completeWhen } : {}),
+    ...(partial ? { completeWhen: 'never' as const } : spec.completeWhen ? { completeWhen: spec.completeWhen } : {}),
     what,
     ...hooks,
     afterPage: async (tx, written) => {
@@ -380,7 +396,11 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
       shape: spec.request.shape,
       ...(spec.route ? { route: spec.route } : {}),
     },
-    slices: (plan, deps) => partitionSlices(partition, spec.name, plan, deps),
+    slices: async (plan, deps) => {
+      const slices = await partitionSlices(partition, spec.name, plan, deps);
+      const follows = spec.followsAudit;
+      return follows ? dueOrgSlices(deps, spec.name, plan, slices, follows.touches, follows.org) : slices;
+    },
     request: (slice, _plan, deps) => sampleRequest(compiled, slice, deps),
     run: (run) => (windowed ? runWindows : runListing)(compiled, run, sliceParams(run.slice, params)),
   };

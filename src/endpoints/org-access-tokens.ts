@@ -2,6 +2,7 @@ import { orgAccessTokens } from '../db/schema/index.js';
 import { orgAccessTokenSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { ORGANIZATION_JOB } from './org-members.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -18,6 +19,7 @@ export const orgAccessTokensEndpoint = defineEndpoint({
   // Metadata only: a `token` field (present on creation answers) is never stored.
   mapping: { raw: ({ token: _secret, ...raw }) => raw },
   deletes: { scope: ['org'] },
+  followsAudit: { org: 'org', touches: touchesListing('org_access_tokens') },
   cursor: 'snapshot',
 });
 

@@ -2,6 +2,7 @@ import { orgInvites } from '../db/schema/index.js';
 import { inviteSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { ORGANIZATION_JOB } from './org-members.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -17,6 +18,7 @@ export const orgInvitesEndpoint = defineEndpoint({
   slices: { per: 'org', param: 'org' },
   schema: inviteSchema,
   deletes: { scope: ['org'] },
+  followsAudit: { org: 'org', touches: touchesListing('org_invites') },
   cursor: 'snapshot',
 });
 

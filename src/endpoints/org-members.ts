@@ -1,15 +1,17 @@
 import { orgMembers } from '../db/schema/index.js';
 import { orgMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 import type { JobDeclaration } from '../sync/context.js';
 
 /**
- * The organization listings share one job: each is small (one or two requests per organization)
- * and read together they make one consistent picture of an organization per tick.
+ * The organization listings share one job. It ticks every five minutes, two minutes after the
+ * audit log's, but reads a listing only when the audit log named a change it shows, or for its
+ * complete safety-net read (sync/audit-follow.ts): an idle organization costs no request here.
  */
-export const ORGANIZATION_JOB: JobDeclaration = { name: 'organization', schedule: '15 * * * *' };
+export const ORGANIZATION_JOB: JobDeclaration = { name: 'organization', schedule: '2-59/5 * * * *' };
 
 export const orgMembersEndpoint = defineEndpoint({
   name: 'org_members',
@@ -30,6 +32,7 @@ export const orgMembersEndpoint = defineEndpoint({
     },
   },
   deletes: { scope: ['org'] },
+  followsAudit: { org: 'org', touches: touchesListing('org_members') },
   cursor: 'snapshot',
 });
 

@@ -3,6 +3,7 @@ import { HubNotFoundError, HubPermissionError } from '../hub/errors.js';
 import { orgSettingsSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { ORGANIZATION_JOB } from './org-members.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint, pathTemplate } from './define.js';
 
 const registryAccessPath = pathTemplate('/v2/orgs/{org}/settings/registry-access-management', ['org']);
@@ -35,6 +36,7 @@ export const orgSettingsEndpoint = defineEndpoint({
       return undefined;
     }
   },
+  followsAudit: { org: 'org', touches: touchesListing('org_settings') },
   cursor: 'none',
 });
 

@@ -3,6 +3,7 @@ import { scimUsers } from '../db/schema/index.js';
 import { scimUserSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { ORGANIZATION_JOB } from './org-members.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -60,6 +61,7 @@ export const scimUsersEndpoint = defineEndpoint({
     },
   },
   deletes: { scope: ['org'] },
+  followsAudit: { org: 'org', touches: touchesListing('scim_users') },
   cursor: 'snapshot',
 });
 

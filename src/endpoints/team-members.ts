@@ -1,6 +1,7 @@
 import { teamMembers, teams } from '../db/schema/index.js';
 import { groupMemberSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -16,6 +17,9 @@ export const teamMembersEndpoint = defineEndpoint({
   schema: groupMemberSchema,
   mapping: { columns: { id: (item) => item.id ?? item.username } },
   deletes: { scope: ['org', 'team'] },
+  // A team deleted since it was listed: the teams' next complete read marks it deleted.
+  notFound: 'skip',
+  followsAudit: { org: 'org', touches: touchesListing('team_members') },
   cursor: 'snapshot',
 });
 

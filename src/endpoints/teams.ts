@@ -2,6 +2,7 @@ import { teams } from '../db/schema/index.js';
 import { orgGroupSchema } from '../hub/schemas.js';
 import type { Row } from '../sync/context.js';
 import { ORGANIZATION_JOB } from './org-members.js';
+import { touchesListing } from './org-audit.js';
 import { defineEndpoint } from './define.js';
 import { HUB_PATHS } from '../hub/paths.js';
 
@@ -16,6 +17,7 @@ export const teamsEndpoint = defineEndpoint({
   slices: { per: 'org', param: 'org' },
   schema: orgGroupSchema,
   deletes: { scope: ['org'] },
+  followsAudit: { org: 'org', touches: touchesListing('teams') },
   cursor: 'snapshot',
 });
 

@@ -50,7 +50,7 @@ export function createTickRunner(deps: SyncDeps, observer: TickObserver = {}): T
     let outcome: TickOutcome;
     let totals = tickTotals([]);
     try {
-      summary = await runSync({ ...deps, logger, progress }, { only: tick.job.endpoints, runGroup: tick.runGroup, signal });
+      summary = await runSync({ ...deps, logger, progress }, { only: tick.job.endpoints, runGroup: tick.runGroup, signal, followAudit: true });
       totals = tickTotals(summary.slices);
       for (const report of summary.slices) {
         if (!reported.has(`${report.endpoint}\u0000${report.slice}`)) observer.sliceFinished?.(report);

@@ -17,6 +17,12 @@ export interface SyncOptions {
   namespaces?: readonly string[] | undefined;
   /** Ignore cursors, re-read everything, detect deletions. */
   full?: boolean | undefined;
+  /**
+   * Organization listings follow the audit log (sync/audit-follow.ts): read when an event names
+   * a change, completely on the safety-net interval. `serve`'s ticks; a one-shot `sync` reads
+   * them completely.
+   */
+  followAudit?: boolean | undefined;
   dryRun?: boolean | undefined;
   /** Audit-log backfill window (ISO timestamps). */
   backfill?: { from: string; to: string } | undefined;
@@ -86,6 +92,8 @@ export interface SyncPlan {
   /** The authenticated Docker ID (owner of the personal access tokens), when it is a user. */
   user: string | undefined;
   full: boolean;
+  /** See SyncOptions.followAudit. */
+  followAudit?: boolean | undefined;
   dryRun: boolean;
   backfill: { from: string; to: string } | undefined;
 }

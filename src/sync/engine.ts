@@ -95,9 +95,10 @@ export interface PageLoop<S extends z.ZodType = z.ZodType> {
    * When the slice counts as completed: `listing` (default) when the listing was proven complete
    * and every item valid; `always` when the last page arrived (a time window is done once read,
    * whatever one bad event in it); `valid` when the last page arrived and every item was valid
-   * (a filtered read that speaks for nothing it did not ask for).
+   * (a filtered read that speaks for nothing it did not ask for); `never` for a read that is
+   * not the complete listing it could be (a partial read: it deletes nothing).
    */
-  completeWhen?: 'listing' | 'always' | 'valid' | undefined;
+  completeWhen?: 'listing' | 'always' | 'valid' | 'never' | undefined;
   /** A listing longer than one page is left before anything is written (summary.spilled). */
   onePageOnly?: boolean | undefined;
   /**
@@ -231,7 +232,9 @@ export async function runPageLoop<S extends z.ZodType>(run: SliceRun, loop: Page
       if (loop.cursor === 'keep') return;
       const value = cursorValue(loop, summary, summary.incomplete);
       const complete =
-        loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 && pageProblem === undefined : verdict.allowed);
+        loop.completeWhen === 'never'
+          ? false
+          : loop.completeWhen === 'always' || (loop.completeWhen === 'valid' ? summary.invalid === 0 && pageProblem === undefined : verdict.allowed);
       await run.setCursor(tx, value, { complete, ...(loop.cursorSliceKey ? { sliceKey: loop.cursorSliceKey } : {}) });
     });
     if (stopAfter?.()) break;

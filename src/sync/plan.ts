@@ -106,6 +106,7 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     orgs,
     user,
     full: Boolean(options.full),
+    ...(options.followAudit ? { followAudit: true } : {}),
     dryRun: Boolean(options.dryRun),
     backfill: options.backfill,
   };

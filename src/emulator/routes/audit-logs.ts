@@ -11,6 +11,7 @@ function requireAuditAccess(ctx: RouteContext, account: string): void {
   const { principal, state } = ctx;
   if (principal.kind === 'anonymous') fail(ctx.errors, 401, 'Authentication credentials were not provided.');
   if (!state.audit.has(account)) fail(ctx.errors, 404, `account ${account} not found`);
+  if (!state.audit.available(account)) fail(ctx.errors, 403, `audit logs are not available on the plan of ${account}`);
   if (state.isOrg(account)) {
     requireOrg(ctx, account, 'owner');
     return;

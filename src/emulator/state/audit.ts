@@ -36,6 +36,18 @@ export class AuditStore {
     return this.world.audit.has(account);
   }
 
+  private readonly unavailable = new Set<string>();
+
+  /** The account's plan has no audit log (or not any more): its audit endpoints answer 403. */
+  setAvailable(account: string, available: boolean): void {
+    if (available) this.unavailable.delete(account);
+    else this.unavailable.add(account);
+  }
+
+  available(account: string): boolean {
+    return !this.unavailable.has(account);
+  }
+
   private context(account: string): AuditContext {
     const ctx = this.world.audit.get(account);
     if (!ctx) throw new Error(`unknown audit account ${account}`);
