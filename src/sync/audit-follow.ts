@@ -137,6 +137,8 @@ export async function dueOrgSlices(
   touches: AuditTouches,
   orgParam: string,
 ): Promise<Slice[]> {
+  // A one-shot pass (or --full) reads every listing completely.
+  if (!plan.followAudit || plan.full) return [...slices];
   const due: Slice[] = [];
   for (const slice of slices) {
     if (slice.orphaned) {

@@ -134,15 +134,20 @@ describe('planJobs: grouping', () => {
     const plan = planJobs(endpoints, {}, NOW);
     expect(plan.problems).toEqual([]);
     const layout = Object.fromEntries(plan.jobs.map((job) => [job.name, job.endpoints]));
-    // The real registry also has scim_users, an organization listing like the others.
-    const documented: Layout = { ...DEFAULT_LAYOUT, organization: ['15 * * * *', [...ORG, 'scim_users']] };
+    // The real registry also has scim_users, an organization listing like the others; the
+    // user's own tokens are in no organization's audit log and have an hourly job of their own.
+    const orgListings = [...ORG.filter((name) => name !== 'access_tokens'), 'scim_users'];
+    const { organization: _org, ...rest } = DEFAULT_LAYOUT;
+    const documented: Layout = { ...rest, organization: ['2-59/5 * * * *', orgListings], access_tokens: ['15 * * * *', ['access_tokens']] };
     expect(layout).toEqual(Object.fromEntries(Object.entries(documented).map(([name, [, list]]) => [name, list])));
     const every = (job: string) => plan.jobs.find((j) => j.name === job)!.schedule;
     // hourly, every 5 minutes, daily, hourly, every 15 minutes
     expect(every('repositories')).toMatch(/^\d+ \* \* \* \*$/);
     expect(every('audit_logs')).toBe('*/5 * * * *');
     expect(every('audit_log_actions')).toMatch(/^\d+ \d+ \* \* \*$/);
-    expect(every('organization')).toMatch(/^\d+ \* \* \* \*$/);
+    // every 5 minutes, after the audit log: a listing is read when the audit log names a change
+    expect(every('organization')).toBe('2-59/5 * * * *');
+    expect(every('access_tokens')).toMatch(/^\d+ \* \* \* \*$/);
     expect(every('watched_tags')).toBe('*/15 * * * *');
   });
 });
