@@ -157,7 +157,7 @@ describe('serve', () => {
     const tagCount = Object.values(snapshot.tags).flat().length;
     const metrics = await waitFor('a successful tick of every job', async () => {
       const text = await service.metrics();
-      const jobs = ['repositories', 'audit_logs', 'organization', 'audit_log_actions', 'watched_tags'];
+      const jobs = ['repositories', 'audit_logs', 'organization', 'access_tokens', 'audit_log_actions', 'watched_tags'];
       return jobs.every((job) => (sample(text, 'dockerhub_sync_job_ticks_total', { job, outcome: 'succeeded' }) ?? 0) >= 1) ? text : undefined;
     }, 300_000);
     expect(sum(metrics, 'dockerhub_sync_rows_written_total', { endpoint: 'repositories', op: 'inserted' })).toBe(repositoryCount);
@@ -182,7 +182,7 @@ describe('serve', () => {
     expect(ready.status).toBe(200);
     expect(readiness.ready).toBe(true);
     expect(readiness.migrations.applied).toBe(readiness.migrations.expected);
-    expect(readiness.jobs.map((job) => job.name).sort()).toEqual(['audit_log_actions', 'audit_logs', 'organization', 'repositories', 'watched_tags']);
+    expect(readiness.jobs.map((job) => job.name).sort()).toEqual(['access_tokens', 'audit_log_actions', 'audit_logs', 'organization', 'repositories', 'watched_tags']);
     const page = await (await fetch(service.url('/'))).text();
     expect(page).toContain('<td>repositories, repository_details, tags</td>');
     expect((await fetch(service.url('/nope'))).status).toBe(404);
