@@ -100,6 +100,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { json: { type: 'boolean' } },
     run: async (ctx, values) => (await import('./commands/status.js')).statusCommand(ctx, { json: values.json === true }),
   },
+  doctor: {
+    summary: 'log in with each credential and read one item of every configured endpoint: what each can read, and the scope or role it lacks',
+    usage: 'dockerhub-sync doctor [--json]',
+    details: `  --json              the checks and warnings as JSON
+One request per endpoint and namespace or organization (a chained endpoint tries the first item
+its parent listed); no database is opened and nothing is written. Exit 1 when a configured
+endpoint cannot be read (401, 403, 404, plan-limited or another error).`,
+    options: { json: { type: 'boolean' } },
+    run: async (ctx, values) => (await import('./commands/doctor.js')).doctorCommand(ctx, { json: values.json === true }),
+  },
   'test-endpoint': {
     summary: 'fetch one page of an endpoint (built-in, custom or ad hoc) and print sample records, writing nothing',
     usage: 'dockerhub-sync test-endpoint <name> [--namespace x] [--limit n] | test-endpoint --path /v2/... [--data-path $...] [--metadata-path $...] [--query k=v]... [--method GET|POST]',

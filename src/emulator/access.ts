@@ -41,6 +41,23 @@ export function organizationRole(state: EmulatorState, principal: Principal, org
   return state.orgs.role(org, principal.username);
 }
 
+/**
+ * Whether an organization access token holds a scope (spec c95ded2 names them `scope-…`). A user's
+ * credential is not limited by OAT scopes.
+ */
+export function oatHasScope(principal: Principal, scope: string): boolean {
+  return principal.kind !== 'oat' || principal.scopes.includes(scope);
+}
+
+/**
+ * The repositories a listing shows the caller: an OAT of the namespace without
+ * `scope-repository-list` sees the public ones only, with a normal 200 (spec c95ded2, "OAT listing
+ * behavior"); getting a private repository by name is not affected.
+ */
+export function listsPrivateRepositories(principal: Principal, namespace: string): boolean {
+  return !(principal.kind === 'oat' && principal.org === namespace && !principal.scopes.includes('scope-repository-list'));
+}
+
 /** Who the audit log should name as the actor of a write. */
 export function actorName(principal: Principal): string {
   if (principal.kind === 'user') return principal.username;

@@ -2,7 +2,8 @@ import { getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import type { PageShape, Query } from '../hub/types.js';
-import type { EndpointDefinition, EndpointRequest, JobDeclaration, Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, EndpointRequest, EndpointRequirement, JobDeclaration, Row, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import { BUILTIN_REQUIREMENTS } from './requirements.js';
 import { HubNotFoundError } from '../hub/errors.js';
 import { listPages, objectPage, runPageLoop, type CursorStrategy, type PageLoop, type PageLoopSummary } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
@@ -148,6 +149,8 @@ export interface EndpointSpec<K extends string, S extends z.ZodType> {
    * nothing), and completely on the safety-net interval; `org` names the organization parameter.
    */
   followsAudit?: { org: NoInfer<K>; touches: AuditTouches };
+  /** Who may read it (default: its row in BUILTIN_REQUIREMENTS, src/endpoints/requirements.ts). */
+  requires?: EndpointRequirement;
 }
 
 /** See EndpointSpec.each: what a run adds to the page loop. Deletions and the cursor are the spec's. */
@@ -377,6 +380,7 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
   const compiled: Compiled<K, S> = { spec, entity, keyColumns, toRows, ...requestOf(spec) };
   const partition = partitionOf(spec.slices, spec.sliceKey);
   const windowed = typeof spec.cursor === 'object';
+  const requires = spec.requires ?? BUILTIN_REQUIREMENTS[spec.name];
   return {
     spec,
     toRows,
@@ -389,6 +393,7 @@ export function defineEndpoint<K extends string, S extends z.ZodType>(spec: Endp
     ...(spec.job ? { job: spec.job } : {}),
     ...('parent' in partition ? { parent: partition.parent.endpoint } : {}),
     ...(windowed ? { backfill: true } : {}),
+    ...(requires ? { requires } : {}),
     partition,
     template: {
       path: spec.request.path,

@@ -218,6 +218,42 @@ export interface EndpointDefinition {
    * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
    */
   template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
+  /** Who may read it: what `doctor` names when a credential is refused (src/endpoints/requirements.ts for the built-ins). */
+  requires?: EndpointRequirement;
+  /**
+   * The cheapest request of one slice (one item), for `doctor`, when the generic one (`request`
+   * with `page_size=1` through the slice's Hub client) does not fit: an endpoint family on another
+   * host, with a client of its own. It throws the Hub client's errors (HubAuthError,
+   * HubPermissionError, HubNotFoundError, …), which `doctor` sorts into its verdicts.
+   */
+  probe?: (slice: Slice, plan: SyncPlan, deps: SyncDeps) => Promise<ProbeAnswer>;
+}
+
+/** What an endpoint needs of a credential, from the spec's labels and Docker's manual. */
+export interface EndpointRequirement {
+  /**
+   * An organization access token: the scope it needs (`scope-activity-read`), or false when the
+   * endpoint takes no OAT at all (no OAT label in the spec).
+   */
+  oatScope: string | false;
+  /** A user's credential (password, personal access token): the role or login it needs. */
+  role: string;
+  /** A subscription without which Hub refuses it (`Docker Enterprise`). */
+  plan?: string | undefined;
+  /**
+   * Without `oatScope`, an OAT is not refused: the listing silently leaves out what the scope
+   * covers (the repository list shows public repositories only): `what` it hides, and the item
+   * field (`is_private`) that is true on such an item. `doctor` warns instead.
+   */
+  silentWithout?: { what: string; field: string } | undefined;
+}
+
+/** One answer to a probe: the page's items (at most one is asked for) and where it came from. */
+export interface ProbeAnswer {
+  url: string;
+  items: unknown[];
+  /** The listing's total, when the answer says it (`count`, `total`, `totalResults`). */
+  count?: number | undefined;
 }
 
 // ---------------------------------------------------------------- the partition model (sync/partition.ts, sync/chaining.ts)

@@ -22,7 +22,7 @@ function io(env: NodeJS.ProcessEnv = {}) {
 describe('cli', () => {
   it('has every command of the design', () => {
     expect(Object.keys(COMMANDS).sort()).toEqual(
-      ['db', 'demo', 'emulator', 'endpoints', 'healthcheck', 'migrate', 'push', 'serve', 'sql', 'status', 'sync', 'test-endpoint'].sort(),
+      ['db', 'demo', 'doctor', 'emulator', 'endpoints', 'healthcheck', 'migrate', 'push', 'serve', 'sql', 'status', 'sync', 'test-endpoint'].sort(),
     );
   });
 

@@ -3,6 +3,7 @@
 
 import { fail, invalid, paging, route, type Route, type RouteContext, type RouteResult, stringParam } from '../http.js';
 import { requireOrg } from './guards.js';
+import { oatHasScope } from '../access.js';
 
 const DEFAULT_PAGE_SIZE = 25;
 
@@ -14,6 +15,8 @@ function requireAuditAccess(ctx: RouteContext, account: string): void {
   if (!state.audit.available(account)) fail(ctx.errors, 403, `audit logs are not available on the plan of ${account}`);
   if (state.isOrg(account)) {
     requireOrg(ctx, account, 'owner');
+    // The organization's OAT counts as an owner, within its scopes.
+    if (!oatHasScope(principal, 'scope-activity-read')) fail(ctx.errors, 403, 'the organization access token lacks the scope to read the activity (audit) log');
     return;
   }
   if (principal.kind !== 'user' || principal.username !== account) fail(ctx.errors, 403, `you cannot read the audit log of ${account}`);

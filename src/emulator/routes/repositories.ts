@@ -2,7 +2,7 @@
 // /v2/repositories/{ns}/… family (still answering, docs/hub-quirks.md), and the repository writes a
 // destination uses (create, description edit, privacy, immutable tags, team grant).
 
-import { actorName, repositoryPermissions } from '../access.js';
+import { actorName, listsPrivateRepositories, repositoryPermissions } from '../access.js';
 import {
   enumParam, fail, NO_CONTENT, paging, requireBodyObject, resultsPage, route, type Route, type RouteContext, type RouteResult, stringParam,
 } from '../http.js';
@@ -21,9 +21,15 @@ function listRepositories(ctx: RouteContext): RouteResult {
   const ordering = enumParam(ctx.query, 'ordering', REPOSITORY_ORDERINGS) ?? DEFAULT_REPOSITORY_ORDERING;
   const needle = stringParam(ctx.query, 'name')?.toLowerCase();
   const { state, principal } = ctx;
+  const privateToo = listsPrivateRepositories(principal, namespace);
   const visible = state.repositories
     .sorted(namespace, ordering)
-    .filter((repo) => (needle === undefined || repo.seed.name.includes(needle)) && repositoryPermissions(state, principal, namespace, repo.seed.isPrivate).read);
+    .filter(
+      (repo) =>
+        (needle === undefined || repo.seed.name.includes(needle)) &&
+        (privateToo || !repo.seed.isPrivate) &&
+        repositoryPermissions(state, principal, namespace, repo.seed.isPrivate).read,
+    );
   // Hub answers 404 for a page past the end of the list (docs/hub-quirks.md); page 1 of nothing is an empty 200.
   if (paged.page > 1 && paged.offset >= visible.length) fail(ctx.errors, 404, 'Invalid page.');
   const results = visible.slice(paged.offset, paged.offset + paged.pageSize).map((repo) => state.repositories.listEntry(repo));

@@ -85,6 +85,30 @@ describe('bearer checks', () => {
     if (privateHere) expect((await hub.get(`/v2/namespaces/${org}/repositories/${privateHere.seed.name}`, oat)).status).toBe(200);
   });
 
+  it('an OAT without scope-repository-list lists public repositories only, with a normal 200; without scope-activity-read no audit log', async () => {
+    const owner = await hub.owner();
+    const created = await hub.call<{ token: string }>('POST', `/v2/orgs/${org}/access-tokens`, {
+      token: owner,
+      body: { label: 'narrow', resources: [{ type: 'TYPE_ORG', path: org, scopes: ['scope-member-read'] }, { type: 'TYPE_REPO', path: `${org}/*`, scopes: ['scope-image-pull'] }] },
+    });
+    expect(created.status).toBe(201);
+    const narrow = await hub.token(org, created.body.token);
+    const all = emu.state.repositories.sorted(org, 'name');
+    const publicOnes = all.filter((r) => !r.seed.isPrivate);
+    expect(publicOnes.length).toBeLessThan(all.length);
+    const listed = await hub.get<{ count: number; results: { name: string; is_private: boolean }[] }>(`/v2/namespaces/${org}/repositories?page_size=100`, narrow);
+    expect(listed.status).toBe(200);
+    expect(listed.body.count).toBe(publicOnes.length);
+    expect(listed.body.results.every((r) => !r.is_private)).toBe(true);
+    // The organization's own OAT (with the scope) sees them all; a private one by name still answers.
+    const full = await hub.get<{ count: number }>(`/v2/namespaces/${org}/repositories?page_size=1`, await hub.oat(org));
+    expect(full.body.count).toBe(all.length);
+    const privateOne = all.find((r) => r.seed.isPrivate)!;
+    expect((await hub.get(`/v2/namespaces/${org}/repositories/${privateOne.seed.name}`, narrow)).status).toBe(200);
+    expect((await hub.get(`/v2/auditlogs/${org}`, narrow)).status).toBe(403);
+    expect((await hub.get(`/v2/orgs/${org}/members`, narrow)).status).toBe(200);
+  });
+
   it('plain members read members and teams but not owner-only endpoints', async () => {
     const member = await hub.member();
     expect((await hub.get(`/v2/orgs/${org}/members`, member)).status).toBe(200);
