@@ -34,23 +34,7 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   const database = await openDatabase({ ...databaseOptions(ctx), readOnly: true });
   try {
     const schema = await readSchemaState(database);
-    if (!schema.migrated) {
-      const what =
-        schema.applied === null
-          ? `lacks tables of this build (${schema.missingTables.join(', ')})`
-          : schema.applied === 0
-            ? 'has no dockerhub-sync schema yet'
-            : `has ${schema.applied} of ${schema.total} migrations`;
-      const report = { migrated: false, location: database.location, applied: schema.applied, total: schema.total, pending: schema.pending, missingTables: schema.missingTables };
-      if (flags.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else {
-        ctx.stdout.write(
-          `Not migrated: ${database.location} ${what}.${schema.pending.length > 0 ? ` Pending: ${schema.pending.join(', ')}.` : ''}\n` +
-            'Run `dockerhub-sync migrate` (or start `sync` or `serve`, which migrate first) as the role that owns the schema.\n',
-        );
-      }
-      return 1;
-    }
+    if (!schema.migrated) return notMigrated(ctx, database.location, schema, flags.json === true);
     const rows = (await readStatus(database, registry.map((e) => e.name))).map((row) => {
       const schedule = schedules.get(row.endpoint);
       return {
@@ -100,6 +84,25 @@ export async function statusCommand(ctx: CommandContext, flags: { json?: boolean
   } finally {
     await database.close();
   }
+}
+
+/** `status` on a database that is behind this build: what it lacks and how to migrate it; exit 1. */
+function notMigrated(ctx: CommandContext, location: string, schema: Awaited<ReturnType<typeof readSchemaState>>, json: boolean): number {
+  const what =
+    schema.applied === null
+      ? `lacks tables of this build (${schema.missingTables.join(', ')})`
+      : schema.applied === 0
+        ? 'has no dockerhub-sync schema yet'
+        : `has ${schema.applied} of ${schema.total} migrations`;
+  const report = { migrated: false, location, applied: schema.applied, total: schema.total, pending: schema.pending, missingTables: schema.missingTables };
+  if (json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    ctx.stdout.write(
+      `Not migrated: ${location} ${what}.${schema.pending.length > 0 ? ` Pending: ${schema.pending.join(', ')}.` : ''}\n` +
+        'Run `dockerhub-sync migrate` (or start `sync` or `serve`, which migrate first) as the role that owns the schema.\n',
+    );
+  }
+  return 1;
 }
 
 function summarizeCursor(cursor: unknown): string {
