@@ -24,6 +24,7 @@ import { dailyCost, type AccountModel } from './daily-cost.js';
 import { measureMemory, type MemoryFigures } from './memory.js';
 import { measurePacing } from './pacing.js';
 import { changedPassMinimum, firstPassMinimum, listPages, measurePass, mutate, repositoryFacts, type PassFigures } from './requests.js';
+import { measureWebhookLatency } from './webhook.js';
 import { measureWrites, tagPages, type WriteFigures } from './writes.js';
 
 const { values } = parseArgs({
@@ -36,7 +37,7 @@ const { values } = parseArgs({
 });
 const quick = Boolean(values.quick);
 const seed = Number(values.seed);
-const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily').split(',').map((s) => s.trim()));
+const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily,webhook').split(',').map((s) => s.trim()));
 const size = quick
   ? { requestScale: 4, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 45 }
   : { requestScale: 8, writeTags: 4_000, memory: [45, 250], memoryBoxSeconds: 150 };
@@ -205,6 +206,17 @@ if (sections.has('daily')) {
     'tag reads follow activity',
     after.tagRequests < before.tagRequests,
   );
+}
+
+if (sections.has('webhook')) {
+  progress('push → SQL with a webhook');
+  const database = await freshDatabase(benchUrl);
+  try {
+    const w = await measureWebhookLatency({ database, seed, samples: quick ? 5 : 20, logger, config: (url, credentials) => configFor(url, credentials) });
+    add('push → SQL with a webhook, p50 / p95', w.p95 / 1000, `${fmt(w.p50 / 1000)} s / ${fmt(w.p95 / 1000)} s (${w.samples} pushes)`, 'p95 ≤ 10 s', w.p95 <= 10_000);
+  } finally {
+    await database.close();
+  }
 }
 
 report.seconds = (performance.now() - startedAt) / 1000;

@@ -145,6 +145,17 @@ export const configSchema = z
     orgs: commaList.pipe(z.array(namespaceName)).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_HTTP_PORT),
+    /**
+     * `serve` accepts Docker Hub repository webhooks at POST /hooks/dockerhub/<this secret> (unset:
+     * that route does not exist). It is the only thing that tells a delivery from noise (Hub signs
+     * nothing), so it is long and random, and only URL-safe characters (it is a path segment).
+     */
+    webhookSecret: z
+      .string()
+      .regex(/^[A-Za-z0-9._~-]+$/, 'must hold only letters, digits and . _ ~ - (it is a URL path segment); e.g. `openssl rand -hex 24`')
+      .min(16, 'must be at least 16 characters (anyone who guesses it can make serve read a repository); e.g. `openssl rand -hex 24`')
+      .max(256, 'must be at most 256 characters')
+      .optional(),
     /** `serve` also exposes the embedded database on this Postgres port (unset: it does not). */
     sqlPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Interface for the SQL port; anything but loopback is reachable from other machines. */
@@ -232,6 +243,7 @@ export const ENV_MAP: Record<string, string> = {
   SYNC_LEASE_TTL: 'sync.leaseTtl',
   LOG_LEVEL: 'logLevel',
   PORT: 'port',
+  WEBHOOK_SECRET: 'webhookSecret',
   SQL_PORT: 'sqlPort',
   SQL_HOST: 'sqlHost',
   SQL_MAX_CONNECTIONS: 'sqlMaxConnections',
@@ -243,7 +255,7 @@ export const ENV_MAP: Record<string, string> = {
   SCHEDULES: 'schedules',
 };
 
-const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp', 'hub.scimToken', 'databaseUrl']);
+const SECRET_PATHS = new Set(['hub.token', 'hub.password', 'hub.jwt', 'hub.otp', 'hub.scimToken', 'databaseUrl', 'webhookSecret']);
 
 export class ConfigError extends Error {
   readonly problems: string[];

@@ -93,9 +93,9 @@ export function hubClientsFromConfig(
   });
 }
 
-/** Every secret of the configured credentials, for log and message redaction. */
+/** Every secret of the configuration (the credentials, the webhook secret), for log and message redaction. */
 export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
-  const out = [config.hub.token, config.hub.password, config.hub.jwt];
+  const out = [config.hub.token, config.hub.password, config.hub.jwt, config.webhookSecret];
   for (const entry of config.hub.credentials) {
     const found = readSecret(entry, env);
     if (found.ok) out.push(found.secret);

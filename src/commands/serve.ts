@@ -11,6 +11,7 @@ import type { HubClientSet } from '../hub/client-set.js';
 import { planJobs, type JobSpec } from '../scheduler/jobs.js';
 import { abortInterruptedRuns, findMissedTicks, lastSuccessByEndpoint, repairingRuns } from '../scheduler/runs.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { createHintQueue, type HintQueue } from '../scheduler/hints.js';
 import { createTickRunner } from '../scheduler/tick.js';
 import { createWritebackTickRunner, routeTicks, writebackJobs } from '../scheduler/writeback.js';
 import { createStatusServer, type StatusServer } from '../server/http.js';
@@ -18,6 +19,7 @@ import { createMetrics, type Metrics } from '../server/metrics.js';
 import { createReadinessProbe } from '../server/probe.js';
 import { clearServePort, recordServePort } from '../server/serve-port.js';
 import { renderStatusPage } from '../server/status-page.js';
+import { createWebhookHandler } from '../server/webhook.js';
 import { openMigratedDatabase, type CommandContext } from './context.js';
 import { hubClientsFromConfig } from './hub.js';
 
@@ -93,6 +95,8 @@ interface Service {
   scheduler: Scheduler;
   server: StatusServer;
   sqlServer?: RunningSqlServer | undefined;
+  /** Webhook hints (WEBHOOK_SECRET set): reads of a pushed repository, now. */
+  hints?: HintQueue | undefined;
   /** The sync jobs and the scheduled write-back jobs. */
   jobs: JobSpec[];
   shuttingDown: boolean;
@@ -111,10 +115,9 @@ async function startService(ctx: CommandContext, registry: EndpointDefinition[],
   for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
 
   const lastProgress = new Map<string, Date>();
-  const runSyncTick = createTickRunner(
-    { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map(), registry },
-    { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) },
-  );
+  const syncDeps = { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map(), registry };
+  const runSyncTick = createTickRunner(syncDeps, { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) });
+  const hints = config.webhookSecret ? createHintQueue({ deps: syncDeps, onRead: (_hint, outcome) => metrics.observeWebhook({ read: outcome }) }) : undefined;
   const runWritebackTick = createWritebackTickRunner({ database, clients, config, logger }, { ...metrics.observer, runFinished: (summary) => metrics.observeWriteback(summary) });
   const jobs = [...syncJobs, ...writebackJobs(config)];
   const scheduler = createScheduler({
@@ -124,7 +127,7 @@ async function startService(ctx: CommandContext, registry: EndpointDefinition[],
     onMissedTick: (job) => metrics.missedTick(job.name),
   });
   metrics.bind({ hubStats: () => clients.statsByCredential(), jobStates: () => scheduler.states(), nextRun: (job) => scheduler.nextRun(job) });
-  const service = { database, clients, metrics, scheduler, jobs, shuttingDown: false };
+  const service = { database, clients, metrics, scheduler, jobs, hints, shuttingDown: false };
   return Object.assign(service, { server: statusServer(ctx, service, lastProgress) });
 }
 
@@ -142,6 +145,10 @@ function statusServer(ctx: CommandContext, service: Omit<Service, 'server'>, las
         stallLimitMs: ctx.config.readyzStallLimit,
       }),
       metrics: () => metrics.render(),
+      webhook:
+        ctx.config.webhookSecret && service.hints
+          ? createWebhookHandler({ secret: ctx.config.webhookSecret, offer: service.hints.offer, observe: (event) => metrics.observeWebhook(event), logger: ctx.logger })
+          : undefined,
       statusPage: async () =>
         renderStatusPage({
           version,
@@ -244,7 +251,7 @@ async function shutdown(ctx: CommandContext, service: Service, signal: string): 
     { signal, timeoutMs: config.shutdownTimeout, running: scheduler.states().filter((s) => s.running).map((s) => s.job.name) },
     'shutting down: no new ticks; a running pass stops after its current page',
   );
-  const stopped = await scheduler.stop(config.shutdownTimeout);
+  const [stopped] = await Promise.all([scheduler.stop(config.shutdownTimeout), service.hints?.stop(config.shutdownTimeout)]);
   if (!stopped.drained) {
     logger.error(
       { stillRunning: stopped.stillRunning, timeoutMs: config.shutdownTimeout },
@@ -278,7 +285,7 @@ function logServing(ctx: CommandContext, service: Service, port: number): void {
         next: scheduler.nextRun(job.name)?.toISOString() ?? null,
       })),
     },
-    `serving on port ${port}: /healthz /readyz /metrics`,
+    `serving on port ${port}: /healthz /readyz /metrics${service.hints ? ' and Docker Hub webhooks at POST /hooks/dockerhub/<WEBHOOK_SECRET>' : ''}`,
   );
 }
 

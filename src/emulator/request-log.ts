@@ -9,6 +9,9 @@ export interface WriteEntry {
   body: unknown;
 }
 
+/** How many requests `recent` keeps. */
+const RECENT_LIMIT = 10_000;
+
 /** Requests the emulator answered (admin routes excluded), by route name and by status, and every write. */
 export class RequestLog {
   private readonly writeLog: WriteEntry[] = [];
@@ -29,17 +32,28 @@ export class RequestLog {
     return this.writeLog;
   }
 
+  /** The latest requests in order (at most RECENT_LIMIT): which route, which path. */
+  private readonly recentLog: { route: string; method: string; path: string }[] = [];
   private readonly byRoute = new Map<string, number>();
   private readonly byStatus = new Map<number, number>();
   private count = 0;
 
-  record(route: string): void {
+  record(route: string, request?: { method: string; path: string }): void {
+    if (request) {
+      this.recentLog.push({ route, ...request });
+      if (this.recentLog.length > RECENT_LIMIT) this.recentLog.splice(0, this.recentLog.length - RECENT_LIMIT);
+    }
     this.count++;
     this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + 1);
   }
 
   recordStatus(status: number): void {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+  }
+
+  /** The latest requests (admin routes excluded), oldest first: tests prove which repository was read. */
+  get recent(): readonly { route: string; method: string; path: string }[] {
+    return this.recentLog;
   }
 
   get total(): number {
@@ -62,6 +76,7 @@ export class RequestLog {
 
   reset(): void {
     this.writeLog.length = 0;
+    this.recentLog.length = 0;
     this.byRoute.clear();
     this.byStatus.clear();
     this.count = 0;

@@ -141,7 +141,7 @@ async function admit(
   head: boolean,
 ): Promise<{ headers: Record<string, string> } | undefined> {
   const { limiter, faults, requests } = deps;
-  requests.record(match.kind === 'found' ? match.route.name : match.kind);
+  requests.record(match.kind === 'found' ? match.route.name : match.kind, { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]! });
   const rate = limiter.take(rateLimitKey(req, deps));
   const headers = rate.headers;
   if (rate.limited) {

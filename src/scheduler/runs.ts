@@ -96,6 +96,8 @@ export async function findMissedTicks(
       SELECT 1 AS found FROM dockerhub.sync_runs
       WHERE endpoint IN (SELECT jsonb_array_elements_text(${JSON.stringify(job.endpoints)}::jsonb))
         AND started_at >= ${scheduledAt.toISOString()}::timestamptz
+        -- A webhook's hinted read is no tick of the job.
+        AND mode IS DISTINCT FROM 'hint'
       LIMIT 1`);
     if (rowsOf(result).length === 0) missed.push({ job: job.name, scheduledAt });
   }
@@ -106,7 +108,7 @@ export async function findMissedTicks(
 export async function lastSuccessByEndpoint(database: Database): Promise<Map<string, Date>> {
   const result = await database.db.execute(sql`
     SELECT endpoint, max(finished_at) AS at FROM dockerhub.sync_runs
-    WHERE status = 'succeeded' GROUP BY endpoint`);
+    WHERE status = 'succeeded' AND mode IS DISTINCT FROM 'hint' GROUP BY endpoint`);
   const out = new Map<string, Date>();
   for (const row of rowsOf<{ endpoint: string; at: unknown }>(result)) {
     const at = toDate(row.at);

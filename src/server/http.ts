@@ -2,18 +2,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ReadinessReport } from '../scheduler/readiness.js';
+import { NOT_FOUND_TEXT, WEBHOOK_PREFIX } from './webhook.js';
 
 /**
  * The service's HTTP face, on node:http: `/healthz` (the process answers), `/readyz` (database,
  * migrations, jobs on time; 503 with the reasons), `/metrics` (Prometheus text) and `/`, a small
- * status page. Read-only: nothing here changes state.
+ * status page. Read-only: nothing here changes state, but for `POST /hooks/dockerhub/<secret>`
+ * when a webhook secret is configured (server/webhook.ts): a hint that a repository be read now.
+ * Without one, that route does not exist.
  */
 
 export interface HttpHandlers {
   readiness(): Promise<ReadinessReport>;
   metrics(): Promise<{ contentType: string; body: string }>;
   statusPage(): Promise<string>;
+  /** Docker Hub webhooks (server/webhook.ts createWebhookHandler); absent: the route does not exist. */
+  webhook?: ((req: IncomingMessage, res: ServerResponse, given: string) => Promise<void>) | undefined;
 }
+
+const READ_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/']);
 
 export interface StatusServer {
   listen(port: number, host?: string): Promise<AddressInfo>;
@@ -28,6 +35,9 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 export function createStatusServer(handlers: HttpHandlers, logger: Logger): StatusServer {
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (handlers.webhook && path.startsWith(WEBHOOK_PREFIX)) return handlers.webhook(req, res, path.slice(WEBHOOK_PREFIX.length));
+    // An unknown path is 404 whatever the method (a webhook route that is not configured, too).
+    if (!READ_PATHS.has(path)) return send(res, 404, 'text/plain; charset=utf-8', NOT_FOUND_TEXT);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -46,13 +56,15 @@ export function createStatusServer(handlers: HttpHandlers, logger: Logger): Stat
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', await handlers.statusPage());
       default:
-        return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /healthz, /readyz, /metrics or /\n');
+        return send(res, 404, 'text/plain; charset=utf-8', NOT_FOUND_TEXT);
     }
   };
 
   const server: Server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
-      logger.error({ err: error, path: req.url }, 'http handler failed');
+      // A webhook path holds the secret: it is never logged.
+      const path = req.url?.startsWith(WEBHOOK_PREFIX) ? `${WEBHOOK_PREFIX}[redacted]` : req.url;
+      logger.error({ err: error, path }, 'http handler failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });

@@ -29,6 +29,8 @@ export interface Metrics {
   missedTick(job: string): void;
   /** A write-back run finished: its records by outcome, its calls. */
   observeWriteback(summary: WritebackRunTotals): void;
+  /** A webhook delivery was refused, a hint was taken, or a hinted read finished (server/webhook.ts). */
+  observeWebhook(event: WebhookEvent): void;
   /** Seed "last success" from the database at start. */
   setLastSuccess(endpoint: string, at: Date): void;
   bind(sources: MetricsSources): void;
@@ -36,6 +38,9 @@ export interface Metrics {
 }
 
 const PREFIX = 'dockerhub_sync_';
+
+/** What metrics learn of webhooks: a delivery refused (and why), a hint's answer, a hinted read's end. */
+export type WebhookEvent = { rejected: 'secret' | 'too_large' | 'bad_request' | 'busy' | 'method' } | { hint: 'queued' | 'merged' | 'ignored' } | { read: string };
 
 /** What metrics learn of a write-back run: the counts of the runner's summary. */
 export type WritebackRunTotals = Pick<RunSummary, 'job' | 'calls' | 'heldBy' | (typeof WRITEBACK_OUTCOMES)[number]>;
@@ -55,6 +60,7 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
   const slices = sliceMetrics(registers);
   const jobs = jobMetrics(registers, read);
   const writeback = writebackMetrics(registers);
+  const webhook = webhookMetrics(registers);
 
   return {
     registry,
@@ -73,6 +79,9 @@ export function createMetrics(options: { defaultMetrics?: boolean; endpoints: re
     },
     observeWriteback(summary) {
       writeback.observe(summary);
+    },
+    observeWebhook(event) {
+      webhook.observe(event);
     },
     setLastSuccess(endpoint, at) {
       slices.lastSuccess.set({ endpoint }, at.getTime() / 1000);
@@ -280,6 +289,35 @@ function writebackMetrics(registers: Registers) {
       for (const outcome of WRITEBACK_OUTCOMES) if (summary[outcome] > 0) writebackRecords.inc({ job, outcome }, summary[outcome]);
       if (summary.calls > 0) writebackCalls.inc({ job }, summary.calls);
       writebackLastRun.set({ job }, Date.now() / 1000);
+    },
+  };
+}
+
+/** Webhook deliveries refused, hints taken, hinted reads (server/webhook.ts, scheduler/hints.ts). */
+function webhookMetrics(registers: Registers) {
+  const rejected = new Counter({
+    name: `${PREFIX}webhook_rejected_total`,
+    help: 'Webhook deliveries refused, by reason (secret: a wrong secret, answered 404; too_large, bad_request, busy, method).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const hints = new Counter({
+    name: `${PREFIX}webhook_hints_total`,
+    help: 'Webhook hints taken, by outcome (queued: a read will run; merged: into a waiting read; ignored: not a configured namespace).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const reads = new Counter({
+    name: `${PREFIX}webhook_reads_total`,
+    help: "Reads of a repository's detail and tags made for webhook hints, by outcome (held: another process had a slice; tried again).",
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  return {
+    observe(event: WebhookEvent): void {
+      if ('rejected' in event) rejected.inc({ reason: event.rejected });
+      else if ('hint' in event) hints.inc({ outcome: event.hint });
+      else reads.inc({ outcome: event.read });
     },
   };
 }

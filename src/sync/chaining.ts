@@ -135,17 +135,21 @@ export async function parentSlices(partition: ParentPartition, endpoint: string,
   const { db } = deps.database;
   const rule = partition.refreshWhen;
   const rows = await parentRows(db, partition, 'live');
-  const cursors = rule && !plan.full ? await storedCursors(db, endpoint) : new Map<string, unknown>();
-  const live = rule?.liveRows && !plan.full ? await liveRowCounts(db, rule.liveRows, Object.keys(partition.params)) : undefined;
+  const hinted = hintedRows(partition, plan);
+  const ruled = rule !== undefined && !plan.full && !hinted;
+  const cursors = ruled ? await storedCursors(db, endpoint) : new Map<string, unknown>();
+  const live = ruled && rule.liveRows ? await liveRowCounts(db, rule.liveRows, Object.keys(partition.params)) : undefined;
   const now = (deps.clock?.now() ?? new Date()).toISOString();
   const slices: Slice[] = [];
   const keys = new Set<string>();
-  for (const parentRow of rows) {
+  for (const parentRow of [...rows, ...(hinted?.values() ?? [])]) {
     const { row } = parentRow;
     const key = keyOf(partition, parentRow);
     if (key === undefined || keys.has(key) || !inPlan(partition, row, plan)) continue;
+    if (hinted && !hinted.has(key)) continue;
     keys.add(key);
-    if (rule) {
+    // A hinted slice is read now, whatever its rule says (and leaves the rule's state alone).
+    if (rule && !hinted) {
       const cursor = cursors.get(key);
       const lastRead = cursor === undefined ? undefined : rule.lastRead(cursor);
       if (dueReason(rule, { full: plan.full, row, lastRead, liveRows: live?.get(key) ?? 0, now, config: deps.config }) === null) continue;
@@ -153,8 +157,25 @@ export async function parentSlices(partition: ParentPartition, endpoint: string,
     const fields = [...new Set([...(partition.fields ?? []), ...(rule?.moved.flatMap((m) => m.fields) ?? [])])];
     slices.push({ key, params: paramsOf(partition, row), ...(fields.length > 0 ? { parent: Object.fromEntries(fields.map((f) => [f, row[f] ?? null])) } : {}) });
   }
-  if (partition.orphans) slices.push(...(await orphanedSlices(partition, endpoint, plan, deps, rows)));
+  if (partition.orphans && !hinted) slices.push(...(await orphanedSlices(partition, endpoint, plan, deps, rows)));
   return slices;
+}
+
+/**
+ * The rows a hinted pass reads, by slice key: each hint as a row of the parent's table (its key
+ * fields only). A stored row with the same key comes first and is the one used; a hint for a row
+ * not stored yet (a repository's first push) stands in for it. Undefined: the pass is no hint.
+ */
+function hintedRows(partition: ParentPartition, plan: SyncPlan): Map<string, ParentRow> | undefined {
+  if (!plan.hints) return undefined;
+  const out = new Map<string, ParentRow>();
+  if ('records' in partition.rows) return out;
+  for (const hint of plan.hints) {
+    const parentRow = { row: { ...hint }, sliceKey: '' };
+    const key = keyOf(partition, parentRow);
+    if (key !== undefined && !out.has(key)) out.set(key, parentRow);
+  }
+  return out;
 }
 
 /** Slices whose parent row was deleted while what was read for them is still live. */

@@ -38,7 +38,16 @@ export interface SyncOptions {
    * Defaults to the start of runSync.
    */
   passStartedAt?: string | undefined;
+  /**
+   * A webhook's hint (see scheduler/hints.ts): parent rows, by their key fields, whose chained
+   * slices are read now whatever their due rule says (and only those). Such a read records no
+   * cursor, so every due rule and safety-net read stays as it was.
+   */
+  hints?: readonly HintedRow[] | undefined;
 }
+
+/** A parent row a hint names by its key fields (`{ namespace: 'acme', name: 'svc' }` of `repositories`). */
+export type HintedRow = Readonly<Record<string, string>>;
 
 export interface Clock {
   now(): Date;
@@ -96,6 +105,8 @@ export interface SyncPlan {
   followAudit?: boolean | undefined;
   dryRun: boolean;
   backfill: { from: string; to: string } | undefined;
+  /** The pass reads what a webhook hinted at, and nothing else (SyncOptions.hints). */
+  hints?: readonly HintedRow[] | undefined;
 }
 
 export interface Slice {

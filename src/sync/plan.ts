@@ -79,9 +79,8 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
   const username = config.hub.username;
   const authenticated = Boolean(config.hub.token || config.hub.password || config.hub.jwt);
   const credentials = deps.clients?.credentials ?? [];
-  const listed = [...new Set([...config.namespaces, ...credentials.flatMap((c) => c.namespaces)])];
   const knownOrgs = credentials.flatMap((c) => c.knownOrgs ?? []);
-  let namespaces = listed.length > 0 ? listed : username ? [username] : [];
+  let namespaces = configuredNamespaces(config, credentials);
   if (options.namespaces && options.namespaces.length > 0) namespaces = [...new Set(options.namespaces)];
   if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0) && knownOrgs.length === 0) {
     throw new PlanError(
@@ -97,7 +96,8 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     // A credential that names its organizations (or is an organization's token) is not asked.
     const decided = new Set(credentials.filter((c) => c.knownOrgs).flatMap((c) => c.scopes));
     const ask = namespaces.filter((ns) => !decided.has(ns) && (authenticated || (deps.clients !== undefined && deps.clients.forScope(ns).kind !== 'default')));
-    const detected = ask.length > 0 ? await detectOrgs(deps, ask, options) : [];
+    // A hinted pass reads repositories only: it asks Docker Hub nothing else.
+    const detected = ask.length > 0 && !options.hints ? await detectOrgs(deps, ask, options) : [];
     orgs = [...new Set([...knownOrgs.filter(wanted), ...detected])];
   }
   const user = authenticated && username && !orgs.includes(username) ? username : undefined;
@@ -109,5 +109,15 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     ...(options.followAudit ? { followAudit: true } : {}),
     dryRun: Boolean(options.dryRun),
     backfill: options.backfill,
+    ...(options.hints ? { hints: options.hints } : {}),
   };
+}
+
+/**
+ * The namespaces a pass reads when none is named: DOCKERHUB_NAMESPACES and those of the
+ * credentials, else the user's own.
+ */
+export function configuredNamespaces(config: SyncDeps['config'], credentials: readonly { namespaces: readonly string[] }[] = []): string[] {
+  const listed = [...new Set([...config.namespaces, ...credentials.flatMap((c) => c.namespaces)])];
+  return listed.length > 0 ? listed : config.hub.username ? [config.hub.username] : [];
 }

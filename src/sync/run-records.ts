@@ -26,7 +26,8 @@ export interface RunRef {
 export async function doneElsewhere(database: Database, endpoint: string, sliceKey: string, options: SyncOptions): Promise<boolean> {
   const conditions = [];
   if (options.runGroup) conditions.push(sql`(run_group = ${options.runGroup} AND status IN ('succeeded', 'failed'))`);
-  if (options.passStartedAt) conditions.push(sql`(status = 'succeeded' AND started_at >= ${options.passStartedAt}::timestamptz)`);
+  // A hinted read wrote no cursor: it never stands in for a pass's read.
+  if (options.passStartedAt) conditions.push(sql`(status = 'succeeded' AND started_at >= ${options.passStartedAt}::timestamptz AND mode IS DISTINCT FROM 'hint')`);
   if (conditions.length === 0) return false;
   const done = await database.db.execute(sql`
     SELECT 1 FROM dockerhub.sync_runs
@@ -51,7 +52,7 @@ export async function openRun(database: Database, endpoint: string, sliceKey: st
       run_group: options.runGroup ?? null,
       endpoint,
       slice_key: sliceKey,
-      mode: plan.backfill ? 'backfill' : plan.full ? 'full' : 'incremental',
+      mode: plan.hints ? 'hint' : plan.backfill ? 'backfill' : plan.full ? 'full' : 'incremental',
       status: 'running',
       started_at: clock.now().toISOString(),
     })

@@ -97,7 +97,12 @@ export function createSliceWork(deps: SyncDeps, options: SliceWorkOptions): Slic
       deps.progress?.page(endpoint, slice.key, { pages: counters.pages, rows: rowsWritten(counters), waitedMs: counters.waitedMs });
     },
     getCursor: (sliceKey) => readCursor(deps, endpoint, sliceKey ?? slice.key),
-    setCursor: (tx, cursor, cursorOptions = {}) => writeCursor(tx, endpoint, cursorOptions.sliceKey ?? slice.key, cursor, Boolean(cursorOptions.complete), clock.now().toISOString()),
+    // A hinted read (a webhook's) stores fresher rows but no cursor: what the due rules compare
+    // with, and when the safety-net read comes, stay as the scheduled passes left them.
+    setCursor: async (tx, cursor, cursorOptions = {}) => {
+      if (options.plan.hints) return;
+      await writeCursor(tx, endpoint, cursorOptions.sliceKey ?? slice.key, cursor, Boolean(cursorOptions.complete), clock.now().toISOString());
+    },
   };
   return { run, counters, tally, settle };
 }

@@ -14,6 +14,8 @@ import { endpoints } from '../../src/endpoints/index.js';
 export interface ChainedPasses {
   readonly emulator: RunningEmulator;
   readonly database: Database;
+  /** The clock the passes read (for other work that must see the same time). */
+  readonly clock: { now(): Date };
   /** Moves the clock the passes read. */
   advance(ms: number): void;
   /** One pass (failed slices throw); the emulator's request counts of just this pass. */
@@ -40,6 +42,7 @@ export function chainedPasses(only: readonly string[], options: { seed: number; 
     get database() {
       return database;
     },
+    clock,
     advance(ms) {
       nowMs += ms;
     },
