@@ -23,7 +23,8 @@ export function repositoryPermissions(state: EmulatorState, principal: Principal
   if (principal.kind === 'anonymous') return publicAccess;
   if (principal.kind === 'oat') {
     if (principal.org !== namespace) return publicAccess;
-    return principal.scopes.includes('repo-push') ? WRITE : READ;
+    // `repo-push` in older texts of the spec, `scope-image-push` since c95ded2.
+    return principal.scopes.includes('repo-push') || principal.scopes.includes('scope-image-push') ? WRITE : READ;
   }
   let base: RepositoryPermissions;
   if (namespace === principal.username) base = ADMIN;

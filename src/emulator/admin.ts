@@ -39,6 +39,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
     admin('POST', '/repositories/:namespace/:repository/pulls', 'pulls.bump', bumpPulls),
     admin('POST', '/auditlogs/:account', 'auditlogs.append', appendAuditEvents),
     admin('DELETE', '/orgs/:org/members/:username', 'members.remove', removeMember),
+    admin('POST', '/orgs/:org/roles', 'roles.add', addCustomRole),
   ];
 }
 
@@ -109,6 +110,11 @@ function appendAuditEvents(ctx: RouteContext): RouteResult {
   const input = Array.isArray(body.events) ? (body.events as Record<string, never>[]) : body.count;
   if (typeof input !== 'number' && !Array.isArray(input)) invalid({ count: ['Give count (number) or events (list).'] }, 'invalid audit append');
   return { status: 201, body: { events: ctx.state.appendAuditEvents(ctx.params.account ?? '', input) } };
+}
+
+/** `{name, label?, base?: member|editor}`: a custom role of the organization (Hub: Admin Console, no API). */
+function addCustomRole(ctx: RouteContext): RouteResult {
+  return { status: 201, body: ctx.state.addCustomRole(ctx.params.org ?? '', requireBodyObject(ctx)) };
 }
 
 function removeMember(ctx: RouteContext): RouteResult {

@@ -138,7 +138,8 @@ export interface HubUser {
 
 export interface OrgMember extends HubUser {
   email: string;
-  role: 'Owner' | 'Editor' | 'Member' | 'Invitee';
+  /** Owner, Editor, Member, Invitee, or the name of a custom role (spec c95ded2). */
+  role: 'Owner' | 'Editor' | 'Member' | 'Invitee' | (string & {});
   groups: string[];
   is_guest: boolean;
   primary_email: string;
@@ -153,6 +154,8 @@ export interface OrgGroup {
   name: string;
   description: string;
   member_count: number;
+  /** A core role (owner, editor, member) or a custom role's name (spec c95ded2). */
+  role: string;
 }
 
 export interface GroupMember extends HubUser {
@@ -209,6 +212,9 @@ export interface OrgAccessTokenDetail extends OrgAccessToken {
   token?: string;
 }
 
+/** createOrgAccessTokenResponse of spec c95ded2: the token's fields inlined, without `created_by`. */
+export type CreatedOrgAccessToken = Omit<OrgAccessTokenDetail, 'created_by'> & { token: string };
+
 export interface Invite {
   id: string;
   inviter_username: string;
@@ -238,7 +244,8 @@ export interface Person {
 
 export interface Membership {
   username: string;
-  role: OrgRole;
+  /** A core role, or the name of one of the organization's custom roles. */
+  role: OrgRole | string;
   isGuest: boolean;
   lastLoggedInMs: number;
   lastSeenMs: number;
@@ -250,7 +257,19 @@ export interface TeamRecord {
   uuid: string;
   name: string;
   description: string;
+  /** A core role, or the name of one of the organization's custom roles. */
+  role: OrgRole | string;
   members: string[];
+}
+
+/**
+ * A role an organization defines (Admin Console; no Hub API call makes one). `base` is the core
+ * role whose access it stands for in the emulator's coarse permission model.
+ */
+export interface CustomRoleRecord {
+  name: string;
+  label: string;
+  base: Exclude<OrgRole, 'owner'>;
 }
 
 export interface InviteRecord {
@@ -300,6 +319,7 @@ export interface OrgRecord {
   settings: OrgSettings;
   registryAccess: { enabled: boolean; registries: { id: string; address: string; friendlyName: string; createdMs: number }[] };
   oats: OatRecord[];
+  customRoles: CustomRoleRecord[];
 }
 
 export type TagStyle = 'semver' | 'vsemver' | 'sha' | 'build' | 'nightly' | 'channel';

@@ -14,6 +14,7 @@ import {
   HubNotFoundError,
   HubPermissionError,
   HubResponseError,
+  oatRefusalMessage,
   permissionHint,
   redactSecrets,
   stripUserinfo,
@@ -311,6 +312,8 @@ function errorFor(
     case 403: {
       const needs = permissionHint(ctx.method, ctx.path);
       const kind = ctx.kind;
+      const oatRefused = oatRefusalMessage(ctx.label, ctx.method, ctx.path, detail);
+      if (oatRefused) return new HubPermissionError(oatRefused, 'a password or personal access token (Docker Hub refuses organization access tokens here)', kind, info);
       return new HubPermissionError(
         `Docker Hub denied ${ctx.label} with 403${said}. This needs ${needs}; the client is authenticated with ${kind === 'anonymous' ? 'no credentials' : `a ${kind}`}.`,
         needs,

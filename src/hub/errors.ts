@@ -188,3 +188,43 @@ export function permissionHint(method: string, path: string): string {
   }
   return 'a credential with more permissions (a password login or an organization access token with the right scopes)';
 }
+
+/** Hub's 403 detail when an organization access token reaches a path that does not take one. */
+export const OAT_NOT_ALLOWED = 'token issued from organization access token is not allowed';
+
+/**
+ * A legacy repository path: spec c95ded2 says organization access tokens work only on
+ * `/v2/namespaces/{namespace}/repositories/…` and that Hub refuses them on these, whatever the
+ * token's scopes. The team grant (`…/groups`) keeps its legacy path and takes OATs.
+ */
+export function isOatRefusedPath(path: string): boolean {
+  const bare = path.split('?')[0] ?? path;
+  if (/^\/v2\/users\/[^/]+\/repositories\/?$/.test(bare)) return true;
+  return bare.startsWith('/v2/repositories/') && !/^\/v2\/repositories\/[^/]+\/[^/]+\/groups\/?$/.test(bare);
+}
+
+/**
+ * The message for Hub's 403 `token issued from organization access token is not allowed`: the
+ * cause (an OAT on a path that refuses OATs) and what to do, or undefined for any other 403.
+ */
+export function oatRefusalMessage(label: string, method: string, path: string, detail: string | undefined): string | undefined {
+  if (!detail?.toLowerCase().includes(OAT_NOT_ALLOWED)) return undefined;
+  const cause = isOatRefusedPath(path)
+    ? `${method} ${path} is a legacy repository path, and Docker Hub accepts organization access tokens (OATs) only on /v2/namespaces/{namespace}/repositories/…, whatever the token's scopes`
+    : `this endpoint does not accept organization access tokens (OATs)`;
+  return (
+    `Docker Hub refused ${label} with 403: ${detail}. Cause: the client is authenticated with an organization access token and ${cause}. ` +
+    'What to do: serve this namespace with a password or personal access token credential (hub.credentials in the config file, ' +
+    'or DOCKERHUB_USERNAME/DOCKERHUB_TOKEN), or, for a custom target or endpoint, use the /v2/namespaces/… path if Docker Hub has one.'
+  );
+}
+
+/** Hub's 403 to an organization access token on a path that refuses OATs. */
+export function isOatRefusal(error: unknown): error is HubPermissionError {
+  return error instanceof HubPermissionError && Boolean(error.detail?.toLowerCase().includes(OAT_NOT_ALLOWED));
+}
+
+/** What `push --plan` says of a call on such a path. */
+export const OAT_LEGACY_PATH_NOTE =
+  `with an organization access token, Docker Hub answers 403 "${OAT_NOT_ALLOWED}" on this legacy path ` +
+  '(OATs work only on /v2/namespaces/{namespace}/repositories/…); a password or personal access token for this namespace can make the call';

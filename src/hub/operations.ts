@@ -136,6 +136,10 @@ export interface TeamInput {
   name: string;
   description?: string;
 }
+/** PATCH of a team: any of the fields; `role` only here (spec c95ded2). */
+export interface TeamPatchInput extends Partial<TeamInput> {
+  role?: OrgRole;
+}
 export interface BulkInviteInput {
   org: string;
   /** Emails or Docker IDs. */
@@ -145,7 +149,8 @@ export interface BulkInviteInput {
   /** Validate only. */
   dry_run?: boolean;
 }
-export type OrgRole = 'owner' | 'editor' | 'member';
+/** A core role, or the name (not the label or UUID) of a custom role of the organization (spec c95ded2): Hub decides. */
+export type OrgRole = 'owner' | 'editor' | 'member' | (string & {});
 export interface OrgSettingsInput {
   restricted_images: { enabled: boolean; allow_official_images: boolean; allow_verified_publishers: boolean };
 }
@@ -194,7 +199,7 @@ interface HubWrites {
   /** PUT: replaces name and description. */
   updateTeam(org: string, team: string, input: TeamInput): Promise<OrgGroup>;
   /** PATCH: changes only the given fields. */
-  patchTeam(org: string, team: string, input: Partial<TeamInput>): Promise<OrgGroup>;
+  patchTeam(org: string, team: string, input: TeamPatchInput): Promise<OrgGroup>;
   deleteTeam(org: string, team: string): Promise<void>;
   addTeamMember(org: string, team: string, username: string): Promise<void>;
   removeTeamMember(org: string, team: string, username: string): Promise<void>;

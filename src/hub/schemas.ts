@@ -366,6 +366,7 @@ export const orgMemberSchema = item({
   ...userFields,
   id: keyTextFor(orgMembers.id),
   email: str,
+  // Owner, Editor, Member, Invitee, or a custom role's name (spec c95ded2): any text.
   role: str,
   groups: strArray,
   is_guest: bool,
@@ -383,6 +384,8 @@ export const orgGroupSchema = item({
   name: keyTextFor(teamMembers.team),
   description: str,
   member_count: int(teams.member_count),
+  // A core role (owner, editor, member) or a custom role's name (spec c95ded2).
+  role: str,
 });
 
 export const groupMemberSchema = item({ ...userFields, id: keyTextFor(teamMembers.id), email: str });
@@ -430,7 +433,10 @@ export const accessTokenSchema = item({
 
 export const orgAccessTokenResourceSchema = z.looseObject({ type: z.string(), path: z.string(), scopes: z.array(z.string()) });
 
-/** Organization access token (list item, get, create — which adds the secret `token` — and update). */
+/**
+ * Organization access token (list item, get, create — which adds the secret `token` — and update).
+ * The create answer of spec c95ded2 has no `created_by`: every field but the id may be missing.
+ */
 export const orgAccessTokenSchema = item({
   id: keyTextFor(orgAccessTokens.id),
   label: str,

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database } from '../db/client.js';
 import { buildUrl } from '../hub/client.js';
-import { HubRequestRefusedError } from '../hub/errors.js';
+import { HubRequestRefusedError, isOatRefusedPath, OAT_LEGACY_PATH_NOTE } from '../hub/errors.js';
 import { headerProblem } from '../hub/request-rules.js';
 import { renderTemplate, renderValue, TemplateError, valuesResolver, placeholdersOf, placeholdersIn } from '../templating/template.js';
 import type { ResolvedJob } from './job.js';
@@ -34,6 +34,8 @@ export interface PlannedCall {
   keys: string[];
   hashes: string[];
   undocumented?: string | undefined;
+  /** The path refuses organization access tokens (a legacy repository path): what Hub may answer. */
+  oatRefused?: string | undefined;
 }
 
 export type DecisionKind = 'unchanged' | 'in_place' | 'bad' | 'unknown';
@@ -208,6 +210,7 @@ function buildCall(job: ResolvedJob, deps: PlanDeps, records: Pending[], inverse
     keys: records.map((p) => p.key),
     hashes: records.map((p) => p.hash),
     undocumented: template?.undocumented,
+    oatRefused: isOatRefusedPath(pathTemplate) ? OAT_LEGACY_PATH_NOTE : undefined,
   };
 }
 

@@ -17,6 +17,7 @@ export function renderPlan(summary: RunSummary): string {
     const first = calls[0]!;
     lines.push('', `${action}${first.inverse ? ' (mirror: undo records that left the source)' : ''}: ${calls.length} call(s), ${calls.reduce((n, c) => n + c.records.length, 0)} record(s)`);
     if (first.undocumented) lines.push(`  note: ${first.undocumented}`);
+    if (first.oatRefused) lines.push(`  note: ${first.oatRefused}`);
     for (const call of calls) {
       lines.push(`  ${call.method} ${call.url}`);
       if (call.body !== undefined) lines.push(`    ${canonical(masked(call.body))}`);

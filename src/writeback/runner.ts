@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { rowsOf, type Database } from '../db/client.js';
 import { withLease } from '../db/leases.js';
 import type { HubClient } from '../hub/client.js';
-import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError } from '../hub/errors.js';
+import { HubError, HubNetworkError, HubNotFoundError, HubRateLimitError, HubRequestRefusedError, isOatRefusal } from '../hub/errors.js';
 import { errorCode } from '../hub/retry.js';
 import type { ReadOnlyLimits } from '../db/sql.js';
 import type { ResolvedJob } from './job.js';
@@ -124,6 +124,8 @@ function mayHaveArrived(error: unknown): boolean {
 }
 
 function errorText(error: unknown): string {
+  // An OAT refused on a legacy path: the client's message names the cause and what to do.
+  if (isOatRefusal(error)) return maskText(error.message);
   if (error instanceof HubError) {
     const said = error.detail ? `: ${error.detail}` : '';
     return maskText(error.status ? `Docker Hub answered ${error.status}${said}` : error.message);

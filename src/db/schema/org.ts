@@ -34,6 +34,8 @@ export const teams = dockerhub.table(
     name: text('name'),
     description: text('description'),
     member_count: integer('member_count'),
+    /** A core role (owner, editor, member) or a custom role's name; null before Hub sent it (spec c95ded2). */
+    role: text('role'),
     ...entityColumns(),
   },
   (t) => [primaryKey({ columns: [t.org, t.id] })],

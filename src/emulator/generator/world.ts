@@ -140,7 +140,7 @@ function makeOrg(rng: Prng, plan: OrgPlan, user: Person, index: number, epochMs:
 
   const owners = [...members.values()].filter((m) => m.role === 'owner').map((m) => m.username);
   const everyone = [...members.keys()];
-  const teams: TeamRecord[] = [{ id: nextTeamId(), uuid: uuid(rng), name: 'owners', description: 'Organization owners', members: owners }];
+  const teams: TeamRecord[] = [{ id: nextTeamId(), uuid: uuid(rng), name: 'owners', description: 'Organization owners', role: 'owner', members: owners }];
   const teamCount = Math.max(2, Math.round(3 * Math.sqrt(scale)));
   const teamNames = new Set<string>(['owners']);
   for (let i = 0; i < teamCount; i++) {
@@ -148,7 +148,7 @@ function makeOrg(rng: Prng, plan: OrgPlan, user: Person, index: number, epochMs:
     for (let n = 2; teamNames.has(name); n++) name = `${rng.pick(TEAM_NAMES)}-${n}`;
     teamNames.add(name);
     const size = rng.int(1, Math.min(everyone.length, 3 + Math.round(6 * Math.sqrt(scale))));
-    teams.push({ id: nextTeamId(), uuid: uuid(rng), name, description: rng.pick(TEAM_DESCRIPTIONS), members: rng.sample(everyone, size) });
+    teams.push({ id: nextTeamId(), uuid: uuid(rng), name, description: rng.pick(TEAM_DESCRIPTIONS), role: 'member', members: rng.sample(everyone, size) });
   }
 
   const inviteCount = Math.max(1, Math.round(3 * scale));
@@ -184,6 +184,7 @@ function makeOrg(rng: Prng, plan: OrgPlan, user: Person, index: number, epochMs:
     settings: { restricted_images: { enabled: rng.chance(0.5), allow_official_images: rng.chance(0.8), allow_verified_publishers: rng.chance(0.6) } },
     registryAccess: { enabled: ramEnabled, registries },
     oats: makeOats(rng, plan.name, user.username, epochMs, 2 + Math.round(Math.sqrt(scale))),
+    customRoles: [],
   };
 }
 

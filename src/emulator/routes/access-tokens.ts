@@ -74,7 +74,7 @@ function manageOats(ctx: RouteContext): string {
 function createOat(ctx: RouteContext): RouteResult {
   const org = manageOats(ctx);
   const token = ctx.state.createOat(org, requireBodyObject(ctx), actorName(ctx.principal));
-  return { status: 201, body: { ...ctx.state.orgs.oatDetail(token), token: token.secret }, single: true };
+  return { status: 201, body: ctx.state.orgs.oatCreated(token), single: true };
 }
 
 function updateOat(ctx: RouteContext): RouteResult {

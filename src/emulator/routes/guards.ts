@@ -21,6 +21,14 @@ export function refusePatToken(ctx: RouteContext, what: string): void {
   }
 }
 
+/** Hub's answer to an OAT on a legacy repository path (spec c95ded2), whatever the token's scopes. */
+export const OAT_LEGACY_REFUSAL = 'token issued from organization access token is not allowed';
+
+/** Legacy `/v2/repositories/…` and `/v2/users/{username}/repositories` paths refuse every OAT. */
+export function refuseOat(ctx: RouteContext): void {
+  if (ctx.principal.kind === 'oat') fail(ctx.errors, 403, OAT_LEGACY_REFUSAL);
+}
+
 export function namespaceExists(ctx: RouteContext, namespace: string): void {
   if (!ctx.state.repositories.hasNamespace(namespace)) fail(ctx.errors, 404, `namespace ${namespace} not found`);
 }

@@ -10,7 +10,7 @@ import {
   DEFAULT_REPOSITORY_ORDERING, type NewRepositoryInput, REPOSITORY_ORDERINGS, TAG_ORDERINGS,
 } from '../state/repositories.js';
 import { StateError } from '../state/errors.js';
-import { namespaceExists, readableRepository, writableRepository } from './guards.js';
+import { namespaceExists, readableRepository, refuseOat, writableRepository } from './guards.js';
 
 const DEFAULT_PAGE_SIZE = 10;
 
@@ -143,6 +143,16 @@ function grantTeam(ctx: RouteContext): RouteResult {
 const NS = '/v2/namespaces/:namespace/repositories';
 const LEGACY = '/v2/repositories/:namespace';
 
+/**
+ * A legacy path: organization access tokens work only on the namespaced paths (spec c95ded2), so
+ * an OAT gets 403 here whatever its scopes. The team grant is the exception: it keeps its legacy
+ * path and the spec labels it for OATs.
+ */
+const legacy = (handler: Route['handler']): Route['handler'] => (ctx) => {
+  refuseOat(ctx);
+  return handler(ctx);
+};
+
 export const repositoryRoutes: Route[] = [
   route('GET', NS, 'repositories.list', listRepositories, 'optional'),
   route('POST', NS, 'repositories.create', createRepository),
@@ -153,12 +163,13 @@ export const repositoryRoutes: Route[] = [
   route('POST', `${NS}/:repository/immutabletags/verify`, 'repositories.immutabletags.verify', verifyImmutableTags),
   route('POST', `${LEGACY}/:repository/groups`, 'repositories.groups.create', grantTeam),
   // Deprecated paths (listing since 2025-06-27, get since 2025-09-19) that real Hub still answers.
-  route('GET', LEGACY, 'legacy.repositories.list', listRepositories, 'optional'),
-  route('GET', `${LEGACY}/:repository`, 'legacy.repositories.get', getRepository, 'optional'),
-  route('PATCH', `${LEGACY}/:repository`, 'legacy.repositories.update', updateRepository),
-  route('DELETE', `${LEGACY}/:repository`, 'legacy.repositories.delete', deleteRepository),
-  route('POST', `${LEGACY}/:repository/privacy`, 'legacy.repositories.privacy', setPrivacy),
-  route('GET', `${LEGACY}/:repository/tags`, 'legacy.tags.list', listTags, 'optional', 'Error'),
-  route('GET', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.get', getTag, 'optional', 'Error'),
-  route('DELETE', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.delete', deleteTag, 'required', 'Error'),
+  route('GET', LEGACY, 'legacy.repositories.list', legacy(listRepositories), 'optional'),
+  route('GET', '/v2/users/:namespace/repositories', 'legacy.users.repositories.list', legacy(listRepositories), 'optional'),
+  route('GET', `${LEGACY}/:repository`, 'legacy.repositories.get', legacy(getRepository), 'optional'),
+  route('PATCH', `${LEGACY}/:repository`, 'legacy.repositories.update', legacy(updateRepository)),
+  route('DELETE', `${LEGACY}/:repository`, 'legacy.repositories.delete', legacy(deleteRepository)),
+  route('POST', `${LEGACY}/:repository/privacy`, 'legacy.repositories.privacy', legacy(setPrivacy)),
+  route('GET', `${LEGACY}/:repository/tags`, 'legacy.tags.list', legacy(listTags), 'optional', 'Error'),
+  route('GET', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.get', legacy(getTag), 'optional', 'Error'),
+  route('DELETE', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.delete', legacy(deleteTag), 'required', 'Error'),
 ];

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { hubTime, nullableTime, uuid } from '../format.js';
 import { gravatarUrl, type World } from '../generator/world.js';
 import type {
-  GroupMember, HubUser, Invite, InviteRecord, Membership, OatRecord, OrgAccessToken, OrgAccessTokenDetail, OrgAccessTokenResource,
+  CreatedOrgAccessToken, CustomRoleRecord, GroupMember, HubUser, Invite, InviteRecord, Membership, OatRecord, OrgAccessToken, OrgAccessTokenDetail, OrgAccessTokenResource,
   OrgGroup, OrgMember, OrgRecord, OrgRole, OrgSettings, Person, RegistryAccessManagement, TeamRecord,
 } from '../model.js';
 import type { Prng } from '../prng.js';
@@ -13,6 +13,11 @@ import { StateError } from './errors.js';
 
 const ROLE_LABEL: Record<OrgRole, OrgMember['role']> = { owner: 'Owner', editor: 'Editor', member: 'Member' };
 export const ORG_ROLES: readonly OrgRole[] = ['owner', 'editor', 'member'];
+const RANK: Record<OrgRole, number> = { member: 1, editor: 2, owner: 3 };
+/** A custom role's name identifier (what the API takes; not its label or UUID). */
+const CUSTOM_ROLE_NAME = /^[a-z0-9][a-z0-9_-]{0,49}$/;
+
+const isCoreRole = (role: string): role is OrgRole => (ORG_ROLES as readonly string[]).includes(role);
 const TEAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,29}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const DOCKER_ID = /^[a-z0-9]{4,30}$/;
@@ -57,8 +62,38 @@ export class OrgStore {
     return record;
   }
 
-  role(org: string, username: string): OrgRole | undefined {
-    return this.orgs.get(org)?.members.get(username)?.role;
+  /**
+   * The access a member has: the highest of their own role and their teams' roles, a custom role
+   * counting as its base core role.
+   */
+  role(orgName: string, username: string): OrgRole | undefined {
+    const org = this.orgs.get(orgName);
+    const membership = org?.members.get(username);
+    if (!org || !membership) return undefined;
+    let best = coreRoleOf(org, membership.role);
+    for (const team of org.teams) {
+      const teamRole = team.members.includes(username) ? coreRoleOf(org, team.role) : 'member';
+      if (RANK[teamRole] > RANK[best]) best = teamRole;
+    }
+    return best;
+  }
+
+  customRoles(orgName: string): CustomRoleRecord[] {
+    return structuredClone(this.get(orgName).customRoles);
+  }
+
+  /** Defines a custom role (Hub does this in the Admin Console; the emulator's admin surface calls it). */
+  addCustomRole(orgName: string, input: { name?: unknown; label?: unknown; base?: unknown }): CustomRoleRecord {
+    const org = this.get(orgName);
+    const { name, base = 'member' } = input;
+    if (typeof name !== 'string' || !CUSTOM_ROLE_NAME.test(name) || isCoreRole(name)) {
+      throw new StateError('invalid', 'a custom role needs a name: 1-50 lowercase letters, digits, "-" or "_", not a core role', { name: ['Invalid role name.'] });
+    }
+    if (base !== 'member' && base !== 'editor') throw new StateError('invalid', 'base must be member or editor', { base: ['Must be one of member, editor.'] });
+    if (org.customRoles.some((r) => r.name === name)) throw new StateError('conflict', `custom role ${name} already exists in ${orgName}`);
+    const role: CustomRoleRecord = { name, label: optionalString(input.label, 'label') ?? name, base };
+    org.customRoles.push(role);
+    return structuredClone(role);
   }
 
   private person(username: string): Person {
@@ -89,7 +124,7 @@ export class OrgStore {
     const out: OrgMember = {
       ...this.hubUser(person),
       email: person.email,
-      role: ROLE_LABEL[membership.role],
+      role: isCoreRole(membership.role) ? ROLE_LABEL[membership.role] : membership.role,
       groups: org.teams.filter((team) => team.members.includes(person.username)).map((team) => team.name),
       is_guest: membership.isGuest,
       primary_email: person.email,
@@ -143,7 +178,7 @@ export class OrgStore {
   }
 
   groupShape(team: TeamRecord): OrgGroup {
-    return { id: team.id, uuid: team.uuid, name: team.name, description: team.description, member_count: team.members.length };
+    return { id: team.id, uuid: team.uuid, name: team.name, description: team.description, member_count: team.members.length, role: team.role };
   }
 
   teams(orgName: string, filter: { username?: string; search?: string } = {}): OrgGroup[] {
@@ -213,6 +248,12 @@ export class OrgStore {
     return { ...this.oatShape(token), description: token.description, resources: structuredClone(token.resources) };
   }
 
+  /** createOrgAccessTokenResponse (spec c95ded2): the token's fields without `created_by`, the secret once. */
+  oatCreated(token: OatRecord): CreatedOrgAccessToken {
+    const { created_by: _createdBy, ...detail } = this.oatDetail(token);
+    return { ...detail, token: token.secret };
+  }
+
   oats(orgName: string): OatRecord[] {
     return this.get(orgName).oats.slice().sort((a, b) => b.createdMs - a.createdMs);
   }
@@ -247,11 +288,11 @@ export class OrgStore {
     return [...org.members.values()].filter((m) => m.role === 'owner').length;
   }
 
-  setRole(orgName: string, username: string, role: OrgRole): { member: OrgMember; previous: OrgRole } {
+  setRole(orgName: string, username: string, value: unknown): { member: OrgMember; previous: string } {
     const org = this.get(orgName);
     const membership = org.members.get(username);
     if (!membership) throw new StateError('not_found', `${username} is not a member of ${orgName}`);
-    if (!ORG_ROLES.includes(role)) throw new StateError('invalid', `role must be one of ${ORG_ROLES.join(', ')}`, { role: ['invalid role'] });
+    const role = validRole(org, value);
     const previous = membership.role;
     if (previous === 'owner' && role !== 'owner' && this.ownerCount(org) === 1) {
       throw new StateError('invalid', `${username} is the last owner of ${orgName}`);
@@ -276,14 +317,17 @@ export class OrgStore {
     const org = this.get(orgName);
     const name = validTeamName(input.name);
     if (org.teams.some((t) => t.name === name)) throw new StateError('conflict', `team ${name} already exists`);
-    const team: TeamRecord = { id: this.nextTeamId++, uuid: uuid(this.rng), name, description: optionalString(input.description, 'description') ?? '', members: [] };
+    const team: TeamRecord = { id: this.nextTeamId++, uuid: uuid(this.rng), name, description: optionalString(input.description, 'description') ?? '', role: 'member', members: [] };
     org.teams.push(team);
     return team;
   }
 
-  updateTeam(orgName: string, teamName: string, input: { name?: unknown; description?: unknown }, requireName: boolean): TeamRecord {
+  /** PUT (`requireName`) replaces name and description; PATCH changes the given fields, `role` among them (spec c95ded2). */
+  updateTeam(orgName: string, teamName: string, input: { name?: unknown; description?: unknown; role?: unknown }, requireName: boolean): TeamRecord {
     const org = this.get(orgName);
     const team = this.team(orgName, teamName);
+    const role = !requireName && input.role !== undefined ? validRole(org, input.role) : undefined;
+    if (role !== undefined && team.name === 'owners' && role !== 'owner') throw new StateError('invalid', 'the owners team keeps the owner role');
     if (requireName || input.name !== undefined) {
       const name = validTeamName(input.name);
       if (name !== team.name) {
@@ -294,6 +338,7 @@ export class OrgStore {
     }
     const description = optionalString(input.description, 'description');
     if (description !== undefined) team.description = description;
+    if (role !== undefined) team.role = role;
     return team;
   }
 
@@ -439,6 +484,19 @@ export class OrgStore {
 /** Code-unit order: the same on every machine, unlike localeCompare. */
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The core role a role name stands for (a custom role's base); a name no longer defined counts as member. */
+function coreRoleOf(org: OrgRecord, role: string): OrgRole {
+  if (isCoreRole(role)) return role;
+  return org.customRoles.find((r) => r.name === role)?.base ?? 'member';
+}
+
+/** A core role or the name of one of the organization's custom roles; anything else is a 400, like Hub's. */
+function validRole(org: OrgRecord, value: unknown): string {
+  if (typeof value === 'string' && (isCoreRole(value) || org.customRoles.some((r) => r.name === value))) return value;
+  const known = [...ORG_ROLES, ...org.customRoles.map((r) => r.name)].join(', ');
+  throw new StateError('invalid', `role ${JSON.stringify(value)} is neither a core role nor a custom role of ${org.name}`, { role: [`Must be one of ${known}.`] });
 }
 
 function validTeamName(value: unknown): string {

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { REPOSITORY_NAME_PATTERN } from '../format.js';
 import type { World } from '../generator/world.js';
 import type {
-  AccessToken, AuditActionsResponse, AuditLogEvent, GroupMember, Invite, OatRecord, OrgAccessToken, OrgGroup, OrgMember, OrgRole, OrgSettings,
+  AccessToken, AuditActionsResponse, CustomRoleRecord, AuditLogEvent, GroupMember, Invite, OatRecord, OrgAccessToken, OrgGroup, OrgMember, OrgRole, OrgSettings,
   RepositoryInfo, Tag,
 } from '../model.js';
 import { prngFor } from '../prng.js';
@@ -189,12 +189,10 @@ export class EmulatorState {
 
   // ------------------------------------------------------------ organizations
 
+  /** `role`: a core role or the name of a custom role of the organization (spec c95ded2). */
   setMemberRole(org: string, username: string, role: unknown, actor: string): OrgMember {
-    if (role !== 'owner' && role !== 'editor' && role !== 'member') {
-      throw new StateError('invalid', 'role must be owner, editor or member', { role: ['Must be one of owner, editor, member.'] });
-    }
     const { member, previous } = this.orgs.setRole(org, username, role);
-    this.audit.record(org, 'org.member.role.change', actor, { username, role, previousRole: previous });
+    this.audit.record(org, 'org.member.role.change', actor, { username, role: String(role), previousRole: previous });
     return member;
   }
 
@@ -209,7 +207,7 @@ export class EmulatorState {
     return this.orgs.groupShape(team);
   }
 
-  updateTeam(org: string, team: string, body: { name?: unknown; description?: unknown }, requireName: boolean, actor: string): OrgGroup {
+  updateTeam(org: string, team: string, body: { name?: unknown; description?: unknown; role?: unknown }, requireName: boolean, actor: string): OrgGroup {
     const updated = this.orgs.updateTeam(org, team, body, requireName);
     this.audit.record(org, 'org.team.update', actor, { team: updated.name });
     return this.orgs.groupShape(updated);
@@ -306,6 +304,11 @@ export class EmulatorState {
   appendAuditEvents(account: string, input: number | Partial<AuditLogEvent>[]): AuditLogEvent[] {
     if (!this.audit.has(account)) throw new StateError('not_found', `account ${account} not found`);
     return this.audit.append(account, input);
+  }
+
+  /** A custom role the organization defines (Hub: Admin Console); members and teams may then hold it. */
+  addCustomRole(org: string, input: { name?: unknown; label?: unknown; base?: unknown }): CustomRoleRecord {
+    return this.orgs.addCustomRole(org, input);
   }
 
   removeMember(org: string, username: string): boolean {

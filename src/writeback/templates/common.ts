@@ -25,6 +25,30 @@ export function oneOf(record: Row, column: string, allowed: readonly string[]): 
   return allowed.includes(value) ? undefined : `${column} "${text(record[column])}" is not one of ${allowed.join(', ')}`;
 }
 
+/** Longest role name a record may carry; Hub decides the rest (which custom roles exist). */
+const ROLE_MAX = 100;
+
+/**
+ * A bad-record message for a role column, or undefined. A role is a core role (owner, editor,
+ * member, any case) or a custom role's name (spec c95ded2): any non-empty text of reasonable length
+ * without spaces at its ends or control characters; whether the organization has it is Hub's call.
+ */
+export function roleProblem(record: Row, column: string): string | undefined {
+  if (!given(record, column)) return undefined;
+  const value = text(record[column]);
+  if (value.trim() === '') return `${column} is empty: give a core role (${ORG_ROLES.join(', ')}) or a custom role's name`;
+  if (value.length > ROLE_MAX) return `${column} is ${value.length} characters long; a role name has at most ${ROLE_MAX}`;
+  if (value !== value.trim() || /[\u0000-\u001f\u007f]/.test(value)) return `${column} "${JSON.stringify(value).slice(1, -1)}" has spaces at its ends or control characters`;
+  return undefined;
+}
+
+/** The role as Hub takes it: a core role in lower case (synced members read `Editor`), a custom role's name as given. */
+export function roleValue(record: Row, column: string): string {
+  const value = text(record[column]);
+  const lower = value.toLowerCase();
+  return (ORG_ROLES as readonly string[]).includes(lower) ? lower : value;
+}
+
 /** A bad-record message for a column that must read as a boolean, or undefined. */
 export function booleanColumn(record: Row, column: string): string | undefined {
   if (!given(record, column)) return undefined;

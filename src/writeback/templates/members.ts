@@ -2,7 +2,7 @@
 // https://docs.docker.com/reference/api/hub/latest/#tag/org-members, #tag/invites, #tag/org-settings
 import { sql } from 'drizzle-orm';
 import { bool, canonical, given, text, type Row } from '../values.js';
-import { booleanColumn, oneOf, ORG_ROLES, pathFor, str } from './common.js';
+import { booleanColumn, oneOf, ORG_ROLES, pathFor, roleProblem, roleValue, str } from './common.js';
 import type { Lookup, RecordOutcome, WritebackTemplate } from './types.js';
 import { HUB_PATHS } from '../../hub/paths.js';
 
@@ -123,7 +123,7 @@ export const cancelInvite: WritebackTemplate = {
 
 export const changeMemberRole: WritebackTemplate = {
   name: 'org_members.role',
-  summary: "change an organization member's role (owner, editor, member)",
+  summary: "change an organization member's role (owner, editor, member, or a custom role's name; Docker Hub decides)",
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/org-members/paths/~1v2~1orgs~1%7Borg_name%7D~1members~1%7Busername%7D/put',
   method: 'PUT',
   path: '/v2/orgs/{org}/members/{member}',
@@ -131,11 +131,12 @@ export const changeMemberRole: WritebackTemplate = {
   key: ['org', 'member'],
   idempotent: true,
   scope: org,
-  prepare: (r) => oneOf(r, 'role', ORG_ROLES) ?? r,
-  body: ([r]) => ({ role: str(r!, 'role').toLowerCase() }),
+  prepare: (r) => roleProblem(r, 'role') ?? r,
+  body: ([r]) => ({ role: roleValue(r!, 'role') }),
   inPlace: async (r, lookup) => {
     const row = await memberRow(lookup, org(r), str(r, 'member'));
-    return row && text(row.role).toLowerCase() === str(r, 'role').toLowerCase() ? `already ${str(r, 'role').toLowerCase()}` : undefined;
+    // The list shows core roles capitalised (Editor) and custom roles by name.
+    return row && text(row.role).toLowerCase() === roleValue(r, 'role').toLowerCase() ? `already ${roleValue(r, 'role')}` : undefined;
   },
 };
 

@@ -1,7 +1,7 @@
 // Teams (groups) and their members. Reference: https://docs.docker.com/reference/api/hub/latest/#tag/groups
 import { sql } from 'drizzle-orm';
 import { given, text, type Row } from '../values.js';
-import { pathFor, pick, str } from './common.js';
+import { pathFor, pick, roleProblem, roleValue, str } from './common.js';
 import type { WritebackTemplate } from './types.js';
 import { HUB_PATHS } from '../../hub/paths.js';
 
@@ -32,21 +32,24 @@ export const createTeam: WritebackTemplate = {
 
 export const updateTeam: WritebackTemplate = {
   name: 'teams.update',
-  summary: "rename a team or change its description (only the given fields)",
+  summary: "rename a team, change its description or its role (a core role or a custom role's name; only the given fields)",
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/groups/paths/~1v2~1orgs~1%7Borg_name%7D~1groups~1%7Bgroup_name%7D/patch',
   method: 'PATCH',
   path: HUB_PATHS.team,
   requires: ['org', 'team'],
-  optional: ['name', 'description'],
+  optional: ['name', 'description', 'role'],
   key: ['org', 'team'],
   idempotent: true,
   scope: org,
-  prepare: (r) => (given(r, 'name') || given(r, 'description') ? r : 'needs name or description'),
-  body: ([r]) => pick(r!, { name: 'text', description: 'text' }),
+  prepare: (r) => roleProblem(r, 'role') ?? (['name', 'description', 'role'].some((c) => given(r, c)) ? r : 'needs name, description or role'),
+  body: ([r]) => ({ ...pick(r!, { name: 'text', description: 'text' }), ...(given(r!, 'role') ? { role: roleValue(r!, 'role') } : {}) }),
   inPlace: async (r, lookup) => {
-    const row = await lookup.one(sql`SELECT name, description FROM dockerhub.teams WHERE org = ${org(r)} AND name = ${str(r, 'team')} AND deleted_at IS NULL LIMIT 1`);
+    const row = await lookup.one(sql`SELECT name, description, role FROM dockerhub.teams WHERE org = ${org(r)} AND name = ${str(r, 'team')} AND deleted_at IS NULL LIMIT 1`);
     if (!row) return undefined;
-    const same = (!given(r, 'name') || str(r, 'name') === row.name) && (!given(r, 'description') || str(r, 'description') === (row.description ?? ''));
+    const same =
+      (!given(r, 'name') || str(r, 'name') === row.name) &&
+      (!given(r, 'description') || str(r, 'description') === (row.description ?? '')) &&
+      (!given(r, 'role') || roleValue(r, 'role') === row.role);
     return same ? 'team already so' : undefined;
   },
 };

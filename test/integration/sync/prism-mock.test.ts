@@ -4,7 +4,7 @@
 // end succeeded, or failed for a Hub reason (404, 403, a page of the wrong shape), never on a
 // database error. Prism is fetched from the npm registry by npx, never added to package.json.
 //
-//   PRISM_MOCK=1 [PRISM_PASSES=20] [PRISM_SPEC=../shared/hub-api/spec-2beta-c065f80.yaml] \
+//   PRISM_MOCK=1 [PRISM_PASSES=20] [PRISM_SPEC=../shared/hub-api/spec-2beta-c95ded2.yaml] \
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx vitest run test/integration/sync/prism-mock.test.ts
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,7 @@ import { endpoints } from '../../../src/endpoints/index.js';
 
 const enabled = process.env.PRISM_MOCK === '1';
 const passes = Number(process.env.PRISM_PASSES ?? 20);
-const spec = path.resolve(process.env.PRISM_SPEC ?? path.join(process.cwd(), '..', 'shared', 'hub-api', 'spec-2beta-c065f80.yaml'));
+const spec = path.resolve(process.env.PRISM_SPEC ?? path.join(process.cwd(), '..', 'shared', 'hub-api', 'spec-2beta-c95ded2.yaml'));
 
 /** Why a slice may fail against random, spec-valid answers: the Hub said no, or the page was unusable. */
 const HUB_REASONS: [string, RegExp][] = [

@@ -29,7 +29,8 @@ export interface WritebackWorld {
   /** A full sync of the organization endpoints (and repositories). */
   sync(): Promise<void>;
   /** Run a job given as it would be in the config file (validated by loadConfig). */
-  push(job: Record<string, unknown>, options?: RunOptions & { fetch?: typeof fetch }): Promise<RunSummary>;
+  /** `client`: the Hub client the job's calls go through (default: the owner's password client). */
+  push(job: Record<string, unknown>, options?: RunOptions & { fetch?: typeof fetch; client?: HubClient }): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
@@ -75,9 +76,9 @@ export async function writebackWorld(seed = 11): Promise<WritebackWorld> {
     },
     push: async (job, options = {}) => {
       const parsed = loadConfig({ env: { ...env, LOG_LEVEL: 'silent' }, overrides: { writeback: [job] } }).writeback[0] as WritebackJobConfig;
-      const { fetch: doFetch, ...rest } = options;
+      const { fetch: doFetch, client: jobClient = client, ...rest } = options;
       return runJob(
-        { database, clientFor: () => client, baseUrl: new URL(emulator.url), logger, ...(doFetch ? { fetch: doFetch } : {}), webhookDrainMs: 5_000 },
+        { database, clientFor: () => jobClient, baseUrl: new URL(emulator.url), logger, ...(doFetch ? { fetch: doFetch } : {}), webhookDrainMs: 5_000 },
         resolveJob(parsed),
         rest,
       );

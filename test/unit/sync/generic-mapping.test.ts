@@ -55,6 +55,7 @@ function teamRow(org: string, raw: Record<string, unknown>): Row {
     name: str(raw.name),
     description: str(raw.description),
     member_count: num(raw.member_count),
+    role: str(raw.role),
     raw,
   };
 }
@@ -395,7 +396,7 @@ describe('rowMapper', () => {
   it('converts by column type and takes context columns as they are', () => {
     const map = rowMapper(t.teams);
     expect(map({ id: '5', name: 3, member_count: '2', org: 'ignored' }, { org: 'acme' })).toStrictEqual({
-      org: 'acme', id: 5, uuid: null, name: '3', description: null, member_count: 2, raw: { id: '5', name: 3, member_count: '2', org: 'ignored' },
+      org: 'acme', id: 5, uuid: null, name: '3', description: null, member_count: 2, role: null, raw: { id: '5', name: 3, member_count: '2', org: 'ignored' },
     });
   });
 });

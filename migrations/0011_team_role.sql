@@ -1,0 +1,1 @@
+ALTER TABLE "dockerhub"."teams" ADD COLUMN "role" text;
