@@ -134,8 +134,13 @@ describe('planJobs: grouping', () => {
     const plan = planJobs(endpoints, {}, NOW);
     expect(plan.problems).toEqual([]);
     const layout = Object.fromEntries(plan.jobs.map((job) => [job.name, job.endpoints]));
-    // The real registry also has scim_users, an organization listing like the others.
-    const documented: Layout = { ...DEFAULT_LAYOUT, organization: ['15 * * * *', [...ORG, 'scim_users']] };
+    // The real registry also has scim_users, an organization listing like the others, and the
+    // pull-usage reports with the report loads chained from them, a job of their own.
+    const documented: Layout = {
+      ...DEFAULT_LAYOUT,
+      organization: ['15 * * * *', [...ORG, 'scim_users']],
+      pull_usage: ['40 * * * *', ['pull_usage_reports', 'pull_usage']],
+    };
     expect(layout).toEqual(Object.fromEntries(Object.entries(documented).map(([name, [, list]]) => [name, list])));
     const every = (job: string) => plan.jobs.find((j) => j.name === job)!.schedule;
     // hourly, every 5 minutes, daily, hourly, every 15 minutes
