@@ -159,4 +159,19 @@ describe('pull-usage reports (Enterprise Data API)', () => {
     expect(runs).toEqual([{ status: 'succeeded', n: 5 }]);
     expect(logLines.some((line) => JSON.stringify(line).includes(emulator.credentials.oat[0]!.token))).toBe(false);
   });
+
+  it('leaves a report larger than DOCKERHUB_MAX_RESPONSE_BYTES undownloaded, saying what to raise', async () => {
+    pull(repositoriesOf(org)[0]!, 9);
+    shift += DAY;
+    const downloads = emulator.storage.downloads.length;
+    const small = { ...passDeps.config, hub: { ...passDeps.config.hub, maxResponseBytes: 10 } };
+    const summary = await runSync({ ...passDeps, config: small }, { only: ONLY });
+    const failed = summary.slices.filter((s) => s.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toMatch(/more than the 10 one response may have \(DOCKERHUB_MAX_RESPONSE_BYTES\)/);
+    expect(emulator.storage.downloads.length).toBe(downloads);
+    // With the default cap the same report loads.
+    expect((await pass()).failed).toBe(0);
+    expect(emulator.storage.downloads.length).toBe(downloads + 1);
+  });
 });
