@@ -115,6 +115,8 @@ export const configSchema = z
     hub: z
       .object({
         apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://hub.docker.com'),
+        /** The Enterprise Data API (pull-usage reports); unset: see dataApiUrlOf. */
+        dataApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
         username: z.string().min(1).optional(),
         token: z.string().min(1).optional(),
         password: z.string().min(1).optional(),
@@ -211,12 +213,27 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
+export const DEFAULT_DATA_API_URL = 'https://api.docker.com/enterprise-data/v1';
+
+/**
+ * The Enterprise Data API's base URL: `hub.dataApiUrl` when set; else Docker's, when the Hub API
+ * is Docker's own; else the configured Hub API URL + `/enterprise-data/v1` (the emulator serves it
+ * there, and a proxy in front of Hub is not bypassed for the reports).
+ */
+export function dataApiUrlOf(hub: Pick<Config['hub'], 'apiUrl' | 'dataApiUrl'>): string {
+  if (hub.dataApiUrl) return hub.dataApiUrl.replace(/\/+$/, '');
+  const api = new URL(hub.apiUrl);
+  if (api.origin === 'https://hub.docker.com') return DEFAULT_DATA_API_URL;
+  return `${hub.apiUrl.replace(/\/+$/, '')}/enterprise-data/v1`;
+}
+
 /** Which environment variable feeds which config path; used for parsing and for error messages. */
 export const ENV_MAP: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   DATA_DIR: 'dataDir',
   DATABASE_READER_ROLE: 'databaseReaderRole',
   DOCKERHUB_API_URL: 'hub.apiUrl',
+  DOCKERHUB_DATA_API_URL: 'hub.dataApiUrl',
   DOCKERHUB_USERNAME: 'hub.username',
   DOCKERHUB_TOKEN: 'hub.token',
   DOCKERHUB_PASSWORD: 'hub.password',

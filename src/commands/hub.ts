@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { dataApiUrlOf, type Config } from '../config.js';
 import { createHubClient, type HubClient, type HubClientOptions, type HubRequestEvent } from '../hub/client.js';
 import { createHubClientSet, type CredentialClient, type HubClientSet } from '../hub/client-set.js';
 import { knownOrgsOf, namespacesOf, readSecret, scopesOf } from '../hub/credentials.js';
@@ -74,16 +74,21 @@ export function hubClientsFromConfig(
     else if (entry.kind === 'jwt') options.jwt = secret;
     else options.token = secret;
     const client = hubClientFromConfig(noDefault, child, options);
-    return { name, kind: entry.kind, client, scopes: scopesOf(entry), namespaces: namespacesOf(entry), knownOrgs: knownOrgsOf(entry) };
+    const data = entry.kind === 'oat' && secret ? dataApiClient(noDefault, child, secret, { ...rest, dispatcher, ...observed(name) }) : undefined;
+    return { name, kind: entry.kind, client, scopes: scopesOf(entry), namespaces: namespacesOf(entry), knownOrgs: knownOrgsOf(entry), ...(data ? { data } : {}) };
   });
   const fallbackName = hub.username ?? 'anonymous';
+  const fallbackLogger = credentials.length > 0 ? logger.child({ credential: fallbackName }) : logger;
+  // DOCKERHUB_TOKEN=dckr_oat_…: the shorthand credential is an organization access token.
+  const fallbackData = hub.token?.startsWith('dckr_oat_') ? dataApiClient(config, fallbackLogger, hub.token, { ...rest, dispatcher, ...observed(fallbackName) }) : undefined;
   const fallback: CredentialClient = {
     name: fallbackName,
     kind: 'default',
-    client: hubClientFromConfig(config, credentials.length > 0 ? logger.child({ credential: fallbackName }) : logger, { ...rest, dispatcher, ...observed(fallbackName) }),
+    client: hubClientFromConfig(config, fallbackLogger, { ...rest, dispatcher, ...observed(fallbackName) }),
     scopes: [],
     namespaces: [],
     knownOrgs: undefined,
+    ...(fallbackData ? { data: fallbackData } : {}),
   };
   return createHubClientSet(credentials, fallback, {
     secrets: configuredSecrets(config, env),
@@ -91,6 +96,16 @@ export function hubClientsFromConfig(
       if (!extra.dispatcher) await dispatcher.close();
     },
   });
+}
+
+/**
+ * The Enterprise Data API client of an organization access token: the token is its bearer as is
+ * (the API takes no JWT exchange; a static bearer is never used to log in), bound to the Data
+ * API's origin like every credential.
+ */
+function dataApiClient(config: Config, logger: Logger, oat: string, extra: Partial<HubClientOptions>): HubClient {
+  const hub = { ...config.hub, apiUrl: dataApiUrlOf(config.hub), username: undefined, token: undefined, password: undefined, jwt: oat, otp: undefined };
+  return hubClientFromConfig({ ...config, hub }, logger.child({ api: 'enterprise-data' }), extra);
 }
 
 /** Every secret of the configuration (the credentials, the webhook secret), for log and message redaction. */

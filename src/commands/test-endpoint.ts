@@ -7,6 +7,7 @@ import { databaseOptions } from './context.js';
 import { extractPage } from '../hub/pagination.js';
 import { formatIssues } from '../hub/schemas.js';
 import type { HubClient } from '../hub/client.js';
+import type { HubClientSet } from '../hub/client-set.js';
 import type { EndpointDefinition, EndpointRequest, Slice, SyncDeps, SyncPlan } from '../sync/context.js';
 import type { ParentPartition } from '../sync/chaining.js';
 import { perValues, sliceOf } from '../sync/partition.js';
@@ -44,7 +45,7 @@ interface Sampling {
   plan: SyncPlan;
   /** Reads a parent's first item (the credential that serves the first namespace). */
   client: HubClient;
-  deps: Pick<SyncDeps, 'config' | 'logger'>;
+  deps: Pick<SyncDeps, 'config' | 'logger' | 'clients'>;
 }
 
 /**
@@ -127,6 +128,16 @@ function describeAnswer(
   return { lines, ok: problems.length === 0 };
 }
 
+/** The Hub client of the credential serving `scope`, or its Enterprise Data API client for a request to that API. */
+function clientFor(clients: HubClientSet, scope: string, request: EndpointRequest): HubClient {
+  const credential = clients.forScope(scope);
+  if (request.api !== 'data') return credential.client;
+  if (!credential.data) {
+    throw new UsageError(`${scope} is not served by an organization access token: the Enterprise Data API takes only an organization access token with Report Read (hub.credentials, kind: oat).`);
+  }
+  return credential.data;
+}
+
 export async function testEndpointCommand(ctx: CommandContext, values: Values, positionals: string[]): Promise<number> {
   const registry = buildRegistry(ctx.config);
   // `test-endpoint /v2/...` (or a URL) is the same as `--path /v2/...`.
@@ -186,9 +197,9 @@ export async function testEndpointCommand(ctx: CommandContext, values: Values, p
     }
     // With a credential per namespace, the one serving the namespace tried.
     const lookup = clients.forScope(plan.namespaces[0] ?? plan.orgs[0] ?? '').client;
-    const slice = await sampleSlice(endpoint, { registry, plan, client: lookup, deps: { config, logger: ctx.logger } });
-    const client = clients.forScope(scopeOfSlice(slice)).client;
+    const slice = await sampleSlice(endpoint, { registry, plan, client: lookup, deps: { config, logger: ctx.logger, clients } });
     const request: EndpointRequest = endpoint.request(slice, plan, { config });
+    const client = clientFor(clients, scopeOfSlice(slice), request);
     const pageSize = request.shape === 'object' || request.shape === 'data' ? {} : request.shape === 'scim' ? { count: 100 } : { page_size: 100 };
     const query = { ...request.query, ...pageSize };
     const response = await client.request<unknown>({

@@ -169,6 +169,18 @@ export const deletions = dockerhub
   })
   .existing();
 
+/** Pulls per repository and tag per day from the daily pull-usage reports (migrations/0013_pulls_daily_view.sql). */
+export const pullsDaily = dockerhub
+  .view('pulls_daily', {
+    org: text('org').notNull(),
+    namespace: text('namespace').notNull(),
+    repository: text('repository').notNull(),
+    tag: text('tag').notNull(),
+    day: day('day').notNull(),
+    pulls: bigint('pulls', { mode: 'number' }).notNull(),
+  })
+  .existing();
+
 /** Every view, by its SQL name (docs, tests and the read-only role checks walk this). */
 export const views = {
   stale_tags: staleTags,
@@ -181,6 +193,7 @@ export const views = {
   repository_pull_growth: repositoryPullGrowth,
   audit_activity_daily: auditActivityDaily,
   deletions,
+  pulls_daily: pullsDaily,
 } as const;
 
 export type ViewName = keyof typeof views;

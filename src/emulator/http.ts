@@ -86,9 +86,10 @@ export interface Route {
   errors: ErrorShape;
   /**
    * 'optional': anonymous callers allowed (public repositories); 'none': login endpoints;
-   * 'scim': the route checks its own bearer token (an organization's SCIM token, not a login).
+   * 'scim': the route checks its own bearer token (an organization's SCIM token, not a login);
+   * 'own': likewise, any bearer of its own (the Enterprise Data API's organization access token as is).
    */
-  auth: 'required' | 'optional' | 'none' | 'scim';
+  auth: 'required' | 'optional' | 'none' | 'scim' | 'own';
   handler(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 

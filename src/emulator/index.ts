@@ -1,7 +1,7 @@
 // The Docker Hub emulator: deterministic data from a seed and a scale, the real read endpoints and
 // the writes a destination uses, Hub's auth, pagination shapes, rate limits and faults on demand.
 
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminRoutes } from './admin.js';
 import { Authenticator } from './auth.js';
@@ -20,7 +20,9 @@ import { groupRoutes } from './routes/groups.js';
 import { orgRoutes } from './routes/orgs.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { scimRoutes, scimToken } from './routes/scim.js';
+import { DATA_API_PREFIX, enterpriseDataRoutes } from './routes/enterprise-data.js';
 import { createRequestHandler } from './server.js';
+import { startObjectStorage, type ObjectStorage } from './storage.js';
 import { type EmulatorSnapshot, EmulatorState, type SnapshotOptions } from './state/state.js';
 
 export type { Clock } from './clock.js';
@@ -29,6 +31,9 @@ export type { FaultOptions, PageFault, PageFaultMode } from './faults.js';
 export { EXTRA_FIELD_NAME } from './faults.js';
 export type { RequestLog } from './request-log.js';
 export type { EmulatorSnapshot, SnapshotOptions } from './state/state.js';
+export type { ObjectStorage, StorageViolation } from './storage.js';
+export type { ReportCorruption } from './state/usage.js';
+export { DATA_API_PREFIX } from './routes/enterprise-data.js';
 export { EmulatorState } from './state/state.js';
 export type { NewRepositoryInput, NewTagInput } from './state/repositories.js';
 export type * from './model.js';
@@ -49,6 +54,10 @@ export interface RunningEmulator {
   state: EmulatorState;
   credentials: Credentials;
   requests: RequestLog;
+  /** The Enterprise Data API's base URL on this emulator (use as DOCKERHUB_DATA_API_URL). */
+  dataApiUrl: string;
+  /** The object-storage stand-in the report downloads redirect to (another port). */
+  storage: ObjectStorage;
   /** API-shaped objects exactly as the API returns them to an owner. */
   snapshot(options?: SnapshotOptions): EmulatorSnapshot;
   /** Change faults or the rate limit while running. */
@@ -78,21 +87,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     loginErrorStatus: null,
   });
   const requests = new RequestLog();
-  const firstOrg = world.orgs[0]?.name ?? '';
-  const credentials: Credentials = {
-    username: world.user.username,
-    password: EMULATOR_PASSWORD,
-    pat: world.pats[0]?.secret ?? '',
-    oat: world.orgs.map((org) => ({ org: org.name, token: org.oats[0]?.secret ?? '' })),
-    member: { username: world.member.username, password: EMULATOR_PASSWORD, org: firstOrg },
-    scim: world.orgs.map((org) => ({ org: org.name, token: scimToken(state, org.name) })),
-  };
+  const credentials = credentialsOf(state);
 
+  const storage = await startObjectStorage({ host: resolved.host, clock, read: (key) => reportObject(state, key) });
   const server = createServer(
     createRequestHandler({
       state,
       auth,
-      api: new Router(API_ROUTES),
+      api: new Router([...API_ROUTES, ...enterpriseDataRoutes(storage)]),
       admin: new Router(adminRoutes({ requests, faults, limiter, credentials })),
       limiter,
       rateLimitBy: resolved.rateLimitBy,
@@ -103,12 +105,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }),
   );
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  await listen(server, resolved.port, resolved.host).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
@@ -117,6 +116,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     url: `http://${host}:${port}`,
     port,
+    dataApiUrl: `http://${host}:${port}${DATA_API_PREFIX}`,
+    storage,
     state,
     credentials,
     requests,
@@ -128,10 +129,44 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (rateLimitPerMinute !== undefined) limiter.setLimit(rateLimitPerMinute);
       faults.configure(faultChange);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await storage.close();
+    },
   };
+}
+
+/** The secrets tests and the demo sign in with: the user's, the first OAT of each organization, the SCIM tokens. */
+function credentialsOf(state: EmulatorState): Credentials {
+  const { world } = state;
+  return {
+    username: world.user.username,
+    password: EMULATOR_PASSWORD,
+    pat: world.pats[0]?.secret ?? '',
+    oat: world.orgs.map((org) => ({ org: org.name, token: org.oats[0]?.secret ?? '' })),
+    member: { username: world.member.username, password: EMULATOR_PASSWORD, org: world.orgs[0]?.name ?? '' },
+    scim: world.orgs.map((org) => ({ org: org.name, token: scimToken(state, org.name) })),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A report CSV by its storage key (`org/usage_pulls/cadence/date.csv`), when that report exists. */
+function reportObject(state: EmulatorState, key: string): string | undefined {
+  const match = /^([^/]+)\/([^/]+)\/([^/]+)\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(key);
+  if (!match) return undefined;
+  const [, org, type, cadence, date] = match as unknown as [string, string, string, string, string];
+  if (!state.usage.reports(org, type, cadence)?.some((r) => r.Date === date)) return undefined;
+  return state.usage.csv(org, cadence, date);
 }

@@ -180,7 +180,7 @@ async function route(
     if (match.kind === 'method_not_allowed') {
       throw new HttpError(405, { detail: `Method "${method}" not allowed.`, message: 'method_not_allowed' }, { allow: match.allowed.join(', ') });
     }
-    const principal = isAdmin || match.route.auth === 'scim' ? ({ kind: 'anonymous' } as const) : auth.principal(req.headers.authorization);
+    const principal = isAdmin || match.route.auth === 'scim' || match.route.auth === 'own' ? ({ kind: 'anonymous' } as const) : auth.principal(req.headers.authorization);
     if ('ok' in principal) {
       throw new HttpError(401, errorBody(errors, 401, principal.reason === 'expired' ? 'Token has expired' : 'Invalid authentication token'));
     }

@@ -5,6 +5,8 @@ import { orgAccessTokensEndpoint } from './org-access-tokens.js';
 import { orgInvitesEndpoint } from './org-invites.js';
 import { orgMembersEndpoint } from './org-members.js';
 import { orgSettingsEndpoint } from './org-settings.js';
+import { pullUsageEndpoint } from './pull-usage.js';
+import { pullUsageReportsEndpoint } from './pull-usage-reports.js';
 import { repositoriesEndpoint } from './repositories.js';
 import { repositoryDetailsEndpoint } from './repository-details.js';
 import { scimUsersEndpoint } from './scim-users.js';
@@ -34,6 +36,8 @@ export const endpoints: readonly EndpointDefinition[] = [
   orgAccessTokensEndpoint,
   orgInvitesEndpoint,
   scimUsersEndpoint,
+  pullUsageReportsEndpoint,
+  pullUsageEndpoint,
 ];
 
 export const endpointNames: readonly string[] = endpoints.map((e) => e.name);

@@ -18,6 +18,11 @@ export interface CredentialClient {
   namespaces: readonly string[];
   /** Organizations known without asking Docker Hub (undefined: ask). */
   knownOrgs: readonly string[] | undefined;
+  /**
+   * The Enterprise Data API client of an organization access token (its bearer, sent as is, bound
+   * to the Data API's origin); undefined for any other kind of credential, which that API refuses.
+   */
+  data?: HubClient | undefined;
 }
 
 export interface HubClientSet {
@@ -43,15 +48,17 @@ export function createHubClientSet(
   const byScope = new Map<string, CredentialClient>();
   for (const credential of credentials) for (const scope of credential.scopes) if (!byScope.has(scope)) byScope.set(scope, credential);
   const all = [...credentials, fallback];
+  const clientsOf = (c: CredentialClient) => (c.data ? [c.client, c.data] : [c.client]);
   return {
     credentials,
     fallback,
     forScope: (scope) => byScope.get(scope) ?? fallback,
-    stats: () => addStats(all.map((c) => c.client.stats)),
-    statsByCredential: () => new Map(all.map((c) => [c.name, c.client.stats])),
+    stats: () => addStats(all.flatMap(clientsOf).map((client) => client.stats)),
+    // The Hub client's rate-limit headers stand for the credential (the Data API is paced apart).
+    statsByCredential: () => new Map(all.map((c) => [c.name, c.data ? { ...addStats([c.client.stats, c.data.stats]), rateLimit: c.client.stats.rateLimit } : c.client.stats])),
     secrets: options.secrets ?? [],
     async close() {
-      await Promise.allSettled(all.map((c) => c.client.close()));
+      await Promise.allSettled(all.flatMap(clientsOf).map((client) => client.close()));
       await options.onClose?.();
     },
   };

@@ -189,6 +189,11 @@ export interface EndpointRequest {
   /** Headers of its own (a SCIM token); only when the caller passed the config. Never printed. */
   headers?: Record<string, string>;
   auth?: AuthMode;
+  /**
+   * Which API answers it: the Hub API (default) or the Enterprise Data API, reached with the
+   * slice's credential's `data` client (an organization access token; see HubClientSet).
+   */
+  api?: 'data';
 }
 
 /** A job several endpoints share: one schedule, one pass over all of them (the organization listings). */
@@ -228,7 +233,7 @@ export interface EndpointDefinition {
    * The request as written in the definition, placeholders unexpanded (`/v2/orgs/{org}/members`):
    * what metrics route names, `test-endpoint` and the docs read. Set by defineEndpoint.
    */
-  template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string };
+  template?: { path: string; query?: Query; shape: PageShape | 'object'; route?: string; api?: 'data' };
   /** Who may read it: what `doctor` names when a credential is refused (src/endpoints/requirements.ts for the built-ins). */
   requires?: EndpointRequirement;
   /**

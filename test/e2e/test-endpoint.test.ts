@@ -32,6 +32,16 @@ describe('test-endpoint', () => {
     expect(existsSync(path.join(dataDir, 'pglite'))).toBe(false);
   });
 
+  it('tries an Enterprise Data API endpoint with the organization access token, on that API', async () => {
+    const { org, token } = emulator.credentials.oat[0]!;
+    const env = syncEnv(emulator, { DATA_DIR: dataDir }, { DOCKERHUB_USERNAME: org, DOCKERHUB_TOKEN: token, DOCKERHUB_PASSWORD: undefined, DOCKERHUB_NAMESPACES: org });
+    const result = await runCli(['test-endpoint', 'pull_usage_reports', '--namespace', org], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`GET ${emulator.dataApiUrl}/orgs/${org}/reports → 200`);
+    expect(result.stdout).toContain('usage_pulls');
+    expect(result.stdout + result.stderr).not.toContain(token);
+  });
+
   it('names the endpoints when given an unknown one', async () => {
     const result = await runCli(['test-endpoint', 'tagz'], { env: syncEnv(emulator, { DATA_DIR: dataDir }) });
     expect(result.code).toBe(2);

@@ -18,7 +18,7 @@ const DESIGN_TABLES = [
   'repositories', 'repository_stats', 'tags', 'tag_images', 'audit_logs', 'audit_log_actions',
   'org_members', 'teams', 'team_members', 'org_settings', 'access_tokens', 'org_access_tokens',
   'org_invites', 'scim_users', 'changes', 'sync_state', 'sync_runs', 'sync_errors', 'sync_leases', 'namespace_kinds', 'custom_records', 'writeback_results',
-  'writeback_intents', 'writeback_records',
+  'writeback_intents', 'writeback_records', 'pull_usage_reports', 'pull_usage', 'pull_usage_loads',
 ];
 
 async function catalog(database: Database) {
@@ -69,7 +69,7 @@ describe('migrations on an empty database', () => {
   it('gives every entity table raw, first_seen_at, last_seen_at and deleted_at', async () => {
     const columns = await catalog(database);
     const entityTables = DESIGN_TABLES.filter(
-      (t) => !['repository_stats', 'changes', 'sync_state', 'sync_runs', 'sync_errors', 'sync_leases', 'namespace_kinds', 'writeback_results', 'writeback_intents', 'writeback_records'].includes(t),
+      (t) => !['repository_stats', 'changes', 'sync_state', 'sync_runs', 'sync_errors', 'sync_leases', 'namespace_kinds', 'writeback_results', 'writeback_intents', 'writeback_records', 'pull_usage', 'pull_usage_loads'].includes(t),
     );
     for (const table of entityTables) {
       const names = columns.filter((c) => c.table_name === table).map((c) => c.column_name);

@@ -92,7 +92,7 @@ function makeOats(rng: Prng, org: string, owner: string, epochMs: number, count:
       expiresMs: null,
       lastUsedMs: epochMs - rng.int(1, 48) * HOUR,
       resources: [
-        { type: 'TYPE_ORG', path: org, scopes: ['member-read', 'member-edit', 'team-read', 'team-edit', 'audit-log-read', 'scope-activity-read', 'scope-repository-list'] },
+        { type: 'TYPE_ORG', path: org, scopes: ['member-read', 'member-edit', 'team-read', 'team-edit', 'audit-log-read', 'scope-activity-read', 'scope-repository-list', 'report-read'] },
         { type: 'TYPE_REPO', path: `${org}/*`, scopes: ['repo-pull', 'repo-push'] },
       ],
       secret: `dckr_oat_${rng.alnum(32)}`,

@@ -362,8 +362,8 @@ export class RepositoryStore {
     return removed;
   }
 
-  /** Pulls change pull_count and the pulled tag's recency, never the repository's last_updated. */
-  bumpPulls(repo: RepoState, count: number, tagName?: string): void {
+  /** Pulls change pull_count and the pulled tag's recency, never the repository's last_updated; the tag pulled. */
+  bumpPulls(repo: RepoState, count: number, tagName?: string): string | undefined {
     repo.pullCount += count;
     const now = this.clock.now();
     const target = tagName ?? this.tagsPage(repo, 0, 1)[0]?.name;
@@ -373,6 +373,7 @@ export class RepositoryStore {
       else if (this.generatedIndexOf(repo, target) !== undefined) repo.tags.pulledMs.set(target, now);
     }
     this.touch();
+    return target;
   }
 
   /** Description edits and privacy changes move last_modified only. */

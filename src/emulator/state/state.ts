@@ -15,6 +15,7 @@ import { StateError } from './errors.js';
 import { type BulkInviteResult, OrgStore } from './orgs.js';
 import { type NewRepositoryInput, type NewTagInput, type Pusher, RepositoryStore, type RepoState } from './repositories.js';
 import { TokenStore } from './tokens.js';
+import { UsageStore } from './usage.js';
 
 export interface EmulatorSnapshot {
   user: string;
@@ -47,6 +48,8 @@ export class EmulatorState {
   readonly audit: AuditStore;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
+  /** Pull events and the Enterprise Data API's pull-usage reports made from them. */
+  readonly usage: UsageStore;
 
   constructor(
     readonly world: World,
@@ -58,6 +61,7 @@ export class EmulatorState {
     this.audit = new AuditStore(world, clock, rng);
     this.orgs = new OrgStore(world, clock, rng);
     this.tokens = new TokenStore(world, clock, rng);
+    this.usage = new UsageStore(clock, world.seedKey, world.epochMs, this.orgs.names(), this.repositories);
   }
 
   get user(): string {
@@ -297,7 +301,8 @@ export class EmulatorState {
   /** Adds pulls (pull_count, and the pulled tag's last pull time; default: the newest tag). Returns the new pull_count. */
   bumpPulls(namespace: string, repository: string, count: number, tag?: string): number {
     const repo = this.repository(namespace, repository);
-    this.repositories.bumpPulls(repo, count, tag);
+    const pulled = this.repositories.bumpPulls(repo, count, tag);
+    if (pulled !== undefined) this.usage.record({ namespace, repository, tag: pulled, count, atMs: this.clock.now() });
     return repo.pullCount;
   }
 

@@ -135,10 +135,11 @@ describe('planJobs: grouping', () => {
     expect(plan.problems).toEqual([]);
     const layout = Object.fromEntries(plan.jobs.map((job) => [job.name, job.endpoints]));
     // The real registry also has scim_users, an organization listing like the others; the
-    // user's own tokens are in no organization's audit log and have an hourly job of their own.
+    // user's own tokens are in no organization's audit log and have an hourly job of their own,
+    // and so do the pull-usage reports with the report loads chained from them.
     const orgListings = [...ORG.filter((name) => name !== 'access_tokens'), 'scim_users'];
     const { organization: _org, ...rest } = DEFAULT_LAYOUT;
-    const documented: Layout = { ...rest, organization: ['2-59/5 * * * *', orgListings], access_tokens: ['15 * * * *', ['access_tokens']] };
+    const documented: Layout = { ...rest, organization: ['2-59/5 * * * *', orgListings], access_tokens: ['15 * * * *', ['access_tokens']], pull_usage: ['40 * * * *', ['pull_usage_reports', 'pull_usage']] };
     expect(layout).toEqual(Object.fromEntries(Object.entries(documented).map(([name, [, list]]) => [name, list])));
     const every = (job: string) => plan.jobs.find((j) => j.name === job)!.schedule;
     // hourly, every 5 minutes, daily, hourly, every 15 minutes
