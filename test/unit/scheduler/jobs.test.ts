@@ -138,8 +138,8 @@ describe('planJobs: grouping', () => {
     const documented: Layout = { ...DEFAULT_LAYOUT, organization: ['15 * * * *', [...ORG, 'scim_users']] };
     expect(layout).toEqual(Object.fromEntries(Object.entries(documented).map(([name, [, list]]) => [name, list])));
     const every = (job: string) => plan.jobs.find((j) => j.name === job)!.schedule;
-    // hourly, every 5 minutes, daily, hourly, every 15 minutes
-    expect(every('repositories')).toMatch(/^\d+ \* \* \* \*$/);
+    // every minute, every 5 minutes, daily, hourly, every 15 minutes
+    expect(every('repositories')).toBe('* * * * *');
     expect(every('audit_logs')).toBe('*/5 * * * *');
     expect(every('audit_log_actions')).toMatch(/^\d+ \d+ \* \* \*$/);
     expect(every('organization')).toMatch(/^\d+ \* \* \* \*$/);
