@@ -21,9 +21,10 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, SERVE_REPOSITORY_LIST_INTERVAL_MS, type Config } from '../src/config.js';
 import { rowsOf, type Database } from '../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import { renderTable } from '../src/format.js';
 import { nextRunOf } from '../src/scheduler/cron.js';
 import { shiftedClock, simulateServe, type ShiftedClock, type SimulatedServe, type TickRecord } from './ticks.js';
 
@@ -247,4 +248,211 @@ function busiestMinute(ticks: readonly TickRecord[]): IdleCost['busiestMinute'] 
     if (requests > best.requests) best = { requests, at: new Date(minute * MINUTE).toISOString().slice(11, 16), jobs: list.filter((t) => t.requests > 0).map((t) => t.job) };
   }
   return best;
+}
+
+/** An account with activity, modelled (issue 27: 10k repositories, 50 pulled and 5 pushed an hour). */
+export interface ActiveAccountModel {
+  repositories: number;
+  namespaces: number;
+  pulledPerHour: number;
+  pushedPerHour: number;
+  /** Average tag pages per repository (100 tags a page), from the emulator. */
+  tagPagesPerRepository: number;
+  tagRefreshDays: number;
+}
+
+/** How a variant runs the repositories job: a tick every `tickMinutes`, a complete listing every `completeEveryMinutes`. */
+export interface RepositoriesRule {
+  tickMinutes: number;
+  completeEveryMinutes: number;
+}
+
+export interface ActiveDailyCost {
+  list: number;
+  details: number;
+  tags: number;
+  /** The other jobs (audit windows, organization listings, logins …) as measured on the idle account. */
+  otherJobs: number;
+  requestsPerDay: number;
+  requestsPerMinute: number;
+}
+
+const pages = (n: number) => Math.max(1, Math.ceil(n / 100));
+
+/**
+ * The daily cost of the repositories job by the rules of "What a pass reads": a complete listing
+ * reads every page of every namespace; a newest-first tick reads one page per namespace (a page
+ * holds 100 repositories, far more than are pushed in a minute); a detail per pushed repository
+ * (an upper bound: only a moved last_modified needs one); tags of every pushed repository, of
+ * every repository pulled since the last complete listing (pull counts show there only), and the
+ * safety net, every repository once per TAG_REFRESH_INTERVAL. Pushes and pulls are assumed to hit
+ * different repositories each hour (an upper bound).
+ */
+export function activeDailyCost(model: ActiveAccountModel, rule: RepositoriesRule, otherJobsPerDay: number): ActiveDailyCost {
+  const ticks = (24 * 60) / rule.tickMinutes;
+  const complete = (24 * 60) / rule.completeEveryMinutes;
+  const perNamespace = model.repositories / model.namespaces;
+  const list = Math.round(complete * model.namespaces * pages(perNamespace) + (ticks - complete) * model.namespaces);
+  const details = 24 * model.pushedPerHour;
+  const pulledPerListing = Math.min(model.repositories, (model.pulledPerHour * rule.completeEveryMinutes) / 60);
+  const tagReads = 24 * model.pushedPerHour + complete * pulledPerListing + model.repositories / model.tagRefreshDays;
+  const tags = Math.round(tagReads * model.tagPagesPerRepository);
+  const requestsPerDay = list + details + tags + otherJobsPerDay;
+  return { list, details, tags, otherJobs: otherJobsPerDay, requestsPerDay, requestsPerMinute: requestsPerDay / 1440 };
+}
+
+/** The repositories rule a variant's config gives `serve`. */
+export function repositoriesRuleOf(account: Account): RepositoriesRule {
+  const job = account.serve.jobs.find((j) => j.name === 'repositories')!;
+  const tickMinutes = 1440 / ticksPerDay(job.schedule, account.clock.date());
+  const interval = account.config.sync.repositoryListInterval ?? SERVE_REPOSITORY_LIST_INTERVAL_MS;
+  return { tickMinutes, completeEveryMinutes: Math.max(tickMinutes, Math.ceil(interval / MINUTE / tickMinutes) * tickMinutes) };
+}
+
+/** One line of the report's figure table (bench/run.ts adds these to its own). */
+export interface FreshnessFigure {
+  figure: string;
+  value: number | null;
+  measured: string;
+  target: string;
+  pass: boolean | null;
+}
+
+/** One row of the cost table: a variant (or anything else) on one scenario, per day. */
+export interface CostRow {
+  scenario: string;
+  variant: string;
+  requestsPerDay: number;
+  requestsPerMinute: number;
+  detail: string;
+}
+
+export interface VariantResult {
+  variant: string;
+  latency: PushSample[];
+  p50: number;
+  p95: number;
+  idle: Omit<IdleCost, 'ticks'>;
+  active: ActiveDailyCost;
+}
+
+export interface FreshnessReport {
+  model: ActiveAccountModel;
+  variants: VariantResult[];
+  rows: CostRow[];
+  figures: FreshnessFigure[];
+  lines: string[];
+}
+
+export interface FreshnessInput {
+  quick: boolean;
+  seed: number;
+  /** A fresh, migrated database per variant (closed by the caller's close()). */
+  database: () => Promise<Database>;
+  logger: Logger;
+  progress?: (message: string) => void;
+  tagPagesPerRepository?: number;
+  variants?: readonly FreshnessVariant[];
+}
+
+async function measureVariant(input: FreshnessInput, variant: FreshnessVariant, model: ActiveAccountModel): Promise<VariantResult> {
+  const database = await input.database();
+  const account = await freshAccount({ seed: input.seed, scale: 1, database, logger: input.logger, settings: variant.settings });
+  try {
+    input.progress?.(`freshness, ${variant.name}: an idle hour of ticks`);
+    const { ticks: _ticks, ...idle } = await measureIdleCost(account, 1);
+    const slow = variant === BEFORE;
+    const samples = input.quick ? (slow ? 3 : 8) : slow ? 8 : 30;
+    input.progress?.(`freshness, ${variant.name}: ${samples} pushes`);
+    const latency = await measurePushLatency(account, variant, { samples, seed: input.seed });
+    const seconds = latency.map((s) => s.seconds);
+    const otherJobs = idle.jobs.filter((j) => j.job !== 'repositories').reduce((n, j) => n + j.requestsPerDay, 0);
+    const active = activeDailyCost(model, repositoriesRuleOf(account), otherJobs);
+    return { variant: variant.name, latency, p50: percentile(seconds, 50), p95: percentile(seconds, 95), idle, active };
+  } finally {
+    await account.close();
+    await database.close();
+  }
+}
+
+/** Every freshness figure for every variant, as figure rows, cost rows and printable lines. */
+export async function freshnessReport(input: FreshnessInput): Promise<FreshnessReport> {
+  const model: ActiveAccountModel = {
+    repositories: 10_000,
+    namespaces: 1,
+    pulledPerHour: 50,
+    pushedPerHour: 5,
+    tagPagesPerRepository: input.tagPagesPerRepository ?? 1,
+    tagRefreshDays: 7,
+  };
+  const variants: VariantResult[] = [];
+  for (const variant of input.variants ?? freshnessVariants) variants.push(await measureVariant(input, variant, model));
+  const rows: CostRow[] = variants.flatMap((v) => [
+    {
+      scenario: 'idle account',
+      variant: v.variant,
+      requestsPerDay: v.idle.requestsPerDay,
+      requestsPerMinute: v.idle.requestsPerMinute,
+      detail: v.idle.jobs.map((j) => `${j.job} ${j.requestsPerDay}`).join(', '),
+    },
+    {
+      scenario: `${model.repositories / 1000}k repositories`,
+      variant: v.variant,
+      requestsPerDay: v.active.requestsPerDay,
+      requestsPerMinute: v.active.requestsPerMinute,
+      detail: `list ${v.active.list}, details ${v.active.details}, tags ${v.active.tags}, other jobs ${v.active.otherJobs}`,
+    },
+  ]);
+  return { model, variants, rows, figures: figuresOf(variants, rows), lines: linesOf(model, variants, rows) };
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+function figuresOf(variants: readonly VariantResult[], rows: readonly CostRow[]): FreshnessFigure[] {
+  const { idleRequestsPerMinute: budget, pushToSqlP95Seconds: p95Target } = FRESHNESS_TARGETS;
+  const figures: FreshnessFigure[] = [];
+  for (const v of variants) {
+    figures.push({
+      figure: `push → SQL p50 / p95, ${v.variant}`,
+      value: v.p95,
+      measured: `${fmt(v.p50)} s / ${fmt(v.p95)} s (${v.latency.length} pushes)`,
+      target: `p95 ≤ ${p95Target} s`,
+      pass: v.p95 <= p95Target,
+    });
+  }
+  for (const row of rows) {
+    figures.push({
+      figure: `requests a minute, ${row.scenario}, ${row.variant}`,
+      value: row.requestsPerMinute,
+      measured: `${fmt(row.requestsPerMinute, 2)} (${row.requestsPerDay} a day)`,
+      target: `≤ ${budget} (5% of ${FRESHNESS_TARGETS.limitPerMinute})`,
+      pass: row.requestsPerMinute <= budget,
+    });
+  }
+  for (const v of variants) {
+    const b = v.idle.busiestMinute;
+    figures.push({
+      figure: `busiest idle minute, ${v.variant}`,
+      value: b.requests,
+      measured: `${b.requests} at :${b.at.slice(3)} (${b.jobs.join(', ')})`,
+      target: `informational (≤ ${budget} once organization reads follow the audit log)`,
+      pass: null,
+    });
+  }
+  return figures;
+}
+
+function linesOf(model: ActiveAccountModel, variants: readonly VariantResult[], rows: readonly CostRow[]): string[] {
+  const table = (head: string[], body: (string | number)[][]) => renderTable(head, body).split('\n');
+  return [
+    'Freshness (emulator scale 1 over HTTP, serve\'s jobs on a shifted clock; idle: a first pass, then an hour of ticks with nothing happening):',
+    ...table(
+      ['variant', 'job', 'schedule', 'ticks a day', 'requests (ticks seen)', 'requests a day'],
+      variants.flatMap((v) => v.idle.jobs.map((j) => [v.variant, j.job, j.schedule, j.ticksPerDay, `${j.requests} (${j.ticks})`, j.requestsPerDay])),
+    ),
+    '',
+    `Daily cost: the idle account measured (logins fall in whichever job's tick finds the token expired); ${model.repositories} repositories in ${model.namespaces} namespace, ${model.pulledPerHour} pulled and ${model.pushedPerHour} pushed an hour, ` +
+      `${fmt(model.tagPagesPerRepository, 2)} tag pages a repository, tags safety net every ${model.tagRefreshDays} d, modelled (other jobs as measured idle):`,
+    ...table(['scenario', 'variant', 'requests a day', 'a minute', 'of which'], rows.map((r) => [r.scenario, r.variant, r.requestsPerDay, fmt(r.requestsPerMinute, 2), r.detail])),
+  ];
 }
