@@ -25,7 +25,7 @@ import { loadConfig, SERVE_REPOSITORY_LIST_INTERVAL_MS, type Config } from '../s
 import { rowsOf, type Database } from '../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
 import { renderTable } from '../src/format.js';
-import { nextRunOf } from '../src/scheduler/cron.js';
+import { longestGapMs, nextRunOf } from '../src/scheduler/cron.js';
 import { shiftedClock, simulateServe, type ShiftedClock, type SimulatedServe, type TickRecord } from './ticks.js';
 
 const MINUTE = 60_000;
@@ -147,18 +147,21 @@ export interface PushSample {
 
 /**
  * Pushes a tag `samples` times, each to a seeded random repository at a seeded random second of
- * the next ten minutes, then lets the simulated `serve` tick until the tag is in SQL (at most `limitMs`).
+ * the next ten minutes (or the repositories job's period, if longer), then lets the simulated `serve` tick until the tag is in SQL (at most `limitMs`).
  */
 export async function measurePushLatency(account: Account, variant: FreshnessVariant, input: { samples: number; seed: number; limitMs?: number }): Promise<PushSample[]> {
   const random = seededRandom(input.seed);
   const repositories = Object.values(account.emulator.snapshot({ tags: false }).repositories).flat();
+  const job = account.serve.jobs.find((j) => j.name === 'repositories')!;
+  const window = Math.max(10 * MINUTE, longestGapMs(job.schedule, account.clock.date()) ?? HOUR);
   const out: PushSample[] = [];
   for (let i = 0; i < input.samples; i++) {
     const repo = repositories[Math.floor(random() * repositories.length)]!;
     const tag = `fresh-${input.seed}-${i}`;
-    // A random second of the next ten minutes: over the samples the pushes walk through the
-    // hour, landing before, between and after every kind of tick (complete listing, org job).
-    await account.serve.runUntil(new Date(account.clock.now() + Math.floor(random() * 10 * MINUTE)));
+    // A random second of the next `window`: uniform within the repositories job's period (the
+    // previous sample ended right after one of its ticks), and over the samples the pushes walk
+    // through the hour, landing before, between and after every kind of tick.
+    await account.serve.runUntil(new Date(account.clock.now() + Math.floor(random() * window)));
     const pushedAt = account.clock.now();
     account.emulator.state.addTag(repo.namespace, repo.name, tag);
     await variant.afterPush?.({ serve: account.serve, emulator: account.emulator, database: account.database, namespace: repo.namespace, repository: repo.name, tag });
