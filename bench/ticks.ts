@@ -5,7 +5,8 @@
  * client and the emulator all read one shifted clock: real time plus an offset that jumps to
  * each tick's scheduled time. Within a tick time runs at the wall clock's pace, so the time a
  * tick takes is real. Ticks due at the same time run one after the other (serve runs them side
- * by side), so each tick's requests are counted apart.
+ * by side), so each tick's requests are counted apart; a tick time that passes while any tick
+ * runs is missed (serve misses only the busy job's).
  */
 import type { Logger } from 'pino';
 import { serveConfig, type Config } from '../src/config.js';
@@ -104,27 +105,37 @@ export function simulateServe(input: { config: Config; database: Database; emula
     };
     return record;
   };
+  // Ticks are due after `through` (the last tick run, or the last `until`); the clock itself
+  // moves on between calls, and a tick that falls in those milliseconds is still due. A tick
+  // time that passed while ticks were running (`busyUntil`) was missed, as in serve.
+  let through = clock.date();
+  let busyUntil = clock.now();
   return {
     clock,
     jobs: plan.jobs,
     async runUntil(until, afterTick) {
       const out: TickRecord[] = [];
-      for (let next = nextTicks(plan.jobs, clock.date()); next && next.at.getTime() <= until.getTime(); next = nextTicks(plan.jobs, clock.date())) {
-        // A tick that ran past the next scheduled time makes that one missed, as in serve.
-        if (next.at.getTime() >= clock.now()) clock.jump(next.at);
+      for (let next = nextTicks(plan.jobs, through); next && next.at.getTime() <= until.getTime(); next = nextTicks(plan.jobs, through)) {
+        through = next.at;
+        if (next.at.getTime() < busyUntil) continue;
+        clock.jump(next.at);
         for (const job of next.jobs) {
           const record = await run(job, next.at);
           out.push(record);
           await afterTick?.(record);
         }
+        busyUntil = clock.now();
       }
+      if (until.getTime() > through.getTime()) through = until;
       if (clock.now() < until.getTime()) clock.jump(until);
       return out;
     },
     async runNow(name) {
       const job = plan.jobs.find((j) => j.name === name);
       if (!job) throw new RangeError(`no job called "${name}"`);
-      return run(job, new Date(Math.floor(clock.now() / 1000) * 1000));
+      const record = await run(job, new Date(Math.floor(clock.now() / 1000) * 1000));
+      busyUntil = Math.max(busyUntil, clock.now());
+      return record;
     },
     close: () => clients.close(),
   };
