@@ -5,6 +5,7 @@
  *   npm run bench                     # default size (under 15 minutes on 2 cores)
  *   npm run bench -- --quick          # a first look (a minute or two)
  *   npm run -s bench -- --json > a.json  # the same figures as JSON, to compare runs
+ *   npm run bench -- --quick --only freshness   # push → SQL latency and the daily cost of freshness (bench/freshness.ts)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npm run bench
  *
  * BENCH_DATABASE_URL names a database the benchmark may wipe (it drops the `dockerhub` and
@@ -21,6 +22,7 @@ import { startEmulator } from '../src/emulator/index.js';
 import { renderTable } from '../src/format.js';
 import { createLogger } from '../src/logger.js';
 import { dailyCost, type AccountModel } from './daily-cost.js';
+import { freshnessReport, type FreshnessReport } from './freshness.js';
 import { measureMemory, type MemoryFigures } from './memory.js';
 import { measurePacing } from './pacing.js';
 import { changedPassMinimum, firstPassMinimum, listPages, measurePass, mutate, repositoryFacts, type PassFigures } from './requests.js';
@@ -37,7 +39,7 @@ const { values } = parseArgs({
 });
 const quick = Boolean(values.quick);
 const seed = Number(values.seed);
-const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily,webhook').split(',').map((s) => s.trim()));
+const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily,freshness,webhook').split(',').map((s) => s.trim()));
 const size = quick
   ? { requestScale: 4, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 45 }
   : { requestScale: 8, writeTags: 4_000, memory: [45, 250], memoryBoxSeconds: 150 };
@@ -92,6 +94,7 @@ const report: {
   writes?: Record<string, WriteFigures | null>;
   memory?: MemoryFigures[];
   daily?: { model: AccountModel; before: ReturnType<typeof dailyCost>; after: ReturnType<typeof dailyCost> };
+  freshness?: Omit<FreshnessReport, 'lines' | 'figures'>;
   figures: Figure[];
   seconds?: number;
 } = { size: quick ? 'quick' : 'default', database: benchUrl ? 'postgres' : 'pglite', node: process.version, figures };
@@ -208,6 +211,15 @@ if (sections.has('daily')) {
   );
 }
 
+let freshnessLines: string[] = [];
+if (sections.has('freshness')) {
+  const fresh = await freshnessReport({ quick, seed, database: () => freshDatabase(benchUrl), logger, progress, tagPagesPerRepository });
+  for (const f of fresh.figures) add(f.figure, f.value, f.measured, f.target, f.pass);
+  const { lines, figures: _figures, ...rest } = fresh;
+  report.freshness = rest;
+  freshnessLines = lines;
+}
+
 if (sections.has('webhook')) {
   progress('push → SQL with a webhook');
   const database = await freshDatabase(benchUrl);
@@ -269,6 +281,7 @@ if (values.json) {
       ),
     );
   }
+  if (freshnessLines.length > 0) out.push('', ...freshnessLines);
   out.push('', 'Timings depend on the machine and whatever else runs on it; compare runs on the same machine.');
   process.stdout.write(`${out.join('\n')}\n`);
 }

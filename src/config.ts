@@ -169,10 +169,12 @@ export const configSchema = z
     sync: z
       .object({
         /**
-         * Between complete repository listings, passes read the list newest first and stop at the
-         * first unchanged repository. 0 (the default): every pass reads the complete list.
+         * How often the repository list is read completely (the only read that decides deletions
+         * and sees pull-only changes); passes in between read it newest first and stop at the
+         * first unchanged repository. 0: every pass is complete. Unset: `serve` lists completely
+         * hourly (its repositories job ticks every minute, see serveConfig), a `sync` every pass.
          */
-        repositoryListInterval: duration.default(0),
+        repositoryListInterval: duration.optional(),
         /**
          * Tags are re-read when the list shows a push (last_updated) or a pull (pull_count); this
          * slow refresh catches what Hub changes without either (tag status).
@@ -225,6 +227,20 @@ export function dataApiUrlOf(hub: Pick<Config['hub'], 'apiUrl' | 'dataApiUrl'>):
   const api = new URL(hub.apiUrl);
   if (api.origin === 'https://hub.docker.com') return DEFAULT_DATA_API_URL;
   return `${hub.apiUrl.replace(/\/+$/, '')}/enterprise-data/v1`;
+}
+
+/** Between two complete repository listings under `serve` when REPOSITORY_LIST_INTERVAL is unset. */
+export const SERVE_REPOSITORY_LIST_INTERVAL_MS = 3_600_000;
+
+/**
+ * The config `serve`'s sync jobs run with: what is unset and differs from a one-shot `sync` gets
+ * serve's default. A `sync` run reads the complete repository list (it is the truth a user asked
+ * for); `serve` ticks every minute, so in between its hourly complete listings it reads the list
+ * newest first (one request per namespace when nothing was pushed).
+ */
+export function serveConfig(config: Config): Config {
+  if (config.sync.repositoryListInterval !== undefined) return config;
+  return { ...config, sync: { ...config.sync, repositoryListInterval: SERVE_REPOSITORY_LIST_INTERVAL_MS } };
 }
 
 /** Which environment variable feeds which config path; used for parsing and for error messages. */

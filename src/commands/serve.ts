@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { UsageError } from '../cli-errors.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, serveConfig } from '../config.js';
 import type { Database } from '../db/client.js';
 import { migrationJournal } from '../db/migrate.js';
 import { startSqlServer, type RunningSqlServer } from '../db/serve-socket.js';
@@ -115,7 +115,7 @@ async function startService(ctx: CommandContext, registry: EndpointDefinition[],
   for (const [endpoint, at] of await lastSuccessByEndpoint(database)) metrics.setLastSuccess(endpoint, at);
 
   const lastProgress = new Map<string, Date>();
-  const syncDeps = { database, client: clients.fallback.client, clients, logger, config, namespaceKinds: new Map(), registry };
+  const syncDeps = { database, client: clients.fallback.client, clients, logger, config: serveConfig(config), namespaceKinds: new Map(), registry };
   const runSyncTick = createTickRunner(syncDeps, { ...metrics.observer, pageFinished: (tick) => lastProgress.set(tick.job.name, new Date()) });
   const hints = config.webhookSecret ? createHintQueue({ deps: syncDeps, onRead: (_hint, outcome) => metrics.observeWebhook({ read: outcome }) }) : undefined;
   const runWritebackTick = createWritebackTickRunner({ database, clients, config, logger }, { ...metrics.observer, runFinished: (summary) => metrics.observeWriteback(summary) });

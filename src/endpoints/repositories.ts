@@ -157,16 +157,37 @@ function recentListing(run: SliceRun, namespace: string): RunParts<typeof reposi
 }
 
 /**
- * The repository list of a namespace. Every REPOSITORY_LIST_INTERVAL it is read completely (and
- * decides deletions); in between, newest first until the first unchanged repository. Its rows
- * keep the detail-only fields repository_details stored; the endpoints chained from it find
- * what changed by comparing this table with their own state.
+ * How early in a tick's minute a complete listing may come: the tick that finds less than this
+ * left of REPOSITORY_LIST_INTERVAL lists completely. Without it, a listing that ended a few
+ * seconds after 13:00 would make 14:00 too early and 14:01 the next complete one, and the hour
+ * would creep a minute a time; a schedule whose ticks are the interval apart would skip every
+ * other complete listing.
+ */
+export const COMPLETE_LISTING_SLACK_MS = 60_000;
+
+/**
+ * Whether the list of a namespace is read completely this run: always with --full, when
+ * REPOSITORY_LIST_INTERVAL is 0, when no complete listing succeeded yet (or the last one was
+ * incomplete: last_complete_at stays), and when the interval is (within a minute) over.
+ */
+export function completeListingDue(input: { intervalMs: number; full: boolean; lastCompleteMs: number | null; nowMs: number }): boolean {
+  if (input.intervalMs <= 0 || input.full || input.lastCompleteMs === null) return true;
+  return input.nowMs - input.lastCompleteMs >= input.intervalMs - Math.min(COMPLETE_LISTING_SLACK_MS, input.intervalMs / 2);
+}
+
+/**
+ * The repository list of a namespace. Under `serve` the repositories job ticks every minute;
+ * every REPOSITORY_LIST_INTERVAL (serve's default 1h; a `sync` lists completely unless it is set)
+ * the list is read completely (and decides deletions); the ticks in between read it newest first
+ * until the first unchanged repository: one request per namespace when nothing was pushed. Its rows keep the detail-only fields repository_details
+ * stored; the endpoints chained from it (details, tags) find what changed by comparing this
+ * table with their own state, in the same tick.
  */
 export const repositoriesEndpoint = defineEndpoint({
   name: 'repositories',
   title: 'List repositories in a namespace',
   reference: 'https://docs.docker.com/reference/api/hub/latest/#tag/repositories/operation/listNamespaceRepositories',
-  schedule: '0 * * * *',
+  schedule: '* * * * *',
   table: repositories,
   alsoWrites: [repositoryStats],
   request: { path: HUB_PATHS.repositories, query: { ordering: 'name' }, shape: 'results' },
@@ -181,10 +202,10 @@ export const repositoriesEndpoint = defineEndpoint({
   // read that stops early speaks for nothing it did not show, so it deletes nothing.
   partial: {
     async when(run, { namespace }) {
-      const interval = run.deps.config.sync.repositoryListInterval;
-      if (interval <= 0 || run.plan.full) return false;
-      const last = await lastCompleteListing(run, namespace);
-      return last !== null && Date.parse(run.now()) - last < interval;
+      const intervalMs = run.deps.config.sync.repositoryListInterval ?? 0;
+      if (intervalMs <= 0 || run.plan.full) return false;
+      const lastCompleteMs = await lastCompleteListing(run, namespace);
+      return !completeListingDue({ intervalMs, full: run.plan.full, lastCompleteMs, nowMs: Date.parse(run.now()) });
     },
     read: (run, { namespace }) => recentListing(run, namespace),
     cursor: (summary) => ({ mode: 'recent', changed: summary.rows }),

@@ -75,10 +75,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let startedAt: Date | null = null;
   let stopping = false;
 
+  // One warning per overrunning tick: an every-minute job whose first pass takes hours would
+  // otherwise warn every minute of it. The count and the metric see every missed tick.
+  const warned = new Set<string>();
   const missed = (state: JobState, scheduledAt: Date) => {
     state.missedTicks++;
-    logger.warn(
-      { job: state.job.name, scheduledAt: scheduledAt.toISOString(), runningSince: state.running?.since.toISOString(), runGroup: state.running?.runGroup },
+    const runGroup = state.running?.runGroup;
+    const first = runGroup === undefined || !warned.has(runGroup);
+    if (runGroup !== undefined) warned.add(runGroup);
+    logger[first ? 'warn' : 'debug'](
+      { job: state.job.name, scheduledAt: scheduledAt.toISOString(), runningSince: state.running?.since.toISOString(), runGroup },
       'tick missed: the previous tick of this job is still running (ticks are skipped, not queued)',
     );
     options.onMissedTick?.(state.job, scheduledAt);
@@ -94,7 +100,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     state.running = { since: now(), runGroup: tick.runGroup };
     const work = runAndRecord(options, state, tick, controller.signal, now);
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    void work.finally(() => {
+      inFlight.delete(work);
+      warned.delete(tick.runGroup);
+    });
     return work;
   };
 

@@ -74,6 +74,29 @@ describe('the endpoints section of the config', () => {
     expect(() => selectEndpoints(['repo_categoriez'], false, registry)).toThrow(/Unknown endpoint "repo_categoriez".*repo_categories/);
   });
 
+  it('runs a chained endpoint without refreshWhen hourly, not with the every-minute repositories job', () => {
+    const { load: run } = load({
+      endpoints: [
+        { name: 'every_repo', path: '/v2/namespaces/{repositories.namespace}/repositories/{repositories.name}' },
+        { name: 'moved_repo', path: '/v2/namespaces/{repositories.namespace}/repositories/{repositories.name}', refreshWhen: 'repositories.last_updated' },
+        { name: 'team_grants', path: '/v2/orgs/{teams.org}/groups/{teams.name}/repositories' },
+      ],
+    });
+    const config = run();
+    const registry = buildRegistry(config);
+    const plan = planJobs(registry, scheduleOverrides(config, registry, NOW), NOW);
+    expect(plan.problems).toEqual([]);
+    // It would read every repository each minute: a job of its own, hourly.
+    expect(plan.jobs.find((j) => j.name === 'every_repo')).toMatchObject({ schedule: '0 * * * *', endpoints: ['every_repo'] });
+    // Only what moved: cheap each minute, right after the list.
+    expect(plan.jobOf.get('moved_repo')).toBe('repositories');
+    // The organization job is hourly already: it follows its parent.
+    expect(plan.jobOf.get('team_grants')).toBe('organization');
+    // A schedule for the parent's job that is hourly lets it follow again.
+    const hourly = { ...config, schedules: { repositories: '0 * * * *' } };
+    expect(planJobs(registry, scheduleOverrides(hourly, registry, NOW), NOW).jobOf.get('every_repo')).toBe('repositories');
+  });
+
   it('lets schedules name a custom endpoint, and a chained one with its own schedule runs apart', () => {
     const { load: run } = load({
       schedules: { pushes: '*/5 * * * *' },

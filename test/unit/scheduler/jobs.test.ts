@@ -142,8 +142,8 @@ describe('planJobs: grouping', () => {
     const documented: Layout = { ...rest, organization: ['2-59/5 * * * *', orgListings], access_tokens: ['15 * * * *', ['access_tokens']], pull_usage: ['40 * * * *', ['pull_usage_reports', 'pull_usage']] };
     expect(layout).toEqual(Object.fromEntries(Object.entries(documented).map(([name, [, list]]) => [name, list])));
     const every = (job: string) => plan.jobs.find((j) => j.name === job)!.schedule;
-    // hourly, every 5 minutes, daily, hourly, every 15 minutes
-    expect(every('repositories')).toMatch(/^\d+ \* \* \* \*$/);
+    // every minute, every 5 minutes, daily, hourly, every 15 minutes
+    expect(every('repositories')).toBe('* * * * *');
     expect(every('audit_logs')).toBe('*/5 * * * *');
     expect(every('audit_log_actions')).toMatch(/^\d+ \d+ \* \* \*$/);
     // every 5 minutes, after the audit log: a listing is read when the audit log names a change

@@ -26,6 +26,18 @@ describe('createScheduler (real croner, second-level schedules, fake timers)', (
     vi.useRealTimers();
   });
 
+  it('warns once per overrunning tick, however many ticks it makes miss; counts every one', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const recording = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    scheduler = createScheduler({ jobs: [job('first_pass')], logger: recording, runTick: () => sleep(3800).then(() => 'succeeded') });
+    scheduler.start();
+    // :01 runs to :04.8 and makes :02, :03 and :04 miss; :05 runs to :08.8 and makes :06-:08 miss.
+    await vi.advanceTimersByTimeAsync(8_000);
+    const missed = lines.filter((line) => line.msg.startsWith('tick missed'));
+    expect(missed.map((line) => line.level)).toEqual([40, 20, 20, 40, 20, 20]);
+    expect(scheduler.states()[0]!.missedTicks).toBe(6);
+  });
+
   it('runs each tick in a run group named after the scheduled second, never overlapping itself', async () => {
     const ticks: Tick[] = [];
     const missed: string[] = [];
