@@ -75,20 +75,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let startedAt: Date | null = null;
   let stopping = false;
 
-  // One warning per overrunning tick: an every-minute job whose first pass takes hours would
-  // otherwise warn every minute of it. The count and the metric see every missed tick.
+  // One warning per overrunning tick (see missedTick); the count and the metric see every one.
   const warned = new Set<string>();
-  const missed = (state: JobState, scheduledAt: Date) => {
-    state.missedTicks++;
-    const runGroup = state.running?.runGroup;
-    const first = runGroup === undefined || !warned.has(runGroup);
-    if (runGroup !== undefined) warned.add(runGroup);
-    logger[first ? 'warn' : 'debug'](
-      { job: state.job.name, scheduledAt: scheduledAt.toISOString(), runningSince: state.running?.since.toISOString(), runGroup },
-      'tick missed: the previous tick of this job is still running (ticks are skipped, not queued)',
-    );
-    options.onMissedTick?.(state.job, scheduledAt);
-  };
+  const missed = (state: JobState, scheduledAt: Date) => missedTick(options, state, scheduledAt, warned);
 
   const execute = (state: JobState, scheduledAt: Date, reason: Tick['reason']): Promise<void> => {
     if (stopping) return Promise.resolve();
@@ -149,6 +138,23 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       return { drained: false, stillRunning: [...states.values()].filter((state) => state.running).map((state) => state.job.name) };
     },
   };
+}
+
+/**
+ * A tick that found its job's previous tick still running: counted and reported. One warning per
+ * overrunning tick: an every-minute job whose first pass takes hours would otherwise warn every
+ * minute of it; the later ones are logged at debug level.
+ */
+function missedTick(options: SchedulerOptions, state: JobState, scheduledAt: Date, warned: Set<string>): void {
+  state.missedTicks++;
+  const runGroup = state.running?.runGroup;
+  const first = runGroup === undefined || !warned.has(runGroup);
+  if (runGroup !== undefined) warned.add(runGroup);
+  options.logger[first ? 'warn' : 'debug'](
+    { job: state.job.name, scheduledAt: scheduledAt.toISOString(), runningSince: state.running?.since.toISOString(), runGroup },
+    'tick missed: the previous tick of this job is still running (ticks are skipped, not queued)',
+  );
+  options.onMissedTick?.(state.job, scheduledAt);
 }
 
 /** Runs a tick and records in the job's state how it ended; never rejects. */
