@@ -92,7 +92,7 @@ describe('fresh by default', () => {
     expect(await deletedAt(gone.namespace, gone.name)).not.toBeNull();
     // Every job of the hour counted: the minute ticks, audit windows, the organization listings.
     const minutes = (account.clock.now() - from) / MINUTE;
-    expect([...new Set(ticks.map((t) => t.job))].sort()).toEqual(['audit_logs', 'organization', 'repositories', 'watched_tags']);
+    expect([...new Set(ticks.map((t) => t.job))].sort()).toEqual(['access_tokens', 'audit_logs', 'organization', 'pull_usage', 'repositories', 'watched_tags']);
     expect(ticks.filter((t) => t.job === 'repositories').length).toBeGreaterThanOrEqual(Math.floor(minutes));
     expect(ticks.reduce((n, t) => n + t.requests, 0) / minutes).toBeLessThanOrEqual(FRESHNESS_TARGETS.idleRequestsPerMinute);
   });

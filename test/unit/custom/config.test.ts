@@ -90,8 +90,8 @@ describe('the endpoints section of the config', () => {
     expect(plan.jobs.find((j) => j.name === 'every_repo')).toMatchObject({ schedule: '0 * * * *', endpoints: ['every_repo'] });
     // Only what moved: cheap each minute, right after the list.
     expect(plan.jobOf.get('moved_repo')).toBe('repositories');
-    // The organization job is hourly already: it follows its parent.
-    expect(plan.jobOf.get('team_grants')).toBe('organization');
+    // The organization job ticks every 5 minutes (it follows the audit log): the same.
+    expect(plan.jobs.find((j) => j.name === 'team_grants')).toMatchObject({ schedule: '0 * * * *', endpoints: ['team_grants'] });
     // A schedule for the parent's job that is hourly lets it follow again.
     const hourly = { ...config, schedules: { repositories: '0 * * * *' } };
     expect(planJobs(registry, scheduleOverrides(hourly, registry, NOW), NOW).jobOf.get('every_repo')).toBe('repositories');
