@@ -29,6 +29,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           execArgv,
+          // Unit tests touch no process-wide state (no mocks, fake timers or environment changes),
+          // so one worker runs several files without a fresh module graph for each: a third of
+          // the project's CPU time. Green with the files in shuffled order too (--sequence.shuffle.files).
+          isolate: false,
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
