@@ -131,14 +131,15 @@ async function pgliteDatabase(migrated: boolean): Promise<TestDatabase> {
 
 /**
  * A DATA_DIR (a new temporary folder) whose embedded database has every migration applied: a
- * copy of the folder the global setup migrated once, on either backend. For end-to-end tests
+ * copy of the folder the end-to-end project's setup migrated once (test/support/build-setup.ts),
+ * on either backend. For end-to-end tests
  * whose subject is not the first `migrate` of a new folder: creating and migrating an embedded
  * database costs a CLI child seconds of CPU, copying the folder a fraction of one. Remove it
  * with rmSync after the test.
  */
 export function migratedDataDir(prefix = 'dhs-data-'): string {
-  const template = inject('pgliteTemplate');
-  if (!template) throw new Error('no migrated PGlite folder in this run: the test project needs test/support/global-setup.ts in its globalSetup');
+  const template = inject('migratedDataDir');
+  if (!template) throw new Error('no migrated DATA_DIR in this run: the test project needs test/support/build-setup.ts in its globalSetup');
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   cpSync(path.join(template, 'pglite'), path.join(dir, 'pglite'), { recursive: true });
   return dir;

@@ -13,9 +13,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
  * For 1 and 2 a template database is migrated once with the real migrations; each test file
  * clones it (CREATE DATABASE … TEMPLATE), which takes milliseconds. For 3 one PGlite data
  * folder is migrated once, and each test database is a copy of that folder: creating and
- * migrating a PGlite database costs seconds of CPU, copying its folder a fraction of one. The
- * migrated folder is made on every backend: end-to-end tests of the embedded database copy it as
- * their DATA_DIR.
+ * migrating a PGlite database costs seconds of CPU, copying its folder a fraction of one.
  */
 
 declare module 'vitest' {
@@ -23,7 +21,7 @@ declare module 'vitest' {
     dbBackend: 'postgres' | 'testcontainers' | 'pglite';
     dbServerUrl: string;
     dbTemplate: string;
-    /** A migrated DATA_DIR to copy (its `pglite` folder): the PGlite backend's test databases, and DATA_DIRs of end-to-end tests on either backend. */
+    /** PGlite backend: a migrated DATA_DIR to copy (its `pglite` folder), else ''. */
     pgliteTemplate: string;
     /** A folder of this run for temporary files (each test file's CLI children get a TMPDIR in it); removed after the run. */
     testTmp: string;
@@ -135,7 +133,6 @@ async function setupProject(project: TestProject, state: Shared): Promise<() => 
   }
 
   console.log(`test database (${project.name}): ${backend === 'testcontainers' ? 'a Postgres container (testcontainers)' : 'TEST_DATABASE_URL'}; each test file clones a migrated template`);
-  const pglite = (state.pglite ??= migratedPgliteFolder());
   const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -148,8 +145,7 @@ async function setupProject(project: TestProject, state: Shared): Promise<() => 
   project.provide('dbBackend', backend);
   project.provide('dbServerUrl', serverUrl);
   project.provide('dbTemplate', template);
-  // End-to-end tests of the embedded database copy it too (migratedDataDir in test/support/db.ts).
-  project.provide('pgliteTemplate', await pglite);
+  project.provide('pgliteTemplate', '');
 
   return async () => {
     // Drop the template and any clone a crashed test file left behind.
