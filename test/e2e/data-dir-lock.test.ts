@@ -1,10 +1,10 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, runCli, type CliResult } from '../support/cli.js';
+import { migratedDataDir } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -73,11 +73,9 @@ describe.skipIf(unavailable !== undefined)(`the embedded database across PID nam
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-lock-'));
+  beforeAll(() => {
+    dataDir = migratedDataDir('dhs-lock-');
     env = baseEnv({ DATA_DIR: dataDir });
-    const migrated = await runCli(['migrate'], { env });
-    expect(migrated.code, migrated.stderr).toBe(0);
   });
   afterAll(() => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { createEmptyDatabase, type TestDatabase } from '../support/db.js';
+import { createEmptyDatabase, migratedDataDir, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 
 /** Rows per table of schema dockerhub, read with the product's own `sql --json`. */
@@ -30,7 +29,7 @@ describe('db dump and db move: the embedded database leaves with everything', ()
   beforeAll(async () => {
     // A small account: the subject is the copy, not the sync.
     emulator = await startTestEmulator({ scale: 0.3 });
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-move-'));
+    dataDir = migratedDataDir('dhs-move-');
   });
   afterAll(async () => {
     await emulator?.close();

@@ -1,12 +1,12 @@
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/db/data-dir-lock.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { ROOT, runCli, type CliResult } from '../support/cli.js';
+import { migratedDataDir } from '../support/db.js';
 import { syncEnv } from '../support/emulator.js';
 import { freePort } from '../support/tcp.js';
 
@@ -109,7 +109,7 @@ describe('the embedded database over the Postgres protocol', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, seed: 7, rateLimitPerMinute: null });
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-'));
+    dataDir = migratedDataDir('dhs-sqlport-');
   }, 600_000);
   afterAll(async () => {
     await emulator?.close();
@@ -164,7 +164,7 @@ describe('the embedded database over the Postgres protocol', () => {
   }, 600_000);
 
   it('serve with SQL_PORT: psql reads while the sync writes, including inside a transaction', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-serve-'));
+    const dir = migratedDataDir('dhs-sqlport-serve-');
     const config = path.join(dir, 'config.yaml');
     writeFileSync(config, 'schedules:\n  repositories: "*/2 * * * * *"\n  organization: "*/3 * * * * *"\n');
     const sqlPort = await freePort();
@@ -209,7 +209,7 @@ describe('the embedded database over the Postgres protocol', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 600_000);
   it('serve with SQL_PORT: bad bytes, idle connections and session changes stop no sync tick; SIGTERM still works', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sqlport-hostile-'));
+    const dir = migratedDataDir('dhs-sqlport-hostile-');
     const config = path.join(dir, 'config.yaml');
     writeFileSync(config, 'schedules:\n  repositories: "*/2 * * * * *"\n');
     const sqlPort = await freePort();

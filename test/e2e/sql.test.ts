@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, migratedDataDir, type TestDatabase } from '../support/db.js';
 import { startTestEmulator, syncEnv, type RunningEmulator } from '../support/emulator.js';
 
 // Columns that do not depend on when a sync ran, of every kind the formats must render alike:
@@ -22,7 +22,7 @@ describe('sql: one query on whichever database is configured', () => {
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'dhs-sql-'));
+    dataDir = migratedDataDir('dhs-sql-');
     const first = await runCli(['sync'], { env: embedded(), timeoutMs: 400_000 });
     expect(first.code, first.stderr).toBe(0);
     if (backend !== 'pglite') {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { NODE_TEST_FLAGS } from './node-flags.js';
 
 /**
  * The CLI the end-to-end tests run, built once per run: `npm run build`'s compiler and config
@@ -17,6 +18,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The built package: `<cliBuild>/dist/cli.js` is the CLI. */
     cliBuild: string;
+    /** A DATA_DIR whose embedded database has every migration applied, to copy (migratedDataDir in test/support/db.ts). */
+    migratedDataDir: string;
   }
 }
 
@@ -46,8 +49,39 @@ export async function buildPackage(): Promise<string> {
   return folder;
 }
 
+/**
+ * A DATA_DIR migrated by the built CLI's `migrate`, in a child process: PGlite's work would
+ * block this process (where the other setups open their connections) for seconds at a time.
+ */
+async function migrateDataDir(build: string): Promise<string> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'dhs-data-template-'));
+  const failure = await new Promise<string | undefined>((resolve) => {
+    execFile(
+      process.execPath,
+      [...NODE_TEST_FLAGS, path.join(build, 'dist', 'cli.js'), 'migrate'],
+      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: folder, LOG_LEVEL: 'warn' } },
+      (error, stdout, stderr) => resolve(error ? `${stdout}${stderr}`.trim() || error.message : undefined),
+    );
+  });
+  if (failure !== undefined) {
+    rmSync(folder, { recursive: true, force: true });
+    throw new Error(`\`migrate\` of a new DATA_DIR with the built CLI failed:\n${failure}`);
+  }
+  return folder;
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   const folder = await buildPackage();
   project.provide('cliBuild', folder);
-  return () => rmSync(folder, { recursive: true, force: true });
+  // With the PGlite backend the global setup has migrated a folder already (test/support/global-setup.ts).
+  const shared = project.getProvidedContext().pgliteTemplate;
+  const dataDir = shared || (await migrateDataDir(folder).catch((error: unknown) => {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }));
+  project.provide('migratedDataDir', dataDir);
+  return () => {
+    rmSync(folder, { recursive: true, force: true });
+    if (!shared) rmSync(dataDir, { recursive: true, force: true });
+  };
 }

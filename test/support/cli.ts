@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { keepsConnections, releaseKeptConnections } from './db.js';
+import { NODE_TEST_FLAGS } from './node-flags.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,7 +50,7 @@ export function cliCommand(args: string[]): { command: string; args: string[] } 
   if (keepsConnections()) throw new Error('a test database keeps a query connection open: await releaseKeptConnections() (test/support/db.ts) before starting the CLI');
   const build = inject('cliBuild');
   if (!build) throw new Error('no built CLI in this run: the test project needs test/support/build-setup.ts in its globalSetup');
-  return { command: process.execPath, args: [path.join(build, 'dist', 'cli.js'), ...args] };
+  return { command: process.execPath, args: [...NODE_TEST_FLAGS, path.join(build, 'dist', 'cli.js'), ...args] };
 }
 
 /**

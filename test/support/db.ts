@@ -129,6 +129,22 @@ async function pgliteDatabase(migrated: boolean): Promise<TestDatabase> {
   });
 }
 
+/**
+ * A DATA_DIR (a new temporary folder) whose embedded database has every migration applied: a
+ * copy of the folder the end-to-end project's setup migrated once (test/support/build-setup.ts),
+ * on either backend. For end-to-end tests
+ * whose subject is not the first `migrate` of a new folder: creating and migrating an embedded
+ * database costs a CLI child seconds of CPU, copying the folder a fraction of one. Remove it
+ * with rmSync after the test.
+ */
+export function migratedDataDir(prefix = 'dhs-data-'): string {
+  const template = inject('migratedDataDir');
+  if (!template) throw new Error('no migrated DATA_DIR in this run: the test project needs test/support/build-setup.ts in its globalSetup');
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  cpSync(path.join(template, 'pglite'), path.join(dir, 'pglite'), { recursive: true });
+  return dir;
+}
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   const backend = inject('dbBackend');
   return backend === 'pglite' ? pgliteDatabase(true) : serverDatabase(backend, inject('dbTemplate'));
