@@ -182,7 +182,7 @@ describe('serve', () => {
     expect(ready.status).toBe(200);
     expect(readiness.ready).toBe(true);
     expect(readiness.migrations.applied).toBe(readiness.migrations.expected);
-    expect(readiness.jobs.map((job) => job.name).sort()).toEqual(['access_tokens', 'audit_log_actions', 'audit_logs', 'organization', 'repositories', 'watched_tags']);
+    expect(readiness.jobs.map((job) => job.name).sort()).toEqual(['access_tokens', 'audit_log_actions', 'audit_logs', 'organization', 'pull_usage', 'repositories', 'watched_tags']);
     const page = await (await fetch(service.url('/'))).text();
     expect(page).toContain('<td>repositories, repository_details, tags</td>');
     expect((await fetch(service.url('/nope'))).status).toBe(404);
