@@ -20,6 +20,7 @@ import { planJobs, type JobSpec } from '../src/scheduler/jobs.js';
 import { runGroupOf } from '../src/scheduler/scheduler.js';
 import { createTickRunner } from '../src/scheduler/tick.js';
 import { systemClock } from '../src/hub/clock.js';
+import type { SyncDeps } from '../src/sync/context.js';
 
 /** Real time shifted by an offset; `jump` sets the offset so that now is `to`. */
 export function shiftedClock(start: Date) {
@@ -50,6 +51,8 @@ export interface TickRecord {
 export interface SimulatedServe {
   readonly clock: ShiftedClock;
   readonly jobs: readonly JobSpec[];
+  /** What its ticks run with (the clients, the clock, the registry): a hint queue shares them, as in serve. */
+  readonly deps: SyncDeps;
   /** Runs, in time order, every tick due after now and at or before `until`; the clock ends at `until` (or later, if a tick ran past it). */
   runUntil(until: Date, afterTick?: (tick: TickRecord) => Promise<void> | void): Promise<TickRecord[]>;
   /** One tick of a job now, outside its schedule (a first pass). */
@@ -79,7 +82,7 @@ export function simulateServe(input: { config: Config; database: Database; emula
   if (plan.problems.length > 0) throw new Error(plan.problems.join('; '));
   const hubClock = { now: clock.now, sleep: systemClock.sleep };
   const clients: HubClientSet = hubClientsFromConfig(config, {}, logger, { clock: hubClock });
-  const runTick = createTickRunner({
+  const deps: SyncDeps = {
     database,
     client: clients.fallback.client,
     clients,
@@ -88,7 +91,8 @@ export function simulateServe(input: { config: Config; database: Database; emula
     namespaceKinds: new Map(),
     registry,
     clock: { now: clock.date },
-  });
+  };
+  const runTick = createTickRunner(deps);
   const signal = new AbortController().signal;
   const run = async (job: JobSpec, scheduledAt: Date): Promise<TickRecord> => {
     emulator.requests.reset();
@@ -113,6 +117,7 @@ export function simulateServe(input: { config: Config; database: Database; emula
   return {
     clock,
     jobs: plan.jobs,
+    deps,
     async runUntil(until, afterTick) {
       const out: TickRecord[] = [];
       for (let next = nextTicks(plan.jobs, through); next && next.at.getTime() <= until.getTime(); next = nextTicks(plan.jobs, through)) {

@@ -2,15 +2,15 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { buildRegistry } from '../custom/registry.js';
 import { loadCommandConfig } from './config-check.js';
-import { openDatabase, rowsOf } from '../db/client.js';
+import { openDatabase, rowsOf, type Database } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { tableCounts } from '../db/status.js';
 import { renderTable } from '../format.js';
-import { runSync } from '../sync/runner.js';
+import { runSync, type SyncSummary } from '../sync/runner.js';
 import { terminalProgress } from '../sync/progress.js';
 import type { CommandContext } from './context.js';
 import { emulatorOptionsFromFlags } from './emulator.js';
-import { hubClientFromConfig } from './hub.js';
+import { hubClientFromConfig, hubClientsFromConfig } from './hub.js';
 import { renderSummary } from './sync.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -36,7 +36,41 @@ GROUP BY namespace ORDER BY stale_tags DESC`,
 FROM dockerhub.audit_logs GROUP BY account, actor, action
 ORDER BY events DESC LIMIT 5`,
   },
+  {
+    title: 'Pulls per tag over the last week (pull-usage reports)',
+    sql: `SELECT repository || ':' || tag AS image, sum(pulls) AS pulls, min(day) AS since
+FROM dockerhub.pulls_daily WHERE day > current_date - 7
+GROUP BY 1 ORDER BY pulls DESC LIMIT 5`,
+  },
 ];
+
+/** The endpoints read with the organizations' access tokens: the Enterprise Data API takes no password. */
+const DATA_API_ENDPOINTS = ['pull_usage_reports', 'pull_usage'];
+
+type Emulator = Awaited<ReturnType<typeof import('../emulator/index.js').startEmulator>>;
+
+/**
+ * The pull-usage reports, as a user configures them: each organization with its own organization
+ * access token (hub.credentials, kind: oat), secrets from the environment given to the config.
+ */
+async function syncPullUsage(ctx: CommandContext, emulator: Emulator, overrides: Record<string, unknown>, database: Database): Promise<SyncSummary> {
+  const oats = emulator.credentials.oat;
+  const env = Object.fromEntries(oats.map((oat, i) => [`DEMO_OAT_${i}`, oat.token]));
+  const config = loadCommandConfig({
+    env,
+    overrides: {
+      ...overrides,
+      namespaces: oats.map((oat) => oat.org),
+      'hub.credentials': oats.map((oat, i) => ({ username: oat.org, kind: 'oat', secretEnv: `DEMO_OAT_${i}` })),
+    },
+  });
+  const clients = hubClientsFromConfig(config, env, ctx.logger);
+  try {
+    return await runSync({ database, client: clients.fallback.client, clients, logger: ctx.logger, config, registry: buildRegistry(config) }, { only: DATA_API_ENDPOINTS });
+  } finally {
+    await clients.close();
+  }
+}
 
 export async function demoCommand(ctx: CommandContext, values: Values): Promise<number> {
   const started = Date.now();
@@ -48,17 +82,15 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
   const { credentials } = emulator;
   const namespaces = [credentials.username, ...credentials.oat.map((o) => o.org)];
   // The demo talks to the in-process emulator only; a real account's settings are ignored.
+  const common = {
+    databaseUrl: ctx.config.databaseUrl,
+    dataDir: ctx.config.databaseUrl ? undefined : path.join(ctx.config.dataDir, 'demo'),
+    logLevel: ctx.config.logLevel,
+    'hub.apiUrl': emulator.url,
+  };
   const config = loadCommandConfig({
     env: {},
-    overrides: {
-      databaseUrl: ctx.config.databaseUrl,
-      dataDir: ctx.config.databaseUrl ? undefined : path.join(ctx.config.dataDir, 'demo'),
-      logLevel: ctx.config.logLevel,
-      'hub.apiUrl': emulator.url,
-      'hub.username': credentials.username,
-      'hub.password': credentials.password,
-      namespaces,
-    },
+    overrides: { ...common, 'hub.username': credentials.username, 'hub.password': credentials.password, namespaces },
   });
   ctx.stdout.write(`Docker Hub emulator on ${emulator.url}: user ${credentials.username}, organizations ${credentials.oat.map((o) => o.org).join(', ')}\n`);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger: ctx.logger });
@@ -75,7 +107,9 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
       registry: buildRegistry(config),
       ...(tty ? { progress: terminalProgress(process.stderr as NodeJS.WriteStream) } : {}),
     });
-    ctx.stdout.write(`\n${renderSummary(summary)}\n\nRows per table:\n`);
+    ctx.stdout.write(`\n${renderSummary(summary)}\n\nPull-usage reports, with each organization's access token (the Enterprise Data API takes no password)...\n`);
+    const reports = await syncPullUsage(ctx, emulator, common, database);
+    ctx.stdout.write(`\n${renderSummary(reports)}\n\nRows per table:\n`);
     const counts = await tableCounts(database);
     ctx.stdout.write(`${renderTable(['table', 'rows', 'deleted'], counts.map((c) => [c.table, c.rows, c.deleted]))}\n`);
     for (const query of DEMO_QUERIES) {
@@ -86,10 +120,10 @@ export async function demoCommand(ctx: CommandContext, values: Values): Promise<
       );
     }
     ctx.stdout.write(
-      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.requests} requests to the emulator, ` +
-        `${summary.failed} failed slice(s).\n${waysIn(database.kind, database.location, config.dataDir)}\n`,
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.requests + reports.requests} requests to the emulator, ` +
+        `${summary.failed + reports.failed} failed slice(s).\n${waysIn(database.kind, database.location, config.dataDir)}\n`,
     );
-    return summary.failed > 0 ? 1 : 0;
+    return summary.failed + reports.failed > 0 ? 1 : 0;
   } finally {
     await client.close();
     await database.close();

@@ -16,7 +16,7 @@ import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { EndpointDefinition, ProbeAnswer, Slice, SyncDeps, SyncPlan } from '../sync/context.js';
 import { sliceOf } from '../sync/partition.js';
 import { credentialLanes } from '../sync/runner.js';
-import { kindOf, verdictOf, type Verdict } from './doctor-verdict.js';
+import { cannotRead, kindOf, verdictOf, type Verdict } from './doctor-verdict.js';
 
 export interface DoctorRow extends Verdict {
   /** The credential's username (or `anonymous`), never its secret. */
@@ -27,6 +27,8 @@ export interface DoctorRow extends Verdict {
   endpoint: string;
   /** The URL asked (without credentials), when a request was made. */
   url?: string | undefined;
+  /** Whether it makes the exit code 1 (cannotRead). */
+  fails: boolean;
 }
 
 export interface DoctorWarning {
@@ -209,13 +211,14 @@ function childSlices(endpoint: EndpointDefinition, parentProbes: Map<string, Pro
   return out;
 }
 
-/** The slices to try: the first of each scope the lane owns. */
+/** The slices to try: the first of each scope the lane owns; and the scopes it leaves out for their credential, untested. */
 async function plannedSlices(endpoint: EndpointDefinition, lane: Lane, probes: Map<string, Map<string, Probe>>): Promise<Planned[]> {
   if (endpoint.partition && 'parent' in endpoint.partition) return childSlices(endpoint, probes.get(endpoint.partition.parent.endpoint));
   const slices = (await endpoint.slices(lane.plan, lane.deps)).filter(lane.owns);
   const first = new Map<string, Slice>();
   for (const slice of slices) if (!first.has(scopeOfSlice(slice))) first.set(scopeOfSlice(slice), slice);
-  return [...first.values()].map((slice) => ({ slice }));
+  const unserved = endpoint.unserved?.(lane.plan, lane.deps) ?? [];
+  return [...[...first.values()].map((slice) => ({ slice })), ...unserved.map(({ scope, reason }) => ({ scope, untested: reason }))];
 }
 
 /**
@@ -256,26 +259,34 @@ export async function probeAll(run: Run, plan: SyncPlan, deps: Omit<SyncDeps, 'd
   const warnings: DoctorWarning[] = [];
   for (const lane of lanesOf(run, plan, { ...deps, database: NO_DATABASE, client: run.clients.fallback.client })) {
     const probes = new Map<string, Map<string, Probe>>();
-    const base = { credential: lane.credential.name, kind: lane.credential.kind };
     for (const endpoint of run.registry) {
+      const row = (scope: string, verdict: Verdict, url?: string): DoctorRow => ({
+        credential: lane.credential.name,
+        kind: lane.credential.kind,
+        scope,
+        endpoint: endpoint.name,
+        ...verdict,
+        ...(url ? { url } : {}),
+        fails: cannotRead(verdict.result, endpoint.requires),
+      });
       let planned: Planned[];
       try {
         planned = await plannedSlices(endpoint, lane, probes);
       } catch (error) {
-        rows.push({ ...base, scope: '*', endpoint: endpoint.name, result: 'error', detail: `could not work out what to try: ${(error as Error).message}` });
+        rows.push(row('*', { result: 'error', detail: `could not work out what to try: ${(error as Error).message}` }));
         continue;
       }
       const mine = new Map<string, Probe>();
       probes.set(endpoint.name, mine);
       for (const item of planned) {
         if ('untested' in item) {
-          rows.push({ ...base, scope: item.scope, endpoint: endpoint.name, result: 'untested', detail: item.untested });
+          rows.push(row(item.scope, { result: 'untested', detail: item.untested }));
           continue;
         }
         const probe = await probeSlice(run, lane, endpoint, item.slice);
         const scope = scopeOfSlice(item.slice);
         mine.set(scope, probe);
-        rows.push({ ...base, scope, endpoint: endpoint.name, ...probe.verdict, ...(probe.answer ? { url: probe.answer.url } : {}) });
+        rows.push(row(scope, probe.verdict, probe.answer?.url));
         if (probe.verdict.result === 'ok') {
           const warning = await silentScopeWarning(run, lane, endpoint, probe);
           if (warning) warnings.push(warning);

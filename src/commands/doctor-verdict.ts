@@ -4,6 +4,7 @@
 import { UsageError } from '../cli-errors.js';
 import { HubAuthError, HubError, HubNotFoundError, HubPermissionError, HubRequestRefusedError } from '../hub/errors.js';
 import type { CredentialClient } from '../hub/client-set.js';
+import { DataApiRefusedError } from '../hub/data-api.js';
 import type { EndpointRequirement } from '../sync/context.js';
 
 export const DOCTOR_RESULTS = ['ok', '401', '403', '404', 'plan-limited', 'error', 'untested'] as const;
@@ -53,6 +54,10 @@ export function verdictOf(error: unknown, requires: EndpointRequirement | undefi
     const missing = error.reason === 'authentication_required' ? 'a login (configure a credential for this namespace)' : 'a secret Docker Hub accepts for this credential';
     return { result: '401', missing, detail };
   }
+  if (error instanceof DataApiRefusedError) {
+    // The Data API's 403 says neither which: the sync skips the organization either way.
+    return { result: 'plan-limited', missing: requires?.plan ?? 'Docker Enterprise', detail: `${detail}: the Enterprise Data API refuses an organization without Docker Enterprise, and a token without ${requires?.oatScope || 'Report Read'}; the sync skips it` };
+  }
   const status = error instanceof HubError ? error.status : undefined;
   const said = error instanceof HubError ? `${error.detail ?? ''} ${error.message}` : detail;
   if (status === 402 || (status === 403 && PLAN_WORDS.test(said))) {
@@ -64,7 +69,11 @@ export function verdictOf(error: unknown, requires: EndpointRequirement | undefi
   return { result: 'error', detail };
 }
 
-/** Whether a verdict means the endpoint cannot be read (exit code 1). */
-export function cannotRead(result: DoctorResult): boolean {
+/**
+ * Whether a verdict means the endpoint cannot be read (exit code 1). A plan limit of an endpoint
+ * that declares its plan is not: its sync skips such an organization with a warning.
+ */
+export function cannotRead(result: DoctorResult, requires?: EndpointRequirement): boolean {
+  if (result === 'plan-limited' && requires?.plan) return false;
   return result !== 'ok' && result !== 'untested';
 }

@@ -2,7 +2,6 @@ import { buildRegistry } from '../custom/registry.js';
 import { renderTable } from '../format.js';
 import type { CommandContext } from './context.js';
 import { createRun, doctorPlan, probeAll, type DoctorFindings } from './doctor-probe.js';
-import { cannotRead } from './doctor-verdict.js';
 import { hubClientsFromConfig } from './hub.js';
 
 /**
@@ -27,7 +26,7 @@ export async function runDoctor(ctx: CommandContext): Promise<DoctorReport> {
     const plan = await doctorPlan(run);
     const findings = await probeAll(run, plan, { clients, logger: ctx.logger, config: ctx.config, registry });
     const stats = clients.stats();
-    return { ...findings, ok: !findings.rows.some((row) => cannotRead(row.result)), requests: stats.requests, logins: stats.logins };
+    return { ...findings, ok: !findings.rows.some((row) => row.fails), requests: stats.requests, logins: stats.logins };
   } finally {
     await clients.close();
   }
@@ -38,7 +37,7 @@ export function renderDoctor(report: DoctorReport): string {
     ['credential', 'namespace', 'endpoint', 'result', 'missing', 'detail'],
     report.rows.map((row) => [row.credential, row.scope || '-', row.endpoint, row.result, row.missing ?? '', row.detail ?? '']),
   );
-  const failing = report.rows.filter((row) => cannotRead(row.result)).length;
+  const failing = report.rows.filter((row) => row.fails).length;
   return [
     table,
     ...(report.warnings.length > 0 ? ['', 'Warnings:', ...report.warnings.map((w) => `  ${w.credential} ${w.scope} ${w.endpoint}: ${w.message}`)] : []),

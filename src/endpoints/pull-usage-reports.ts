@@ -3,10 +3,11 @@ import type { HubClient } from '../hub/client.js';
 import { DATA_API_PATHS, DataApiRefusedError, PULL_USAGE_REPORT_TYPE, dataApiError, reportSchema, reportTypesSchema } from '../hub/data-api.js';
 import { HubResponseError } from '../hub/errors.js';
 import { hubPath } from '../hub/paths.js';
-import type { EndpointDefinition, JobDeclaration, Partition, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
+import type { EndpointDefinition, JobDeclaration, Partition, ProbeAnswer, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { runPageLoop } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
 import { formatIssues } from '../hub/schemas.js';
+import { BUILTIN_REQUIREMENTS } from './requirements.js';
 
 /**
  * The pull-usage family reads once an hour: Docker generates a report a day (and one a week),
@@ -29,20 +30,40 @@ export function dataClientFor(deps: Pick<SyncDeps, 'clients'>, org: string): Hub
   return deps.clients?.forScope(org).data;
 }
 
-/**
- * One slice per organization whose credential is an organization access token; the others are
- * named once per pass (the Data API refuses every other kind of credential).
- */
+const NOT_SERVED = 'the Enterprise Data API takes only an organization access token with Report Read (configure one per organization in hub.credentials, kind: oat)';
+
+/** The organizations of the pass whose credential is no organization access token: the Data API refuses every other kind. */
+function organizationsWithoutDataApi(plan: SyncPlan, deps: SyncDeps): string[] {
+  return plan.orgs.filter((org) => dataClientFor(deps, org) === undefined);
+}
+
+/** One slice per organization whose credential is an organization access token; the others are named once per pass. */
 async function organizationsWithDataApi(plan: SyncPlan, deps: SyncDeps): Promise<Record<string, string>[]> {
-  const readable = plan.orgs.filter((org) => dataClientFor(deps, org) !== undefined);
-  const others = plan.orgs.filter((org) => !readable.includes(org));
-  if (others.length > 0) {
-    deps.logger.info(
-      { orgs: others },
-      'pull-usage reports skipped for these organizations: the Enterprise Data API takes only an organization access token with Report Read (configure one per organization in hub.credentials, kind: oat)',
-    );
+  const others = organizationsWithoutDataApi(plan, deps);
+  if (others.length > 0) deps.logger.info({ orgs: others }, `pull-usage reports skipped for these organizations: ${NOT_SERVED}`);
+  return plan.orgs.filter((org) => !others.includes(org)).map((org) => ({ org }));
+}
+
+/**
+ * `doctor`'s probe: one item of the organization's daily pull-usage reports, on the Data API with
+ * the organization's token; the item is shaped as the listing stores it, so pull_usage's probe
+ * can read that report's schema. A 403 is the refusal the sync skips (DataApiRefusedError).
+ */
+async function probeListing(slice: Slice, _plan: SyncPlan, deps: SyncDeps): Promise<ProbeAnswer> {
+  const org = slice.params.org ?? '';
+  const data = dataClientFor(deps, org);
+  if (!data) throw new Error(`pull_usage_reports: no organization access token serves ${org} (hub.credentials, kind: oat)`);
+  const values = { org, report_type: PULL_USAGE_REPORT_TYPE, cadence: 'daily' };
+  try {
+    const response = await data.request<{ reports?: unknown[] } | undefined>({ path: hubPath(DATA_API_PATHS.reports, values), query: { page_size: 1 }, endpoint: `doctor: pull_usage_reports of ${org}` });
+    const items = (response.body?.reports ?? []).slice(0, 1).map((item) => {
+      const parsed = reportSchema.safeParse(item);
+      return parsed.success ? { ...values, date: parsed.data.Date, key: parsed.data.Key, size_bytes: parsed.data.SizeBytes } : item;
+    });
+    return { url: response.url, items };
+  } catch (error) {
+    throw dataApiError(error, org);
   }
-  return readable.map((org) => ({ org }));
 }
 
 const partition: Partition = {
@@ -127,4 +148,7 @@ export const pullUsageReportsEndpoint: EndpointDefinition = {
   slices: async (plan, deps) => (await organizationsWithDataApi(plan, deps)).map((values) => ({ key: values.org!, params: values })),
   request: (slice) => ({ path: hubPath(DATA_API_PATHS.reportTypes, { org: slice.params.org ?? '' }), shape: 'object', schema: reportTypesSchema, api: 'data' }),
   run: runListing,
+  requires: BUILTIN_REQUIREMENTS.pull_usage_reports!,
+  probe: probeListing,
+  unserved: (plan, deps) => organizationsWithoutDataApi(plan, deps).map((org) => ({ scope: org, reason: `not configured: ${NOT_SERVED}; the sync skips them` })),
 };

@@ -5,10 +5,11 @@ import { DATA_API_PATHS, DataApiRefusedError, dataApiError, isExpiredLink, repor
 import { HubResponseError } from '../hub/errors.js';
 import { hubPath } from '../hub/paths.js';
 import { formatIssues } from '../hub/schemas.js';
-import type { EndpointDefinition, Executor, LastRead, ParentPartition, SliceRun } from '../sync/context.js';
+import type { EndpointDefinition, Executor, LastRead, ParentPartition, ProbeAnswer, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { parentSlices } from '../sync/chaining.js';
 import { readReportCsv, ReportRefusedError, type ReportField, type TypedRecord } from '../sync/report-csv.js';
 import { dataClientFor } from './pull-usage-reports.js';
+import { BUILTIN_REQUIREMENTS } from './requirements.js';
 
 const REFERENCE = 'https://docs.docker.com/reference/api/enterprise-data/latest/';
 
@@ -165,6 +166,19 @@ async function runLoad(run: SliceRun): Promise<void> {
   }
 }
 
+/** `doctor`'s probe: the schema of the report its parent's probe listed (no download), on the Data API. */
+async function probeSchema(slice: Slice, _plan: SyncPlan, deps: SyncDeps): Promise<ProbeAnswer> {
+  const params = paramsOf({ slice } as SliceRun);
+  const data = dataClientFor(deps, params.org);
+  if (!data) throw new Error(`pull_usage: no organization access token serves ${params.org} (hub.credentials, kind: oat)`);
+  try {
+    const response = await data.request<unknown>({ path: hubPath(DATA_API_PATHS.schema, params), endpoint: `doctor: schema of the ${params.cadence} pull-usage report of ${params.org} for ${params.date}` });
+    return { url: response.url, items: [response.body] };
+  } catch (error) {
+    throw dataApiError(error, params.org);
+  }
+}
+
 /**
  * Pulls per repository and tag per day: each pull-usage report's CSV, checked against the
  * report's schema and loaded in one transaction; a report loads once, and again only when the
@@ -181,4 +195,6 @@ export const pullUsageEndpoint: EndpointDefinition = {
   slices: async (plan, deps) => (await parentSlices(parent, 'pull_usage', plan, deps)).filter((slice) => dataClientFor(deps, slice.params.org ?? '') !== undefined),
   request: (slice) => ({ path: hubPath(DATA_API_PATHS.schema, paramsOf({ slice } as SliceRun)), shape: 'object', schema: reportColumnsSchema, api: 'data' }),
   run: runLoad,
+  requires: BUILTIN_REQUIREMENTS.pull_usage!,
+  probe: probeSchema,
 };

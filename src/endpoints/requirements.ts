@@ -1,5 +1,8 @@
 import type { EndpointRequirement } from '../sync/context.js';
 
+/** The Enterprise Data API takes no user credential at all. */
+const REPORTS_ROLE = 'an organization access token with Report Read (hub.credentials, kind: oat): the Enterprise Data API takes no password or personal access token';
+
 /**
  * What each built-in endpoint needs of a credential: what `doctor` names when one is refused.
  *
@@ -35,4 +38,9 @@ export const BUILTIN_REQUIREMENTS: Readonly<Record<string, EndpointRequirement>>
   org_access_tokens: { oatScope: false, role: "organization owner (the owner's password)" },
   access_tokens: { oatScope: false, role: 'a password login (Docker Hub refuses a session opened with a personal access token)' },
   scim_users: { oatScope: false, role: "the organization's SCIM token (DOCKERHUB_SCIM_TOKEN)" },
+  // The Enterprise Data API (enterprise-data-c95ded2.yaml, SPEC-2-BETA.md section 7): "an
+  // Organization Access Token (OAT) with the Report Read scope. Personal Access Tokens … are not
+  // supported"; "An active Docker Enterprise subscription is required."
+  pull_usage_reports: { oatScope: 'scope-report-read', role: REPORTS_ROLE, plan: 'Docker Enterprise' },
+  pull_usage: { oatScope: 'scope-report-read', role: REPORTS_ROLE, plan: 'Docker Enterprise' },
 };

@@ -243,6 +243,12 @@ export interface EndpointDefinition {
    * HubPermissionError, HubNotFoundError, …), which `doctor` sorts into its verdicts.
    */
   probe?: (slice: Slice, plan: SyncPlan, deps: SyncDeps) => Promise<ProbeAnswer>;
+  /**
+   * The namespaces or organizations of the pass it lists no slice for because of the credential
+   * serving them (the Enterprise Data API takes only an organization access token), and why:
+   * `doctor` shows each as `untested`, which is no failure, since the sync skips them too.
+   */
+  unserved?: (plan: SyncPlan, deps: SyncDeps) => { scope: string; reason: string }[];
 }
 
 /** What an endpoint needs of a credential, from the spec's labels and Docker's manual. */
@@ -254,7 +260,11 @@ export interface EndpointRequirement {
   oatScope: string | false;
   /** A user's credential (password, personal access token): the role or login it needs. */
   role: string;
-  /** A subscription without which Hub refuses it (`Docker Enterprise`). */
+  /**
+   * A subscription without which Hub refuses it (`Docker Enterprise`). Declared only by an endpoint
+   * whose sync skips an organization so refused (one warning, no failure): `doctor` then shows
+   * `plan-limited` without making the exit code 1.
+   */
   plan?: string | undefined;
   /**
    * Without `oatScope`, an OAT is not refused: the listing silently leaves out what the scope

@@ -20,6 +20,7 @@ interface Row {
   missing?: string;
   detail?: string;
   url?: string;
+  fails: boolean;
 }
 interface Report {
   ok: boolean;
@@ -89,14 +90,20 @@ describe('doctor', () => {
     expect(byEndpoint('tags')).toEqual([user, org].sort());
     expect(byEndpoint('audit_logs')).toEqual([org]);
     expect(byEndpoint('access_tokens')).toEqual([user]);
-    for (const row of report.rows) {
-      expect(row, JSON.stringify(row)).toMatchObject({ credential: user, result: 'ok' });
+    // The Enterprise Data API takes no password: the reports are not configured for the
+    // organization, said once, untested, no request, no failure; pull_usage is not tried at all.
+    expect(report.rows.filter((r) => r.endpoint.startsWith('pull_usage'))).toEqual([
+      expect.objectContaining({ scope: org, endpoint: 'pull_usage_reports', result: 'untested', fails: false, detail: expect.stringMatching(/^not configured: .*organization access token with Report Read/) }),
+    ]);
+    const tried = report.rows.filter((r) => r.endpoint !== 'pull_usage_reports');
+    for (const row of tried) {
+      expect(row, JSON.stringify(row)).toMatchObject({ credential: user, result: 'ok', fails: false });
       expect(Object.keys(row)).not.toContain('missing');
     }
-    // One request per row; the organization check of the user namespace (404: not an
+    // One request per row tried; the organization check of the user namespace (404: not an
     // organization) is the only other, and the organization's own is the member probe's.
     const reads = hubReads();
-    expect(reads.reduce((sum, [, n]) => sum + n, 0)).toBe(report.rows.length + 1);
+    expect(reads.reduce((sum, [, n]) => sum + n, 0)).toBe(tried.length + 1);
     expect(emulator.requests.get('members.list')).toBe(2);
     for (const [route, n] of reads) if (route !== 'members.list') expect(n, route).toBeLessThanOrEqual(2);
     expect(emulator.requests.get('tags.list')).toBe(2);
@@ -131,7 +138,9 @@ describe('doctor', () => {
     expect(emulator.requests.writes).toEqual([]);
   });
 
-  it('the organization OAT with its scopes: no warning, exit 0', async () => {
+  it('the organization OAT with its scopes: no warning, exit 0; the pull-usage reports read on the Data API, one request each, nothing downloaded', async () => {
+    emulator.requests.reset();
+    const downloads = emulator.storage.downloads.length;
     const result = await runCli(['doctor', '--json'], {
       env: env({ DOCKERHUB_USERNAME: org, DOCKERHUB_TOKEN: emulator.credentials.oat[0]!.token, DOCKERHUB_NAMESPACES: org }),
     });
@@ -139,6 +148,29 @@ describe('doctor', () => {
     expect(report.rows.filter((r) => r.result !== 'ok')).toEqual([]);
     expect(report.warnings).toEqual([]);
     expect(result.code).toBe(0);
+    expect(report.rows.find((r) => r.endpoint === 'pull_usage_reports')).toMatchObject({ scope: org, result: 'ok', detail: '1 item(s) read', url: expect.stringContaining(`/enterprise-data/v1/orgs/${org}/reports/usage_pulls/daily?page_size=1`) });
+    expect(report.rows.find((r) => r.endpoint === 'pull_usage')).toMatchObject({ scope: org, result: 'ok', url: expect.stringMatching(new RegExp(`/enterprise-data/v1/orgs/${org}/reports/usage_pulls/daily/\\d{4}-\\d{2}-\\d{2}/schema$`)) });
+    expect([emulator.requests.get('data.reports'), emulator.requests.get('data.schema'), emulator.requests.get('data.download')]).toEqual([1, 1, 0]);
+    expect(emulator.storage.downloads.length).toBe(downloads);
+  });
+
+  it('an organization without Docker Enterprise: the reports are plan-limited, which the sync skips: exit 0', async () => {
+    emulator.state.usage.withoutEnterprise.add(org);
+    try {
+      const token = emulator.credentials.oat[0]!.token;
+      const result = await runCli(['doctor'], { env: env({ DOCKERHUB_USERNAME: org, DOCKERHUB_TOKEN: token, DOCKERHUB_NAMESPACES: org }) });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`${org}\\s+${org}\\s+pull_usage_reports\\s+plan-limited\\s+Docker Enterprise\\s+403 permission denied: .*without scope-report-read; the sync skips it`));
+      expect(result.stdout).toMatch(new RegExp(`${org}\\s+${org}\\s+pull_usage\\s+untested`));
+      expect(result.stdout).toMatch(/, 0 cannot be read;/);
+      expect(result.stdout).not.toContain(token);
+      const json = await runCli(['doctor', '--json'], { env: env({ DOCKERHUB_USERNAME: org, DOCKERHUB_TOKEN: token, DOCKERHUB_NAMESPACES: org }) });
+      const report = JSON.parse(json.stdout) as Report;
+      expect(report.ok).toBe(true);
+      expect(report.rows.find((r) => r.endpoint === 'pull_usage_reports')).toMatchObject({ kind: 'oat', result: 'plan-limited', missing: 'Docker Enterprise', fails: false });
+    } finally {
+      emulator.state.usage.withoutEnterprise.delete(org);
+    }
   });
 
   it('a credential per organization: each row names its credential; a refused login is 401', async () => {

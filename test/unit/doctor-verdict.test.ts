@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createRun, doctorPlan, probeAll } from '../../src/commands/doctor-probe.js';
 import { createHubClientSet } from '../../src/hub/client-set.js';
 import type { HubClient } from '../../src/hub/client.js';
+import { DataApiRefusedError } from '../../src/hub/data-api.js';
 
 const audit: EndpointRequirement = { oatScope: 'scope-activity-read', role: 'organization owner' };
 const settings: EndpointRequirement = { oatScope: false, role: 'organization owner' };
@@ -21,6 +22,7 @@ describe('doctor verdicts', () => {
     ['a 403 to a user names the role', new HubPermissionError('denied', 'x', 'alice', { status: 403 }), audit, 'pat', { result: '403', missing: 'organization owner' }],
     ['an endpoint without the OAT label', new HubPermissionError('denied', 'x', 'acme', { status: 403 }), settings, 'oat', { result: '403', missing: expect.stringContaining('no OAT label') }],
     ['a 403 about the subscription', new HubPermissionError('denied', 'x', 'acme', { status: 403, detail: 'requires a Docker Enterprise subscription' }), reports, 'oat', { result: 'plan-limited', missing: 'Docker Enterprise' }],
+    ['a 403 of the Enterprise Data API (plan or scope: it does not say)', new DataApiRefusedError('acme', { status: 403, detail: 'permission denied' }), reports, 'oat', { result: 'plan-limited', missing: 'Docker Enterprise', detail: expect.stringMatching(/^403 permission denied: .*without Docker Enterprise, and a token without scope-report-read; the sync skips it$/) }],
     ['a 402', new HubHttpError('payment', { status: 402 }), undefined, 'oat', { result: 'plan-limited', missing: 'a subscription that includes this endpoint' }],
     ['a 404', new HubNotFoundError('gone', { status: 404 }), audit, 'password', { result: '404' }],
     ['a request refused before sending', new HubRequestRefusedError('bad segment'), audit, 'password', { result: 'error', detail: 'not sent: bad segment' }],
@@ -31,6 +33,8 @@ describe('doctor verdicts', () => {
 
   it('exit 1 for every verdict but ok and untested', () => {
     expect(['ok', '401', '403', '404', 'plan-limited', 'error', 'untested'].filter((r) => cannotRead(r as never))).toEqual(['401', '403', '404', 'plan-limited', 'error']);
+    // An endpoint that declares its plan is skipped by the sync where the plan lacks it: no failure.
+    expect(['ok', '401', '403', '404', 'plan-limited', 'error', 'untested'].filter((r) => cannotRead(r as never, reports))).toEqual(['401', '403', '404', 'error']);
   });
 
   it('the shorthand credential is an OAT or a PAT by its prefix', () => {
@@ -44,6 +48,9 @@ describe('doctor verdicts', () => {
   it('every built-in endpoint says what it needs of a credential', () => {
     for (const endpoint of endpoints) expect(endpoint.requires, endpoint.name).toBeDefined();
     expect(endpoints.find((e) => e.name === 'repositories')?.requires?.silentWithout?.field).toBe('is_private');
+    for (const name of ['pull_usage_reports', 'pull_usage']) {
+      expect(endpoints.find((e) => e.name === name)).toMatchObject({ requires: { oatScope: 'scope-report-read', plan: 'Docker Enterprise' }, probe: expect.any(Function) });
+    }
   });
 });
 

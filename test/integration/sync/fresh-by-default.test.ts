@@ -90,7 +90,8 @@ describe('fresh by default', () => {
     // The first pass listed completely at START; the next complete listing comes within the hour after it.
     ticks.push(...(await account.serve.runUntil(new Date(START.getTime() + HOUR + MINUTE))));
     expect(await deletedAt(gone.namespace, gone.name)).not.toBeNull();
-    // Every job of the hour counted: the minute ticks, audit windows, the organization listings.
+    // Every job of the hour counted: the minute ticks, audit windows, the organization listings,
+    // the hourly access tokens (:15) and pull-usage reports (:40; nothing to read with a password).
     const minutes = (account.clock.now() - from) / MINUTE;
     expect([...new Set(ticks.map((t) => t.job))].sort()).toEqual(['access_tokens', 'audit_logs', 'organization', 'pull_usage', 'repositories', 'watched_tags']);
     expect(ticks.filter((t) => t.job === 'repositories').length).toBeGreaterThanOrEqual(Math.floor(minutes));
