@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import { loadConfig, SERVE_REPOSITORY_LIST_INTERVAL_MS, type Config } from '../src/config.js';
 import { rowsOf, type Database } from '../src/db/client.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import { Prng } from '../src/emulator/prng.js';
 import { renderTable } from '../src/format.js';
 import { longestGapMs, nextRunOf } from '../src/scheduler/cron.js';
 import { DEFAULT_ORGANIZATION_MODEL, idleOrganizationDailyCost, type OrganizationModel } from './org-cost.js';
@@ -140,18 +141,6 @@ export async function tagStored(database: Database, namespace: string, repositor
   return rowsOf(result).length > 0;
 }
 
-/** A deterministic generator in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface PushSample {
   repository: string;
   /** Seconds from the push to the end of the tick that stored the tag. */
@@ -165,7 +154,8 @@ export interface PushSample {
  * the next ten minutes (or the repositories job's period, if longer), then lets the simulated `serve` tick until the tag is in SQL (at most `limitMs`).
  */
 export async function measurePushLatency(account: Account, attached: AttachedVariant | undefined, input: { samples: number; seed: number; limitMs?: number }): Promise<PushSample[]> {
-  const random = seededRandom(input.seed);
+  const prng = new Prng(input.seed);
+  const random = () => prng.next();
   const repositories = Object.values(account.emulator.snapshot({ tags: false }).repositories).flat();
   const job = account.serve.jobs.find((j) => j.name === 'repositories')!;
   const window = Math.max(10 * MINUTE, longestGapMs(job.schedule, account.clock.date()) ?? HOUR);

@@ -7,20 +7,12 @@ import { rowsOf } from '../../src/db/client.js';
 import { baseEnv, runCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { auditLookbackDays, type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
+import { query } from '../support/sync-content.js';
 
 /**
  * Two organizations, each with only its own organization access token, and a user namespace
  * with a personal access token: one process, one pass, each slice with its namespace's token.
  */
-
-async function query<T>(target: TestDatabase, text: string): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
-  } finally {
-    await database.close();
-  }
-}
 
 function setup(emulator: RunningEmulator, target: TestDatabase) {
   const { credentials } = emulator;

@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/client.js';
 import { baseEnv, runCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { type RunningEmulator, withEmulatorAndDatabase } from '../support/emulator.js';
+import { query } from '../support/sync-content.js';
 
 /**
  * The real CLI syncs the pull-usage reports of two organizations, each with its own organization
@@ -14,15 +13,6 @@ import { type RunningEmulator, withEmulatorAndDatabase } from '../support/emulat
  * pulls, and one without, skipped with a single warning over two runs. The Data API's URL is
  * derived from DOCKERHUB_API_URL (the emulator serves it under /enterprise-data/v1).
  */
-
-async function query<T>(target: TestDatabase, text: string): Promise<T[]> {
-  const database = await target.open();
-  try {
-    return rowsOf<T>(await database.db.execute(sql.raw(text)));
-  } finally {
-    await database.close();
-  }
-}
 
 function setup(emulator: RunningEmulator, target: TestDatabase) {
   const [first, second] = emulator.credentials.oat;

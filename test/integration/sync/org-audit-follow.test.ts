@@ -16,7 +16,6 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { syncEnv } from '../../support/emulator.js';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const SEED = 23;
 
 /** Emulator routes of the organization listings (everything but the audit log and logins). */
