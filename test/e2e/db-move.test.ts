@@ -61,6 +61,7 @@ describe('db dump and db move: the embedded database leaves with everything', ()
     }
   }, 600_000);
 
+  // Needs a server: the move's destination is a Postgres database.
   it.skipIf(backend === 'pglite')('db move copies every row into a fresh Postgres, and the next sync continues from the copied cursors', async () => {
     const embedded = syncEnv(emulator, { DATA_DIR: dataDir });
     target = await createEmptyDatabase();

@@ -26,6 +26,7 @@ async function sqlState(client: pg.Client, text: string): Promise<string> {
   );
 }
 
+// Needs a server: a reader's session beside the sync's holds locks in a connection of its own; PGlite has one connection.
 describe.skipIf(onPglite)('a member of the read-only role cannot stall or skip the sync', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;
@@ -100,6 +101,7 @@ describe.skipIf(onPglite)('a member of the read-only role cannot stall or skip t
   });
 });
 
+// Needs a server: status logs in as a role with only dockerhub_reader; PGlite has no logins (one connection, as its owner).
 describe.skipIf(onPglite)('status as the read-only role', () => {
   let empty: TestDatabase;
   let admin: pg.Client;

@@ -297,6 +297,7 @@ describe('serve', () => {
   });
 });
 
+// Needs a server: two processes on one database; embedded PGlite admits one process at a time.
 describe.skipIf(inject('dbBackend') === 'pglite')('two serve processes on one database', () => {
   let emulator: RunningEmulator;
   let target: TestDatabase;

@@ -36,6 +36,7 @@ describe('slice leases', () => {
     expect(await leases(database)).toEqual([]);
   });
 
+  // Needs a server: embedded PGlite belongs to one process, so there a lease of another holder is taken over (src/db/leases.ts).
   it.skipIf(onPglite)('a live lease of another holder is respected and named; an expired one is taken over', async () => {
     await database.db.execute(sql`
       INSERT INTO dockerhub.sync_leases (key, holder, expires_at) VALUES

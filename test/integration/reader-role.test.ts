@@ -81,6 +81,7 @@ describe('the read-only role dockerhub_reader', () => {
     expect(await asReader(`INSERT INTO dockerhub.org_invites (org, id, raw, row_hash) VALUES ('o', 'i', '{}', 'h')`)).toBe('42501');
   });
 
+  // Needs a server: logging in as another role takes a second connection; PGlite has one, as its owner.
   it.skipIf(onPglite)('a login role granted dockerhub_reader reads every view and table, and is refused every write', async () => {
     const { default: pg } = await import('pg');
     const login = `dhs_bi_${suffix()}`;
@@ -116,6 +117,7 @@ describe('the read-only role dockerhub_reader', () => {
   });
 });
 
+// Needs a server: two databases migrating at once on one server, where roles are shared; a PGlite folder is one database.
 describe.skipIf(onPglite)('the role migration when two databases on one server migrate at the same moment', () => {
   // Roles are cluster-wide; the migration runs once per database. Here the role name is made
   // unique so the race can be staged for real: database A creates the role inside an open
@@ -217,6 +219,7 @@ describe.skipIf(onPglite)('the role migration when two databases on one server m
   });
 });
 
+// Needs a server: the configured role is one of the server's roles, checked from other connections; PGlite has one connection.
 describe.skipIf(onPglite)('a configured reader role (DATABASE_READER_ROLE)', () => {
   let target: TestDatabase;
   let database: Database;

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSqlServer, type RunningSqlServer, type SqlServerOptions } from '../../src/db/serve-socket.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -82,16 +82,22 @@ describe('serving PGlite while this process uses it', () => {
     });
   }
 
+  // One PGlite for the file (creating one costs seconds of CPU), a new table and a new server per
+  // test: what a test leaves in the database is the table's rows and a role, both dropped here.
+  beforeAll(async () => {
+    pglite = await PGlite.create();
+  });
+  afterAll(async () => {
+    await pglite?.close();
+  });
   beforeEach(async () => {
     arrived = 0;
-    pglite = await PGlite.create();
-    await pglite.exec('CREATE TABLE t (n int)');
+    await pglite.exec('DROP TABLE IF EXISTS t; DROP ROLE IF EXISTS port_reader; CREATE TABLE t (n int)');
     await serve();
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.end().catch(() => undefined);
     await server.close();
-    await pglite.close();
   });
 
   it("a client's query waits for this process's transaction instead of running inside it", async () => {

@@ -36,7 +36,7 @@ describe('repository templates', () => {
   it('repositories.create, then .description (undocumented), .immutable_tags and .immutable_tags_verify', async () => {
     await table('repos', [{ namespace: org, name: 'wb-made', description: 'made by a job', is_private: 'true' }]);
     expect(await push({ name: 'repos', source: 'staging.repos', target: 'repositories.create' })).toMatchObject({ sent: 1, failed: 0 });
-    await w.sync();
+    await w.sync(['repositories', 'repository_details']);
     expect(await w.sql(`SELECT description, is_private FROM dockerhub.repositories WHERE namespace = '${org}' AND name = 'wb-made'`)).toEqual([{ description: 'made by a job', is_private: true }]);
     const created = await w.sql<{ created_ids: string[] }>(`SELECT created_ids FROM dockerhub.writeback_results WHERE job = 'repos' AND outcome = 'sent'`);
     expect(created[0]!.created_ids).toEqual([`${org}/wb-made`]);
@@ -45,7 +45,7 @@ describe('repository templates', () => {
     expect(await push({ name: 'descriptions', source: 'staging.descriptions', target: 'repositories.description' })).toMatchObject({ sent: 1 });
     await table('immutable', [{ namespace: org, name: 'wb-made', immutable_tags: true, immutable_tags_rules: 'v.*,release-.*' }]);
     expect(await push({ name: 'immutable', source: 'staging.immutable', target: 'repositories.immutable_tags' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['repositories', 'repository_details']);
     expect(await w.sql(`SELECT description, full_description, immutable_tags_settings FROM dockerhub.repositories WHERE namespace = '${org}' AND name = 'wb-made'`)).toEqual([
       { description: 'new words', full_description: '# Long', immutable_tags_settings: { enabled: true, rules: ['v.*', 'release-.*'] } },
     ]);
@@ -80,18 +80,18 @@ describe('token templates', () => {
     const stored = JSON.stringify(await w.sql('SELECT * FROM dockerhub.writeback_results')) + JSON.stringify(await w.sql('SELECT * FROM dockerhub.writeback_intents')) + JSON.stringify(await w.sql('SELECT * FROM dockerhub.writeback_records'));
     expect(stored).not.toContain(secrets[0]);
     expect(stored).toContain('[secret sha256:');
-    await w.sync();
+    await w.sync(['access_tokens']);
     const [row] = await w.sql<{ uuid: string; scopes: string[]; is_active: boolean }>(`SELECT uuid, scopes, is_active FROM dockerhub.access_tokens WHERE token_label = 'wb-ci' AND deleted_at IS NULL`);
     expect(row).toMatchObject({ scopes: ['repo:read', 'repo:write'], is_active: true });
 
     await table('pat_updates', [{ uuid: row!.uuid, token_label: 'wb-ci-off', is_active: false }]);
     expect(await push({ name: 'pat_updates', source: 'staging.pat_updates', target: 'access_tokens.update' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['access_tokens']);
     expect(await w.sql(`SELECT token_label, is_active FROM dockerhub.access_tokens WHERE uuid = '${row!.uuid}'`)).toEqual([{ token_label: 'wb-ci-off', is_active: false }]);
 
     await table('pat_deletes', [{ uuid: row!.uuid }]);
     expect(await push({ name: 'pat_deletes', source: 'staging.pat_deletes', target: 'access_tokens.delete' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['access_tokens']);
     expect((await w.sql<{ gone: boolean }>(`SELECT deleted_at IS NOT NULL AS gone FROM dockerhub.access_tokens WHERE uuid = '${row!.uuid}'`))[0]!.gone).toBe(true);
   });
 
@@ -100,16 +100,16 @@ describe('token templates', () => {
     const created = await push({ name: 'oats', source: 'staging.oats', target: 'org_access_tokens.create' });
     expect(created).toMatchObject({ sent: 1 });
     expect(JSON.stringify(await w.sql('SELECT response FROM dockerhub.writeback_results'))).not.toMatch(/dckr_oat_/);
-    await w.sync();
+    await w.sync(['org_access_tokens']);
     const [row] = await w.sql<{ id: string }>(`SELECT id FROM dockerhub.org_access_tokens WHERE org = '${org}' AND label = 'wb-deploy' AND deleted_at IS NULL`);
     expect(row).toBeDefined();
     await table('oat_updates', [{ org, id: row!.id, is_active: false }]);
     expect(await push({ name: 'oat_updates', source: 'staging.oat_updates', target: 'org_access_tokens.update' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_access_tokens']);
     expect(await w.sql(`SELECT is_active FROM dockerhub.org_access_tokens WHERE id = '${row!.id}'`)).toEqual([{ is_active: false }]);
     await table('oat_deletes', [{ org, id: row!.id }]);
     expect(await push({ name: 'oat_deletes', source: 'staging.oat_deletes', target: 'org_access_tokens.delete' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_access_tokens']);
     expect((await w.sql<{ gone: boolean }>(`SELECT deleted_at IS NOT NULL AS gone FROM dockerhub.org_access_tokens WHERE id = '${row!.id}'`))[0]!.gone).toBe(true);
   });
 });
@@ -123,7 +123,7 @@ describe('team templates', () => {
     expect(await push({ name: 'team_updates', source: 'staging.team_updates', target: 'teams.update' })).toMatchObject({ sent: 1 });
     await table('adds', [{ org, team: 'wb-team', member }]);
     expect(await push({ name: 'adds', source: 'staging.adds', target: 'team_members.add' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['teams', 'team_members']);
     expect(await w.sql(`SELECT description FROM dockerhub.teams WHERE org = '${org}' AND name = 'wb-team' AND deleted_at IS NULL`)).toEqual([{ description: 'second' }]);
     expect(await w.sql(`SELECT username FROM dockerhub.team_members WHERE org = '${org}' AND team = 'wb-team' AND deleted_at IS NULL`)).toEqual([{ username: member }]);
     // Already a member: the synced table says so, nothing is sent, the reason is recorded.
@@ -131,11 +131,11 @@ describe('team templates', () => {
     expect(await w.sql(`SELECT outcome, error FROM dockerhub.writeback_results WHERE job = 'adds_again'`)).toEqual([{ outcome: 'skipped', error: 'already a member of the team' }]);
 
     expect(await push({ name: 'removes', source: 'staging.adds', target: 'team_members.remove' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['teams', 'team_members']);
     expect(await w.sql(`SELECT username FROM dockerhub.team_members WHERE org = '${org}' AND team = 'wb-team' AND deleted_at IS NULL`)).toEqual([]);
     await table('team_deletes', [{ org, team: 'wb-team' }]);
     expect(await push({ name: 'team_deletes', source: 'staging.team_deletes', target: 'teams.delete' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['teams', 'team_members']);
     expect(await w.sql(`SELECT name FROM dockerhub.teams WHERE org = '${org}' AND name = 'wb-team' AND deleted_at IS NULL`)).toEqual([]);
   });
 });
@@ -165,7 +165,7 @@ describe('member, invite and settings templates', () => {
       ['cy@example.com', 'di@example.com'],
       ['ed@example.com'],
     ]);
-    await w.sync();
+    await w.sync(['org_invites']);
     expect((await w.sql<{ invitee: string; role: string }>(`SELECT invitee, role FROM dockerhub.org_invites WHERE org = '${org}' AND invitee LIKE '%@example.com' AND deleted_at IS NULL ORDER BY invitee`)).map((r) => r.invitee)).toEqual(people.map((p) => p.invitee));
 
     w.emulator.requests.reset();
@@ -174,7 +174,7 @@ describe('member, invite and settings templates', () => {
     expect(w.emulator.requests.writes.map((e) => e.route)).toEqual(['invites.resend']);
     await table('cancels', [{ org, invitee: 'bob@example.com' }]);
     expect(await push({ name: 'cancels', source: 'staging.cancels', target: 'org_invites.cancel' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_invites']);
     expect(await w.sql(`SELECT invitee FROM dockerhub.org_invites WHERE org = '${org}' AND invitee = 'bob@example.com' AND deleted_at IS NULL`)).toEqual([]);
   });
 
@@ -182,19 +182,19 @@ describe('member, invite and settings templates', () => {
     const member = w.emulator.credentials.member.username;
     await table('roles', [{ org, member, role: 'editor' }]);
     expect(await push({ name: 'roles', source: 'staging.roles', target: 'org_members.role' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_members']);
     expect((await w.sql<{ role: string }>(`SELECT role FROM dockerhub.org_members WHERE org = '${org}' AND username = '${member}'`))[0]!.role.toLowerCase()).toBe('editor');
 
     await table('settings', [{ org, enabled: true, allow_official_images: true, allow_verified_publishers: false }]);
     expect(await push({ name: 'settings', source: 'staging.settings', target: 'org_settings.update' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_settings']);
     expect(await w.sql(`SELECT restricted_images FROM dockerhub.org_settings WHERE org = '${org}'`)).toEqual([
       { restricted_images: { enabled: true, allow_official_images: true, allow_verified_publishers: false } },
     ]);
 
     await table('removals', [{ org, member }]);
     expect(await push({ name: 'removals', source: 'staging.removals', target: 'org_members.remove' })).toMatchObject({ sent: 1 });
-    await w.sync();
+    await w.sync(['org_members']);
     expect((await w.sql<{ gone: boolean }>(`SELECT deleted_at IS NOT NULL AS gone FROM dockerhub.org_members WHERE org = '${org}' AND username = '${member}'`))[0]!.gone).toBe(true);
   });
 
