@@ -63,6 +63,13 @@ function gate() {
   return {
     wait: () => (open ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
     close: () => (open = false),
+    /** How many reads wait to start. */
+    waiting: () => waiting.length,
+    /** Lets the reads waiting now start; the gate stays closed for the next ones. */
+    step() {
+      for (const resolve of waiting) resolve();
+      waiting = [];
+    },
     release() {
       open = true;
       for (const resolve of waiting) resolve();
@@ -209,11 +216,21 @@ describe('Docker Hub webhooks', () => {
     });
     await isTaken;
     const before = reads.length;
-    expect((await post(payload(namespace, name))).status).toBe(202);
-    await waitFor('a read that found the slice held', async () => reads.slice(before).some((r) => r.outcome === 'held'));
-    expect(await tagStored(namespace, name, 'after-lease')).toBe(false);
-    free();
-    await holder;
+    // Each read waits at the gate, so the retries cannot all be spent before the lease is free,
+    // however slow the machine.
+    starts.close();
+    try {
+      expect((await post(payload(namespace, name))).status).toBe(202);
+      await waitFor('the first read waiting to start', async () => starts.waiting() === 1);
+      starts.step();
+      await waitFor('a read that found the slice held', async () => reads.slice(before).some((r) => r.outcome === 'held'));
+      await waitFor('the retry waiting to start', async () => starts.waiting() === 1);
+      expect(await tagStored(namespace, name, 'after-lease')).toBe(false);
+      free();
+      await holder;
+    } finally {
+      starts.release();
+    }
     await waitFor('the tag once the lease is free', () => tagStored(namespace, name, 'after-lease'));
     expect(reads.at(-1)!.outcome).toBe('succeeded');
   });
