@@ -187,7 +187,8 @@ export interface AccessToken {
   token: string;
   token_label: string;
   scopes: string[];
-  expires_at: string | null;
+  /** Absent for a token that never expires: spec c95ded2 types it a date-time, not nullable, not required. */
+  expires_at?: string;
 }
 
 export interface OrgAccessTokenResource {
@@ -213,7 +214,8 @@ export interface OrgAccessTokenDetail extends OrgAccessToken {
 }
 
 /** createOrgAccessTokenResponse of spec c95ded2: the token's fields inlined, without `created_by`. */
-export type CreatedOrgAccessToken = Omit<OrgAccessTokenDetail, 'created_by'> & { token: string };
+/** createOrgAccessTokenResponse (spec c95ded2): neither `created_by` nor `description`. */
+export type CreatedOrgAccessToken = Omit<OrgAccessTokenDetail, 'created_by' | 'description'> & { token: string };
 
 export interface Invite {
   id: string;

@@ -248,9 +248,13 @@ export class OrgStore {
     return { ...this.oatShape(token), description: token.description, resources: structuredClone(token.resources) };
   }
 
-  /** createOrgAccessTokenResponse (spec c95ded2): the token's fields without `created_by`, the secret once. */
+  /**
+   * createOrgAccessTokenResponse (spec c95ded2): the fields it inlines (id, label, is_active,
+   * created_at, expires_at, last_used_at), `resources` and the secret once; no `created_by` and
+   * no `description` (list and get carry both).
+   */
   oatCreated(token: OatRecord): CreatedOrgAccessToken {
-    const { created_by: _createdBy, ...detail } = this.oatDetail(token);
+    const { created_by: _createdBy, description: _description, ...detail } = this.oatDetail(token);
     return { ...detail, token: token.secret };
   }
 

@@ -34,7 +34,7 @@ export class TokenStore {
       token: revealSecret ? pat.secret : '',
       token_label: pat.label,
       scopes: [...pat.scopes],
-      expires_at: nullableTime(pat.expiresMs, true),
+      ...(pat.expiresMs === null ? {} : { expires_at: hubTime(pat.expiresMs, true) }),
     };
   }
 
