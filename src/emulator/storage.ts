@@ -31,6 +31,11 @@ export interface ObjectStorage {
   sign(key: string): string;
   /** The next `count` links are issued already expired (a slow client, a paused process). */
   expireNextLinks(count: number): void;
+  /**
+   * Objects are sent in chunks without Content-Length (as a re-encoding proxy might), so only
+   * the bytes as they arrive tell a client how large one is. Off by default.
+   */
+  chunked: boolean;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,9 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
     const body = read(key);
     if (body === undefined) return reply(404, s3Error('NoSuchKey', 'The specified key does not exist.'));
     downloads.push(key);
-    reply(200, body, 'text/csv');
+    if (!storage.chunked) return reply(200, body, 'text/csv');
+    res.writeHead(200, { 'content-type': 'text/csv' });
+    void sendChunked(res, Buffer.from(body));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,8 +86,9 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  return {
+  const storage: ObjectStorage = {
     url,
+    chunked: false,
     violations,
     downloads,
     expired,
@@ -99,6 +107,23 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
         server.closeAllConnections();
       }),
   };
+  return storage;
+}
+
+/** A body in 64 KiB chunks, each written when the client has taken the last (backpressure). */
+async function sendChunked(res: ServerResponse, body: Buffer): Promise<void> {
+  const CHUNK = 64 * 1024;
+  for (let at = 0; at < body.length && !res.destroyed; at += CHUNK) {
+    if (res.write(body.subarray(at, at + CHUNK))) continue;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done).off('close', done);
+        resolve();
+      };
+      res.on('drain', done).on('close', done);
+    });
+  }
+  res.end();
 }
 
 function s3Error(code: string, message: string): string {
