@@ -75,10 +75,14 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
     const body = read(key);
     if (body === undefined) return reply(404, s3Error('NoSuchKey', 'The specified key does not exist.'));
     downloads.push(key);
-    if (!storage.chunked) return reply(200, body, 'text/csv');
-    res.writeHead(200, { 'content-type': 'text/csv' });
-    void sendChunked(res, Buffer.from(body));
+    const bytes = Buffer.from(body);
+    res.writeHead(200, { 'content-type': 'text/csv', ...(storage.chunked ? {} : { 'content-length': String(bytes.length) }) });
+    void sendInChunks(res, bytes);
   });
+  // A large object read slowly (its reader loads it into a database as it comes) may still sit in
+  // the kernel's buffers when the last byte is written: Node's 5 s keep-alive timer, which starts
+  // then, must not cut it off.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, options.host, () => resolve());
@@ -111,7 +115,7 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
 }
 
 /** A body in 64 KiB chunks, each written when the client has taken the last (backpressure). */
-async function sendChunked(res: ServerResponse, body: Buffer): Promise<void> {
+async function sendInChunks(res: ServerResponse, body: Buffer): Promise<void> {
   const CHUNK = 64 * 1024;
   for (let at = 0; at < body.length && !res.destroyed; at += CHUNK) {
     if (res.write(body.subarray(at, at + CHUNK))) continue;
