@@ -121,7 +121,7 @@ async function recordLoad(run: SliceRun, tx: Executor, params: ReportParams, loa
   await run.setCursor(tx, { at, ...load } satisfies ReportLoadCursor, { complete: load.refused === undefined });
 }
 
-/** Rows one INSERT carries: a few hundred (eleven parameters each), far below Postgres's 65535. */
+/** Rows one INSERT carries: a few hundred (ten parameters each), far below Postgres's 65535. */
 export const INSERT_BATCH = 500;
 
 /**
