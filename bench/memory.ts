@@ -29,7 +29,7 @@ export interface MemoryFigures {
 const node = process.execPath;
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 
-function peakRssKb(pid: number): number | null {
+export function peakRssKb(pid: number): number | null {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : null;
@@ -60,7 +60,7 @@ async function startEmulatorProcess(scale: number, seed: number): Promise<{ chil
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

@@ -7,6 +7,7 @@
  *   npm run -s bench -- --json > a.json  # the same figures as JSON, to compare runs
  *   npm run bench -- --quick --only freshness   # push → SQL latency (by default and with a webhook) and the daily cost of freshness (bench/freshness.ts)
  *   npm run bench -- --quick --only webhook     # the webhook variant alone (bench/webhook.ts)
+ *   npm run bench -- --only usage-memory        # peak memory loading a pull-usage report of 20k and 200k rows (bench/usage-memory.ts)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npm run bench
  *
  * BENCH_DATABASE_URL names a database the benchmark may wipe (it drops the `dockerhub` and
@@ -26,6 +27,7 @@ import { dailyCost, type AccountModel } from './daily-cost.js';
 import { freshnessReport, freshnessVariants, type FreshnessReport } from './freshness.js';
 import { measureMemory, type MemoryFigures } from './memory.js';
 import { measurePacing } from './pacing.js';
+import { measureUsageMemory, type UsageMemoryFigures } from './usage-memory.js';
 import { changedPassMinimum, firstPassMinimum, listPages, measurePass, mutate, repositoryFacts, type PassFigures } from './requests.js';
 import { WEBHOOK } from './webhook.js';
 import { measureWrites, tagPages, type WriteFigures } from './writes.js';
@@ -40,10 +42,10 @@ const { values } = parseArgs({
 });
 const quick = Boolean(values.quick);
 const seed = Number(values.seed);
-const sections = new Set((values.only ?? 'requests,pacing,writes,memory,daily,freshness,webhook').split(',').map((s) => s.trim()));
+const sections = new Set((values.only ?? 'requests,pacing,writes,memory,usage-memory,daily,freshness,webhook').split(',').map((s) => s.trim()));
 const size = quick
-  ? { requestScale: 4, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 45 }
-  : { requestScale: 8, writeTags: 4_000, memory: [45, 250], memoryBoxSeconds: 150 };
+  ? { requestScale: 4, writeTags: 1_500, memory: [5, 45], memoryBoxSeconds: 45, usageRows: [10_000, 100_000] }
+  : { requestScale: 8, writeTags: 4_000, memory: [45, 250], memoryBoxSeconds: 150, usageRows: [20_000, 200_000] };
 const benchUrl = process.env.BENCH_DATABASE_URL;
 const logger = createLogger({ level: 'warn', pretty: false });
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -94,6 +96,7 @@ const report: {
   pacing?: Awaited<ReturnType<typeof measurePacing>>;
   writes?: Record<string, WriteFigures | null>;
   memory?: MemoryFigures[];
+  usageMemory?: UsageMemoryFigures[];
   daily?: { model: AccountModel; before: ReturnType<typeof dailyCost>; after: ReturnType<typeof dailyCost> };
   freshness?: Omit<FreshnessReport, 'lines' | 'figures'>;
   figures: Figure[];
@@ -185,6 +188,24 @@ if (sections.has('memory')) {
   if (small && large) {
     const growth = large.peakRssMb / small.peakRssMb;
     add('peak RSS growth, larger ÷ smaller account', growth, fmt(growth), '≤ 1.20 (flat)', growth <= 1.2);
+  }
+}
+
+if (sections.has('usage-memory')) {
+  report.usageMemory = [];
+  for (const rows of size.usageRows) {
+    progress(`usage-memory: a pull-usage report of ${rows} rows loaded by the CLI in a child process, ${report.database}`);
+    const u = await measureUsageMemory({ seed, repositories: rows / 200, tags: 200, databaseUrl: benchUrl });
+    report.usageMemory.push(u);
+    const scope = `live heap ${fmt(u.peakLiveHeapMb, 0)} MB, heap in use ${fmt(u.peakHeapMb, 0)} MB; ${fmt(u.reportBytes / 1024 / 1024, 1)} MB CSV, ${u.rowsLoaded} rows in ${fmt(u.seconds, 1)} s`;
+    add(`peak RSS, pull-usage report of ${Math.round(rows / 1000)}k rows`, u.peakRssMb, `${fmt(u.peakRssMb, 0)} MB (${scope})`, '≤ 300 MB', u.peakRssMb <= 300);
+  }
+  const [small, large] = report.usageMemory;
+  if (small && large) {
+    // RSS and the heap in use follow V8's lazy collection (they grow with the rows allocated meanwhile); the live heap is what the load holds.
+    const growth = large.peakLiveHeapMb / small.peakLiveHeapMb;
+    const rss = large.peakRssMb / small.peakRssMb;
+    add('peak live heap growth, 10× the report rows', growth, `${fmt(growth)} (RSS ${fmt(rss)}, heap in use ${fmt(large.peakHeapMb / small.peakHeapMb)})`, '≤ 1.20 (flat)', growth <= 1.2);
   }
 }
 

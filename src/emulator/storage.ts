@@ -31,6 +31,11 @@ export interface ObjectStorage {
   sign(key: string): string;
   /** The next `count` links are issued already expired (a slow client, a paused process). */
   expireNextLinks(count: number): void;
+  /**
+   * Objects are sent in chunks without Content-Length (as a re-encoding proxy might), so only
+   * the bytes as they arrive tell a client how large one is. Off by default.
+   */
+  chunked: boolean;
   close(): Promise<void>;
 }
 
@@ -70,8 +75,14 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
     const body = read(key);
     if (body === undefined) return reply(404, s3Error('NoSuchKey', 'The specified key does not exist.'));
     downloads.push(key);
-    reply(200, body, 'text/csv');
+    const bytes = Buffer.from(body);
+    res.writeHead(200, { 'content-type': 'text/csv', ...(storage.chunked ? {} : { 'content-length': String(bytes.length) }) });
+    void sendInChunks(res, bytes);
   });
+  // A large object read slowly (its reader loads it into a database as it comes) may still sit in
+  // the kernel's buffers when the last byte is written: Node's 5 s keep-alive timer, which starts
+  // then, must not cut it off.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, options.host, () => resolve());
@@ -79,8 +90,9 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  return {
+  const storage: ObjectStorage = {
     url,
+    chunked: false,
     violations,
     downloads,
     expired,
@@ -99,6 +111,23 @@ export async function startObjectStorage(options: { host: string; clock: Clock; 
         server.closeAllConnections();
       }),
   };
+  return storage;
+}
+
+/** A body in 64 KiB chunks, each written when the client has taken the last (backpressure). */
+async function sendInChunks(res: ServerResponse, body: Buffer): Promise<void> {
+  const CHUNK = 64 * 1024;
+  for (let at = 0; at < body.length && !res.destroyed; at += CHUNK) {
+    if (res.write(body.subarray(at, at + CHUNK))) continue;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done).off('close', done);
+        resolve();
+      };
+      res.on('drain', done).on('close', done);
+    });
+  }
+  res.end();
 }
 
 function s3Error(code: string, message: string): string {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { pullUsage, pullUsageLoads } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
@@ -66,14 +67,19 @@ async function reportColumns(run: SliceRun, data: HubClient, params: ReportParam
   return parsed.data;
 }
 
-/** The CSV through the API's 302 to a signed storage link (fetched without our credential); a fresh link when one expired. */
-async function download(run: SliceRun, data: HubClient, params: ReportParams, what: string): Promise<string> {
+/**
+ * The CSV through the API's 302 to a signed storage link (fetched without our credential), as a
+ * stream of its bytes; a fresh link when one expired (the storage host says so before any byte).
+ */
+async function download(run: SliceRun, data: HubClient, params: ReportParams, what: string): Promise<Readable> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const response = await data.request<unknown>({ path: hubPath(DATA_API_PATHS.download, params), endpoint: `download of the ${what}`, headers: { accept: 'text/csv' } });
+      const response = await data.stream({ path: hubPath(DATA_API_PATHS.download, params), endpoint: `download of the ${what}`, headers: { accept: 'text/csv' } });
       run.pageFetched();
-      if (response.body === undefined) return '';
-      if (typeof response.body !== 'string') throw new HubResponseError(`The download of the ${what} answered JSON instead of a CSV file.`, { endpoint: what });
+      if ((response.headers['content-type'] ?? '').includes('json')) {
+        response.body.destroy();
+        throw new HubResponseError(`The download of the ${what} answered JSON instead of a CSV file.`, { endpoint: what });
+      }
       return response.body;
     } catch (error) {
       if (!isExpiredLink(error)) throw error;
@@ -115,28 +121,38 @@ async function recordLoad(run: SliceRun, tx: Executor, params: ReportParams, loa
   await run.setCursor(tx, { at, ...load } satisfies ReportLoadCursor, { complete: load.refused === undefined });
 }
 
-/** One report, all of it or nothing: its earlier rows replaced by the file's, in one transaction. */
-async function load(run: SliceRun, params: ReportParams, file: { key: string | null; size: number | null }, columns: ReportColumns, text: string, what: string): Promise<number> {
-  return run.transaction(async (tx) => {
-    const { org, report_type, cadence, date } = params;
-    await tx.execute(sql`DELETE FROM dockerhub.pull_usage WHERE org = ${org} AND report_type = ${report_type} AND cadence = ${cadence} AND report_date = ${date}`);
-    const loadedAt = run.now();
-    let rows = 0;
-    for await (const batch of readReportCsv(text, columns.fields, { what: `The ${what}`, required: PULL_USAGE_COLUMNS })) {
-      const values = batch.map((record) => rowOf(record, params, loadedAt, what));
-      // A repository and tag listed twice for one day: their pulls add up.
-      await tx
-        .insert(pullUsage)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [pullUsage.org, pullUsage.report_type, pullUsage.cadence, pullUsage.report_date, pullUsage.event_date, pullUsage.repository, pullUsage.tag],
-          set: { pull_count: sql`${pullUsage.pull_count} + excluded.pull_count` },
-        });
-      rows += values.length;
-    }
-    await recordLoad(run, tx, params, { ...file, rows });
-    return rows;
-  });
+/** Rows one INSERT carries: a few hundred (ten parameters each), far below Postgres's 65535. */
+export const INSERT_BATCH = 500;
+
+/**
+ * One report, all of it or nothing: its earlier rows replaced by the file's, in one transaction,
+ * inserted a batch at a time as the file streams in (the header checked before any row).
+ */
+async function load(run: SliceRun, params: ReportParams, file: { key: string | null; size: number | null }, columns: ReportColumns, csv: Readable, what: string): Promise<number> {
+  try {
+    return await run.transaction(async (tx) => {
+      const { org, report_type, cadence, date } = params;
+      await tx.execute(sql`DELETE FROM dockerhub.pull_usage WHERE org = ${org} AND report_type = ${report_type} AND cadence = ${cadence} AND report_date = ${date}`);
+      const loadedAt = run.now();
+      let rows = 0;
+      for await (const batch of readReportCsv(csv, columns.fields, { what: `The ${what}`, required: PULL_USAGE_COLUMNS, batchSize: INSERT_BATCH })) {
+        const values = batch.map((record) => rowOf(record, params, loadedAt, what));
+        // A repository and tag listed twice for one day: their pulls add up.
+        await tx
+          .insert(pullUsage)
+          .values(values)
+          .onConflictDoUpdate({
+            target: [pullUsage.org, pullUsage.report_type, pullUsage.cadence, pullUsage.report_date, pullUsage.event_date, pullUsage.repository, pullUsage.tag],
+            set: { pull_count: sql`${pullUsage.pull_count} + excluded.pull_count` },
+          });
+        rows += values.length;
+      }
+      await recordLoad(run, tx, params, { ...file, rows });
+      return rows;
+    });
+  } finally {
+    csv.destroy();
+  }
 }
 
 async function runLoad(run: SliceRun): Promise<void> {
@@ -151,8 +167,8 @@ async function runLoad(run: SliceRun): Promise<void> {
   }
   try {
     const columns = await reportColumns(run, data, params, what);
-    const text = await download(run, data, params, what);
-    const rows = await load(run, params, file, columns, text, what);
+    const csv = await download(run, data, params, what);
+    const rows = await load(run, params, file, columns, csv, what);
     run.counters.inserted += rows;
   } catch (caught) {
     const error = dataApiError(caught, params.org);

@@ -1,6 +1,7 @@
 // createHubClient: wires dispatcher, transport (pacing + retries), auth, cache, pagination and the
 // typed operations into one object. Everything stateful lives per instance; nothing is global.
 
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { HubAuth, LoginGate, needsPasswordSession, type AuthPost, type CredentialKind } from './auth.js';
@@ -25,7 +26,7 @@ import { RateLimitPacer } from './rate-limit.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 import { buildUrl, splitCredentialHeaders } from './request-rules.js';
 import { createTransport, type RawResponse, type Send } from './transport.js';
-import type { HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, ListingEnd, PaginateRequest } from './types.js';
+import type { AuthMode, HttpMethod, HubClientOptions, HubPage, HubRequest, HubResponse, HubStats, HubStreamResponse, ListingEnd, PaginateRequest } from './types.js';
 
 /** The one function that makes a request URL (request-rules.ts), here for the library's users. */
 export { buildUrl };
@@ -39,6 +40,7 @@ export type {
   HubRequestEvent,
   HubResponse,
   HubStats,
+  HubStreamResponse,
   ListingEnd,
   PageShape,
   PaginateRequest,
@@ -51,6 +53,12 @@ export const DEFAULT_USER_AGENT = 'dockerhub-sync (+https://github.com/dockerhub
 
 export interface HubCore {
   request<T = unknown>(req: HubRequest): Promise<HubResponse<T>>;
+  /**
+   * A GET whose 2xx body is handed over unread, as a stream under the size cap and the deadline
+   * (never cached); the caller must read it to its end or destroy it. Other answers are errors as
+   * for request().
+   */
+  stream(req: HubRequest): Promise<HubStreamResponse>;
   /** Complete pagination, one page per yield; returns whether the listing is proven complete. */
   paginate(req: PaginateRequest): AsyncGenerator<HubPage, ListingEnd>;
   /** A snapshot of the counters; take two and subtract for a per-run figure. */
@@ -100,10 +108,11 @@ export function createHubClient(options: HubClientOptions = {}): HubClient {
 
   const sessions = createSessions(options, { send, baseUrl, userAgent, clock, logger, stats, signal: closing.signal });
   const auth = sessions.auth;
-  const request = createRequest({ baseUrl, userAgent, send, sessions, state, stats, logger, closing });
+  const { request, stream } = createRequest({ baseUrl, userAgent, send, sessions, state, stats, logger, closing });
 
   const core: HubCore = {
     request,
+    stream,
     paginate: (req) => paginatePages({ request, baseUrl, logger }, req),
     get stats(): HubStats {
       return { ...stats, rateLimit: { ...stats.rateLimit } };
@@ -211,36 +220,71 @@ interface RequestDeps {
   closing: AbortController;
 }
 
-/** The client's request: cache, session token, one re-login after a 401 from our origin, and the error for a failure. */
-function createRequest(deps: RequestDeps): HubCore['request'] {
-  const { baseUrl, userAgent, send, sessions, state, stats, logger, closing } = deps;
-  const { auth, passwordAuth } = sessions;
-  return async function request<T = unknown>(req: HubRequest): Promise<HubResponse<T>> {
+/** What one call of request or stream is about, worked out once. */
+interface Prepared {
+  method: HttpMethod;
+  url: URL;
+  path: string;
+  endpoint: string | undefined;
+  authMode: AuthMode;
+  session: HubAuth;
+  info: { method: string; url: string; endpoint: string | undefined };
+  label: string;
+}
+
+/** The client's request and stream: cache, session token, one re-login after a 401 from our origin, and the error for a failure. */
+function createRequest(deps: RequestDeps): Pick<HubCore, 'request' | 'stream'> {
+  const { baseUrl, state, stats, sessions } = deps;
+  const prepare = (req: HubRequest): Prepared => {
     if (state.closed) throw new HubError('The Docker Hub client is closed');
     const method = req.method ?? 'GET';
     const url = buildUrl(baseUrl, req.path, req.query);
     const path = url.pathname + url.search;
     const endpoint = req.endpoint;
     const authMode = req.auth ?? 'optional';
-    const session = passwordAuth && needsPasswordSession(method, url.pathname) ? passwordAuth : auth;
+    const session = sessions.passwordAuth && needsPasswordSession(method, url.pathname) ? sessions.passwordAuth : sessions.auth;
     const info = { method, url: url.toString(), endpoint };
     const label = `${method} ${path}${endpoint ? ` (${endpoint})` : ''}`;
-
-    if (authMode === 'required' && !auth.configured) {
+    if (authMode === 'required' && !sessions.auth.configured) {
       throw new HubAuthError(`${label} needs a Docker Hub login: configure a username and a token (PAT, password or OAT).`, 'authentication_required', info);
     }
+    return { method, url, path, endpoint, authMode, session, info, label };
+  };
+  const answer = createAnswer(deps);
 
-    const cacheKey = state.cache && method === 'GET' && req.cache !== false ? ResponseCache.key(authMode === 'none' ? 'anonymous' : session.identity, url.toString()) : undefined;
+  async function request<T = unknown>(req: HubRequest): Promise<HubResponse<T>> {
+    const p = prepare(req);
+    const cacheKey = state.cache && p.method === 'GET' && req.cache !== false ? ResponseCache.key(p.authMode === 'none' ? 'anonymous' : p.session.identity, p.url.toString()) : undefined;
     if (cacheKey && state.cache) {
       const hit = state.cache.get(cacheKey);
       if (hit) {
         stats.cacheHits += 1;
-        return { status: hit.status, headers: { ...hit.headers }, body: parseBody(hit, info) as T, url: hit.url };
+        return { status: hit.status, headers: { ...hit.headers }, body: parseBody(hit, p.info) as T, url: hit.url };
       }
     }
+    const raw = await answer(req, p, false);
+    const body = parseBody(raw, p.info) as T;
+    if (state.cache) {
+      if (cacheKey) state.cache.set(cacheKey, { status: raw.status, headers: raw.headers, text: raw.text, url: raw.url });
+      else if (p.method !== 'GET' && p.method !== 'HEAD') state.cache.clear(); // a write makes cached reads stale
+    }
+    return { status: raw.status, headers: raw.headers, body, url: raw.url };
+  }
 
+  async function stream(req: HubRequest): Promise<HubStreamResponse> {
+    const raw = await answer(req, prepare(req), true);
+    return { status: raw.status, headers: raw.headers, body: raw.body ?? Readable.from([]), url: raw.url };
+  }
+  return { request, stream };
+}
+
+/** A 2xx answer to the request (its body unread when `stream`), after at most a few logins; anything else as its error. */
+function createAnswer(deps: RequestDeps): (req: HubRequest, p: Prepared, stream: boolean) => Promise<RawResponse> {
+  const { baseUrl, userAgent, send, sessions, logger, closing } = deps;
+  return async (req, p, stream) => {
+    const { method, url, path, endpoint, session, info, label } = p;
     const signal = req.signal ? AbortSignal.any([req.signal, closing.signal]) : closing.signal;
-    let token = authMode === 'none' ? undefined : await session.token();
+    let token = p.authMode === 'none' ? undefined : await session.token();
     let refreshed = false;
     let logins = 0;
     // A credential a caller passes as a header (a SCIM token) is bound to the API's origin like ours.
@@ -256,6 +300,7 @@ function createRequest(deps: RequestDeps): HubCore['request'] {
         endpoint,
         idempotent: req.idempotent,
         signal,
+        stream,
       });
 
       // A 401 from another origin (after a redirect, sent without our token) says nothing about the token.
@@ -275,14 +320,7 @@ function createRequest(deps: RequestDeps): HubCore['request'] {
         }
       }
 
-      if (raw.status >= 200 && raw.status < 300) {
-        const body = parseBody(raw, info) as T;
-        if (state.cache) {
-          if (cacheKey) state.cache.set(cacheKey, { status: raw.status, headers: raw.headers, text: raw.text, url: raw.url });
-          else if (method !== 'GET' && method !== 'HEAD') state.cache.clear(); // a write makes cached reads stale
-        }
-        return { status: raw.status, headers: raw.headers, body, url: raw.url };
-      }
+      if (raw.status >= 200 && raw.status < 300) return raw;
       throw errorFor(raw, { ...info, label, path, usedToken: Boolean(token), refreshed, kind: session.credentialKind }, sessions.secrets());
     }
   };

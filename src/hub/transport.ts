@@ -9,6 +9,7 @@
 // hop is judged by its own origin: a redirect to another origin never carries our credential.
 
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.js';
@@ -36,13 +37,21 @@ export interface RawRequest {
   endpoint?: string | undefined;
   idempotent?: boolean | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * A 2xx answer's body is not read here: it comes back as `RawResponse.body`, a stream that keeps
+   * the size cap and the deadline while its reader takes it (a download too large to hold).
+   */
+  stream?: boolean | undefined;
 }
 
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
+  /** The body as text; empty when it is handed over as `body`. */
   text: string;
   url: string;
+  /** The unread body of a 2xx answer to a `stream` request; its reader must consume or destroy it. */
+  body?: Readable | undefined;
 }
 
 export interface TransportDeps {
@@ -82,11 +91,11 @@ class DeadlineExceededError extends Error {
   }
 }
 
-function tooLarge(req: RawRequest, limit: number, declared?: number): HubResponseError {
+function tooLarge(req: RawRequest, limit: number, declared?: number, shown = stripUserinfo(req.url.toString())): HubResponseError {
   const what = req.endpoint ? ` (${req.endpoint})` : '';
   const size = declared === undefined ? `is larger than the ${limit} bytes` : `declares ${declared} bytes, larger than the ${limit} bytes`;
   return new HubResponseError(
-    `The answer to ${req.method} ${stripUserinfo(req.url.toString())}${what} ${size} one response may have (DOCKERHUB_MAX_RESPONSE_BYTES); the read was stopped. Raise DOCKERHUB_MAX_RESPONSE_BYTES if such a response is expected.`,
+    `The answer to ${req.method} ${shown}${what} ${size} one response may have (DOCKERHUB_MAX_RESPONSE_BYTES); the read was stopped. Raise DOCKERHUB_MAX_RESPONSE_BYTES if such a response is expected.`,
     { method: req.method, url: req.url.toString(), endpoint: req.endpoint },
   );
 }
@@ -159,7 +168,7 @@ async function exchange(deps: TransportDeps, limits: Limits, req: RawRequest, ho
     }
 
     const started = performance.now();
-    const { response, error, bytes } = await attemptOnce(deps.dispatcher, limits, req, target);
+    const { response, error, bytes } = await attemptOnce(deps.dispatcher, deps.stats, limits, req, target);
     const ms = Math.round(performance.now() - started);
     const code = recordAttempt(deps, req, { path, home, attempt, ms }, { response, error, bytes });
 
@@ -211,9 +220,10 @@ async function exchange(deps: TransportDeps, limits: Limits, req: RawRequest, ho
  * credential or without it, are headersFor's to decide. A caller's abort and an oversized body
  * throw; any other failure is the attempt's error, for the retry decision.
  */
-async function attemptOnce(dispatcher: Dispatcher, limits: Limits, req: RawRequest, target: string): Promise<Attempt> {
+async function attemptOnce(dispatcher: Dispatcher, stats: HubStats, limits: Limits, req: RawRequest, target: string): Promise<Attempt> {
   const { deadlineMs, maxBytes } = limits;
   let bytes = 0;
+  let handedOver = false;
   const cutoff = new AbortController();
   const deadline = setTimeout(() => cutoff.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
   try {
@@ -229,6 +239,11 @@ async function attemptOnce(dispatcher: Dispatcher, limits: Limits, req: RawReque
     if (Number.isFinite(declared) && declared > maxBytes) {
       res.body.destroy();
       throw tooLarge(req, maxBytes, declared);
+    }
+    if (req.stream && res.statusCode >= 200 && res.statusCode < 300) {
+      handedOver = true;
+      const body = cappedBody(res.body, req, limits, { stats, cutoff, release: () => clearTimeout(deadline) });
+      return { response: { status: res.statusCode, headers: flattenHeaders(res.headers), text: '', url: req.url.toString(), body }, error: undefined, bytes };
     }
     // Read chunk by chunk so an oversized body is cut off at the cap, never buffered whole.
     const chunks: Buffer[] = [];
@@ -247,8 +262,51 @@ async function attemptOnce(dispatcher: Dispatcher, limits: Limits, req: RawReque
     if (err instanceof HubResponseError) throw err;
     return { response: undefined, error: cutoff.signal.aborted ? cutoff.signal.reason : err, bytes };
   } finally {
-    clearTimeout(deadline);
+    if (!handedOver) clearTimeout(deadline);
   }
+}
+
+/**
+ * A 2xx body handed to its reader: counted against the size cap chunk by chunk (over it, the read
+ * stops with the cap's error), under the attempt's deadline until the reader is done. A failure
+ * while it is read is a HubNetworkError naming the request (a hop elsewhere without its query:
+ * a signed link's signature stays out of messages), or the caller's abort as it is.
+ */
+function cappedBody(source: Readable, req: RawRequest, limits: Limits, on: { stats: HubStats; cutoff: AbortController; release: () => void }): Readable {
+  const shown = `${req.url.origin}${req.url.pathname}`;
+  async function* read(): AsyncGenerator<Buffer> {
+    let bytes = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        on.stats.bytes += chunk.length;
+        if (bytes > limits.maxBytes) throw tooLarge(req, limits.maxBytes, undefined, shown);
+        yield chunk;
+      }
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      if (err instanceof HubResponseError) throw err;
+      const cause = on.cutoff.signal.aborted ? on.cutoff.signal.reason : err;
+      const what = req.endpoint ? ` (${req.endpoint})` : '';
+      const why = cause instanceof DeadlineExceededError ? cause.message : (errorCode(cause) ?? describe(cause));
+      throw new HubNetworkError(`Network error on ${req.method} ${shown}${what} after ${bytes} bytes of the answer: ${why}`, errorCode(cause), {
+        method: req.method,
+        url: shown,
+        endpoint: req.endpoint,
+        cause: sanitizeCause(cause),
+      });
+    } finally {
+      source.destroy();
+      on.release();
+    }
+  }
+  const body = Readable.from(read(), { objectMode: false });
+  // Destroyed before its first read, the generator never ran: let go of the socket and the deadline here too.
+  body.once('close', () => {
+    source.destroy();
+    on.release();
+  });
+  return body;
 }
 
 /** Count the attempt, let the API's own rate-limit headers pace us, log it and tell the onRequest hook; its error code. */

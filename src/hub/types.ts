@@ -1,6 +1,7 @@
 // Types shared by the client's parts (kept apart so client.ts, pagination.ts and operations.ts do
 // not import each other in a circle). client.ts re-exports all of them.
 
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.js';
@@ -32,6 +33,14 @@ export interface HubResponse<T = unknown> {
   status: number;
   headers: Record<string, string>;
   body: T;
+  url: string;
+}
+
+/** A 2xx answer whose body is read as it arrives (HubCore.stream): read it to its end or destroy it. */
+export interface HubStreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
   url: string;
 }
 

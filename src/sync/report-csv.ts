@@ -1,9 +1,9 @@
 // A report CSV read against its schema: the header must name exactly the columns the schema lists
 // (one it does not list, or one it lists that is missing, refuses the report), and every value
-// must be of its column's type. Records stream out of csv-parse in batches; nothing here holds
-// the whole report as rows.
+// must be of its column's type. Bytes stream into csv-parse and records out of it in batches;
+// nothing here holds the whole file or the whole report as rows.
 
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 
 export interface ReportField {
@@ -82,19 +82,31 @@ export function headerProblem(header: readonly string[], fields: readonly Report
 }
 
 /**
- * The records of a report CSV, typed by its schema, in batches of `batchSize`. Throws
- * ReportRefusedError (named by `what`) for a header that does not match, a record of another
- * length, or a value that is not of its column's type.
+ * The records of a report CSV, typed by its schema, in batches of `batchSize`, read from the text
+ * or from a byte stream as it arrives (backpressure holds the source while a batch is loaded).
+ * Throws ReportRefusedError (named by `what`) for a header that does not match, a record of
+ * another length, or a value that is not of its column's type; a failure of the source itself
+ * (the network, a size cap) is thrown as it is, for it says nothing about the report.
  */
 export async function* readReportCsv(
-  text: string,
+  source: string | AsyncIterable<Buffer | string>,
   fields: readonly ReportField[],
   options: { what: string; required: readonly ReportField[]; batchSize?: number },
 ): AsyncGenerator<TypedRecord[]> {
   const { what } = options;
   const batchSize = options.batchSize ?? 1000;
   const types = new Map(fields.map((f) => [f.name, f.type]));
-  const parser = Readable.from([text]).pipe(parse({ bom: true, skip_empty_lines: true, trim: false }));
+  let sourceError: { error: unknown } | undefined;
+  async function* tracked(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
+    try {
+      yield* input;
+    } catch (error) {
+      sourceError = { error };
+      throw error;
+    }
+  }
+  const input = Readable.from(typeof source === 'string' ? [source] : tracked(source), { objectMode: false });
+  const parser = pipeline(input, parse({ bom: true, skip_empty_lines: true, trim: false }), () => {});
   let header: string[] | undefined;
   let batch: TypedRecord[] = [];
   let line = 1;
@@ -114,10 +126,12 @@ export async function* readReportCsv(
       }
     }
   } catch (error) {
+    if (sourceError) throw sourceError.error;
     if (error instanceof ReportRefusedError) throw error;
     throw new ReportRefusedError(`${what} was refused: the CSV cannot be read (${error instanceof Error ? error.message : String(error)}). The report is not loaded; the others are.`);
   } finally {
     parser.destroy();
+    input.destroy();
   }
   if (!header) throw new ReportRefusedError(`${what} was refused: the CSV is empty (no header line). The report is not loaded; the others are.`);
   if (batch.length > 0) yield batch;

@@ -35,8 +35,11 @@ export interface UsageReport {
   Key: string;
 }
 
-/** How a report's CSV is broken on purpose (tests): a column its schema does not list, or one it lists left out. */
-export type ReportCorruption = 'extra-column' | 'missing-column';
+/**
+ * How a report's CSV is broken on purpose (tests): a column its schema does not list, one it
+ * lists left out, or the middle record's pull_count not a number (a bad row mid-file).
+ */
+export type ReportCorruption = 'extra-column' | 'missing-column' | 'bad-value';
 
 const dayOf = (ms: number) => new Date(Math.floor(ms / DAY) * DAY).toISOString().slice(0, 10);
 /** The Monday of the ISO week of a day. */
@@ -53,6 +56,8 @@ export class UsageStore {
   /** Organizations whose report types leave out the weekly cadence. */
   readonly withoutWeekly = new Set<string>();
   private readonly corrupted = new Map<string, ReportCorruption>();
+  /** Each report's CSV as last made, and how many events there were then (events are only added). */
+  private readonly made = new Map<string, { events: number; text: string }>();
 
   constructor(
     private readonly clock: Clock,
@@ -82,6 +87,20 @@ export class UsageStore {
     if (event.count > 0) this.events.push(event);
   }
 
+  /**
+   * A large report (tests, benchmarks): pulls of `repositories` × `tags` made-up repositories
+   * (`bulk-<n>`) and tags of the organization on one day, seeded; its daily report has that many rows.
+   */
+  bulk(org: string, options: { date: string; repositories: number; tags: number; seed: string }): void {
+    const rng = prngFor(options.seed, 'usage-bulk', org, options.date);
+    const dayMs = Date.parse(`${options.date}T00:00:00Z`);
+    for (let r = 0; r < options.repositories; r++) {
+      for (let t = 0; t < options.tags; t++) {
+        this.events.push({ namespace: org, repository: `bulk-${r}`, tag: `t${t}`, count: rng.int(1, 100), atMs: dayMs + rng.int(0, DAY - 1) });
+      }
+    }
+  }
+
   /** Pulls of an organization's repositories per `namespace/repository` and tag, summed (what a test compares with). */
   totals(org: string, untilMs = Number.POSITIVE_INFINITY): Map<string, number> {
     const out = new Map<string, number>();
@@ -95,6 +114,7 @@ export class UsageStore {
 
   corrupt(org: string, cadence: string, date: string, how: ReportCorruption): void {
     this.corrupted.set(`${org}/${cadence}/${date}`, how);
+    this.made.delete(`${org}/${cadence}/${date}`);
   }
 
   reportTypes(org: string): { ReportType: string; Cadence: string }[] {
@@ -121,8 +141,17 @@ export class UsageStore {
     });
   }
 
-  /** The CSV of one report: per repository and tag (and, daily, per day) the pulls it covers. */
+  /** The CSV of one report: per repository and tag (and, daily, per day) the pulls it covers; made again only after new events. */
   csv(org: string, cadence: string, date: string): string {
+    const key = `${org}/${cadence}/${date}`;
+    const made = this.made.get(key);
+    if (made?.events === this.events.length) return made.text;
+    const text = this.makeCsv(org, cadence, date);
+    this.made.set(key, { events: this.events.length, text });
+    return text;
+  }
+
+  private makeCsv(org: string, cadence: string, date: string): string {
     const sums = new Map<string, number>();
     for (const e of this.events) {
       if (e.namespace !== org) continue;
@@ -136,6 +165,8 @@ export class UsageStore {
       const [repository, tag] = key.split('\u0000') as [string, string];
       return [date, repository, tag, String(count)];
     });
+    const middle = lines[Math.floor(lines.length / 2)];
+    if (how === 'bad-value' && middle) middle[3] = 'not-a-number';
     const shaped = (cells: string[], extra: string) =>
       how === 'extra-column' ? [...cells, extra] : how === 'missing-column' ? cells.filter((_, i) => i !== 2) : cells;
     return [shaped(header, 'region'), ...lines.map((cells) => shaped(cells, 'eu-west-1'))].map((cells) => cells.join(',')).join('\n') + '\n';

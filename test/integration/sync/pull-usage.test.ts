@@ -52,11 +52,14 @@ describe('pull-usage reports (Enterprise Data API)', () => {
       },
     });
     const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } });
+    clientsWith = (cap) => hubClientsFromConfig({ ...config, hub: { ...config.hub, maxResponseBytes: cap } }, env, logger);
     clients = hubClientsFromConfig(config, env, logger);
     passDeps = { database, client: clients.fallback.client, clients, logger, config, registry: endpoints };
   });
 
   let passDeps: Parameters<typeof runSync>[0];
+  /** Clients whose response size cap is `cap` bytes. */
+  let clientsWith: (cap: number) => HubClientSet;
   const pass = (): Promise<SyncSummary> => runSync(passDeps, { only: ONLY });
 
   afterAll(async () => {
@@ -173,5 +176,74 @@ describe('pull-usage reports (Enterprise Data API)', () => {
     // With the default cap the same report loads.
     expect((await pass()).failed).toBe(0);
     expect(emulator.storage.downloads.length).toBe(downloads + 1);
+  });
+
+  const today = () => new Date(startOfEmulatorDay()).toISOString().slice(0, 10);
+  const reportRows = async (date: string) =>
+    (await query<{ n: number; pulls: string }>(`SELECT count(*)::int AS n, coalesce(sum(pull_count), 0)::text AS pulls FROM dockerhub.pull_usage WHERE org = '${org}' AND cadence = 'daily' AND report_date = '${date}'`))[0]!;
+  const pullsOn = (date: string) => {
+    let sum = 0;
+    for (const e of emulator.state.usage.events) if (e.namespace === org && new Date(e.atMs).toISOString().startsWith(date)) sum += e.count;
+    return sum;
+  };
+
+  it('streams a large report from storage into the database, a batch at a time in one transaction, and keeps it whole when a later file has a bad row mid-file', async () => {
+    // 60 000 rows (a CSV of about 1.6 MB), sent without Content-Length: the bytes are counted as they come.
+    const day = today();
+    emulator.state.usage.bulk(org, { date: day, repositories: 300, tags: 200, seed: 'large-report' });
+    shift += DAY;
+    emulator.storage.chunked = true;
+    try {
+      const summary = await pass();
+      expect(summary.slices.filter((s) => s.status === 'failed'), JSON.stringify(summary.slices)).toEqual([]);
+      expect(await reportRows(day)).toEqual({ n: 60_000, pulls: String(pullsOn(day)) });
+      const [load] = await query<{ rows: number; error: string | null }>(`SELECT rows, error FROM dockerhub.pull_usage_loads WHERE org = '${org}' AND cadence = 'daily' AND date = '${day}'`);
+      expect(load).toEqual({ rows: 60_000, error: null });
+
+      // The file changes and its middle record (30 000, after 60 inserted batches) is bad: the
+      // report is refused, the new rows rolled back and the loaded ones kept.
+      const before = await reportRows(day);
+      emulator.state.usage.corrupt(org, 'daily', day, 'bad-value');
+      const refused = await pass();
+      const failed = refused.slices.filter((s) => s.status === 'failed');
+      expect(failed.map((s) => s.slice)).toEqual([`${org}/usage_pulls/daily/${day}`]);
+      expect(failed[0]!.error).toMatch(/record \d+ was refused: column pull_count \(integer\): "not-a-number" is not an integer/);
+      expect(await reportRows(day)).toEqual(before);
+      const [refusal] = await query<{ error: string | null }>(`SELECT error FROM dockerhub.pull_usage_loads WHERE org = '${org}' AND cadence = 'daily' AND date = '${day}'`);
+      expect(refusal!.error).toMatch(/not-a-number/);
+      expect(emulator.storage.violations).toEqual([]);
+    } finally {
+      emulator.storage.chunked = false;
+    }
+  });
+
+  it('stops a download that passes the response size cap as it streams, though its listing said less, and loads nothing of it', async () => {
+    const day = today();
+    pull(repositoriesOf(org)[0]!, 3);
+    shift += DAY;
+    expect((await runSync(passDeps, { only: ['pull_usage_reports'] })).failed).toBe(0);
+    const [listed] = await query<{ size_bytes: number }>(`SELECT size_bytes::int FROM dockerhub.pull_usage_reports WHERE org = '${org}' AND cadence = 'daily' AND date = '${day}'`);
+    // The file grows after it was listed, past the cap the listed size was checked against.
+    emulator.state.usage.bulk(org, { date: day, repositories: 50, tags: 20, seed: 'grown' });
+    expect(Buffer.byteLength(emulator.state.usage.csv(org, 'daily', day))).toBeGreaterThan(listed!.size_bytes + 10_000);
+    const cap = listed!.size_bytes + 1000;
+    const small = clientsWith(cap);
+    emulator.storage.chunked = true;
+    try {
+      const config = { ...passDeps.config, hub: { ...passDeps.config.hub, maxResponseBytes: cap } };
+      const summary = await runSync({ ...passDeps, config, clients: small, client: small.fallback.client }, { only: ['pull_usage'] });
+      const failed = summary.slices.filter((s) => s.status === 'failed');
+      expect(failed.map((s) => s.slice)).toEqual([`${org}/usage_pulls/daily/${day}`]);
+      expect(failed[0]!.error).toMatch(new RegExp(`is larger than the ${cap} bytes one response may have \\(DOCKERHUB_MAX_RESPONSE_BYTES\\); the read was stopped`));
+      expect(failed[0]!.error, 'a signed link stays out of messages').not.toMatch(/Signature/);
+      expect(await reportRows(day)).toEqual({ n: 0, pulls: '0' });
+      expect(emulator.storage.violations).toEqual([]);
+    } finally {
+      emulator.storage.chunked = false;
+      await small.close();
+    }
+    // The next pass lists the new size and loads the report whole.
+    expect((await pass()).failed).toBe(0);
+    expect(await reportRows(day)).toEqual({ n: 1001, pulls: String(pullsOn(day)) });
   });
 });
