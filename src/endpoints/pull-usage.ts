@@ -121,6 +121,23 @@ async function recordLoad(run: SliceRun, tx: Executor, params: ReportParams, loa
   await run.setCursor(tx, { at, ...load } satisfies ReportLoadCursor, { complete: load.refused === undefined });
 }
 
+type UsageRow = ReturnType<typeof rowOf>;
+
+/**
+ * One row per day, repository and tag: records that repeat one add their pulls to the first (one
+ * INSERT cannot touch a row twice). The other columns (`extra`) are the first record's.
+ */
+export function addedUp(rows: readonly UsageRow[]): UsageRow[] {
+  const byKey = new Map<string, UsageRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.event_date, row.repository, row.tag]);
+    const first = byKey.get(key);
+    if (first) first.pull_count += row.pull_count;
+    else byKey.set(key, { ...row });
+  }
+  return [...byKey.values()];
+}
+
 /** Rows one INSERT carries: a few hundred (ten parameters each), far below Postgres's 65535. */
 export const INSERT_BATCH = 500;
 
@@ -136,8 +153,9 @@ async function load(run: SliceRun, params: ReportParams, file: { key: string | n
       const loadedAt = run.now();
       let rows = 0;
       for await (const batch of readReportCsv(csv, columns.fields, { what: `The ${what}`, required: PULL_USAGE_COLUMNS, batchSize: INSERT_BATCH })) {
-        const values = batch.map((record) => rowOf(record, params, loadedAt, what));
-        // A repository and tag listed twice for one day: their pulls add up.
+        const values = addedUp(batch.map((record) => rowOf(record, params, loadedAt, what)));
+        // A repository and tag listed twice for one day: their pulls add up, within a batch
+        // (addedUp) and across batches (the conflict clause).
         await tx
           .insert(pullUsage)
           .values(values)

@@ -38,8 +38,11 @@ export interface UsageReport {
 /**
  * How a report's CSV is broken on purpose (tests): a column its schema does not list, one it
  * lists left out, or the middle record's pull_count not a number (a bad row mid-file).
+ * `repeated-rows` is no breakage but a shape a report may have: every repository and tag is
+ * listed twice for its day, its pulls split between the two records (as a report with a finer
+ * breakdown than its schema shows would read).
  */
-export type ReportCorruption = 'extra-column' | 'missing-column' | 'bad-value';
+export type ReportCorruption = 'extra-column' | 'missing-column' | 'bad-value' | 'repeated-rows';
 
 const dayOf = (ms: number) => new Date(Math.floor(ms / DAY) * DAY).toISOString().slice(0, 10);
 /** The Monday of the ISO week of a day. */
@@ -161,9 +164,11 @@ export class UsageStore {
     }
     const how = this.corrupted.get(`${org}/${cadence}/${date}`);
     const header = ['event_date', 'repository', 'tag', 'pull_count'];
-    const lines = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, count]) => {
+    const lines = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).flatMap(([key, count]) => {
       const [repository, tag] = key.split('\u0000') as [string, string];
-      return [date, repository, tag, String(count)];
+      if (how !== 'repeated-rows') return [[date, repository, tag, String(count)]];
+      const half = Math.floor(count / 2);
+      return [[date, repository, tag, String(half)], [date, repository, tag, String(count - half)]];
     });
     const middle = lines[Math.floor(lines.length / 2)];
     if (how === 'bad-value' && middle) middle[3] = 'not-a-number';

@@ -60,7 +60,12 @@ describe('pull-usage reports (Enterprise Data API)', () => {
   let passDeps: Parameters<typeof runSync>[0];
   /** Clients whose response size cap is `cap` bytes. */
   let clientsWith: (cap: number) => HubClientSet;
-  const pass = (): Promise<SyncSummary> => runSync(passDeps, { only: ONLY });
+  /** Passes made so far, by `pass()`. */
+  let passes = 0;
+  const pass = (): Promise<SyncSummary> => {
+    passes++;
+    return runSync(passDeps, { only: ONLY });
+  };
 
   afterAll(async () => {
     await clients?.close();
@@ -107,6 +112,17 @@ describe('pull-usage reports (Enterprise Data API)', () => {
     expect(emulator.storage.violations).toEqual([]);
     // From here on one report a day: the counts below need no week to end meanwhile.
     emulator.state.usage.withoutWeekly.add(org);
+  });
+
+  it('adds up the pulls of a repository and tag a report lists twice for one day', async () => {
+    const [a, b] = repositoriesOf(org);
+    pull(a!, 9);
+    pull(b!, 4);
+    shift += DAY;
+    emulator.state.usage.corrupt(org, 'daily', new Date(startOfEmulatorDay() - DAY).toISOString().slice(0, 10), 'repeated-rows');
+    const summary = await pass();
+    expect(summary.slices.filter((s) => s.status === 'failed'), JSON.stringify(summary.slices)).toEqual([]);
+    expect(await loadedDaily()).toEqual(emulator.state.usage.totals(org, startOfEmulatorDay()));
   });
 
   it('asks for a fresh link when the signed one had expired', async () => {
@@ -159,7 +175,7 @@ describe('pull-usage reports (Enterprise Data API)', () => {
     expect(rows!.n).toBe(0);
     // Every pass asked once and succeeded: the refusal is a plan limit, not a failure.
     const runs = await query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM dockerhub.sync_runs WHERE endpoint = 'pull_usage_reports' AND slice_key = '${otherOrg}' GROUP BY status`);
-    expect(runs).toEqual([{ status: 'succeeded', n: 5 }]);
+    expect(runs).toEqual([{ status: 'succeeded', n: passes }]);
     expect(logLines.some((line) => JSON.stringify(line).includes(emulator.credentials.oat[0]!.token))).toBe(false);
   });
 
