@@ -3,6 +3,21 @@ import { dockerhub, entityColumns, ts } from './common.js';
 
 const day = (name: string) => date(name, { mode: 'string' });
 
+/** One report file of an organization, as the Data API lists it (the key of the tables below). */
+const reportFile = () => ({
+  org: text('org').notNull(),
+  /** `ReportType`: `usage_pulls`. */
+  report_type: text('report_type').notNull(),
+  /** `Cadence`: `daily` or `weekly`. */
+  cadence: text('cadence').notNull(),
+  /** `Date`: the day (or the first day of the week) the report covers. */
+  date: day('date').notNull(),
+  /** `Key`: the object-storage key of the CSV file; a new key or size means a new file. */
+  key: text('key'),
+  /** `SizeBytes`. */
+  size_bytes: bigint('size_bytes', { mode: 'number' }),
+});
+
 /**
  * The pull-usage reports the Enterprise Data API lists (`GET /orgs/{org}/reports/usage_pulls/{cadence}`),
  * one row per dated report file. A report past the API's retention is marked deleted here; what
@@ -11,17 +26,7 @@ const day = (name: string) => date(name, { mode: 'string' });
 export const pullUsageReports = dockerhub.table(
   'pull_usage_reports',
   {
-    org: text('org').notNull(),
-    /** `ReportType`: `usage_pulls`. */
-    report_type: text('report_type').notNull(),
-    /** `Cadence`: `daily` or `weekly`. */
-    cadence: text('cadence').notNull(),
-    /** `Date`: the day (or the first day of the week) the report covers. */
-    date: day('date').notNull(),
-    /** `Key`: the object-storage key of the CSV file; a new key or size means a new file. */
-    key: text('key'),
-    /** `SizeBytes`. */
-    size_bytes: bigint('size_bytes', { mode: 'number' }),
+    ...reportFile(),
     ...entityColumns(),
   },
   (t) => [primaryKey({ columns: [t.org, t.report_type, t.cadence, t.date] })],
@@ -63,12 +68,7 @@ export const pullUsage = dockerhub.table(
 export const pullUsageLoads = dockerhub.table(
   'pull_usage_loads',
   {
-    org: text('org').notNull(),
-    report_type: text('report_type').notNull(),
-    cadence: text('cadence').notNull(),
-    date: day('date').notNull(),
-    key: text('key'),
-    size_bytes: bigint('size_bytes', { mode: 'number' }),
+    ...reportFile(),
     /** Rows loaded into pull_usage (0 when refused). */
     rows: integer('rows').notNull(),
     loaded_at: ts('loaded_at').notNull(),
