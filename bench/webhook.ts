@@ -5,6 +5,7 @@
  * serve's own clients and clock; the push counts as in SQL when the hint's read stored the tag.
  * Its idle cost is measured like the others' (a webhook adds no request while nothing happens).
  */
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/client.js';
 import { createHintQueue } from '../src/scheduler/hints.js';
@@ -12,7 +13,8 @@ import { createStatusServer } from '../src/server/http.js';
 import { createWebhookHandler } from '../src/server/webhook.js';
 import type { Account, AttachedVariant, FreshnessVariant, PushContext } from './freshness.js';
 
-const SECRET = 'bench-webhook-secret-0123456789';
+/** A fresh secret each run, as `openssl rand -hex 24` makes one. */
+const SECRET = randomBytes(24).toString('hex');
 /** Issue 27: "With a Hub webhook, seconds": a push in SQL within 10 s. */
 export const WEBHOOK_P95_TARGET_SECONDS = 10;
 

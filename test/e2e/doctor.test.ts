@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, runCli } from '../support/cli.js';
 import { startTestEmulator, type RunningEmulator } from '../support/emulator.js';
+import { fakeToken } from '../support/seed.js';
 
 /**
  * `doctor` against the emulator over HTTP, through the real CLI: what each credential can read,
@@ -180,14 +181,15 @@ describe('doctor', () => {
       configFile,
       ['hub:', '  credentials:', `    - { username: ${first!.org}, kind: oat, secretEnv: FIRST_OAT }`, `    - { username: ${second!.org}, kind: oat, secretEnv: SECOND_OAT }`, ''].join('\n'),
     );
-    const result = await runCli(['doctor', '--json', '-c', configFile], { env: env({ FIRST_OAT: first!.token, SECOND_OAT: 'dckr_oat_wrongwrongwrongwrongwrongwrong' }) });
+    const wrong = fakeToken('oat', 2);
+    const result = await runCli(['doctor', '--json', '-c', configFile], { env: env({ FIRST_OAT: first!.token, SECOND_OAT: wrong }) });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
     const secondRows = report.rows.filter((r) => r.credential === second!.org);
     expect(secondRows.length).toBeGreaterThan(0);
     expect(secondRows.every((r) => r.result === '401' || r.result === 'untested')).toBe(true);
     expect(report.rows.filter((r) => r.credential === first!.org).every((r) => r.result === 'ok')).toBe(true);
-    expect(result.stdout).not.toContain('dckr_oat_wrong');
+    expect(result.stdout).not.toContain(wrong);
     // A refused login is never retried: one attempt for the wrong token.
     expect(report.logins).toBeLessThanOrEqual(2);
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { baseEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, releaseKeptConnections, type TestDatabase } from '../support/db.js';
+import { fakeOpaqueToken, seededRandom } from '../support/seed.js';
 import { freePort } from '../support/tcp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -17,7 +18,8 @@ import { waitFor } from '../support/wait.js';
  * Docker Hub sends it (docs/hub-quirks.md); the emulator sends no webhooks.
  */
 
-const SECRET = 'e2e-webhook-secret-9f8e7d6c5b4a';
+/** Made up for the test from a fixed seed (16-256 letters and digits, as WEBHOOK_SECRET takes). */
+const SECRET = fakeOpaqueToken(seededRandom(27), 40);
 const JOBS = ['repositories', 'audit_logs', 'organization', 'audit_log_actions', 'watched_tags'];
 
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -75,7 +77,7 @@ describe.skipIf(inject('dbBackend') === 'pglite')('serve with a Docker Hub webho
     }, 300_000);
 
     // A wrong secret: the answer of an unknown path, counted.
-    const wrong = await fetch(url(`/hooks/dockerhub/${SECRET.slice(0, -1)}0`), { method: 'POST', body: '{}' });
+    const wrong = await fetch(url(`/hooks/dockerhub/${SECRET.slice(0, -1)}${SECRET.endsWith('0') ? '1' : '0'}`), { method: 'POST', body: '{}' });
     expect(wrong.status).toBe(404);
     expect(sample(await metrics(), 'dockerhub_sync_webhook_rejected_total', { reason: 'secret' })).toBe(1);
 

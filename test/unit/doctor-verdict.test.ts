@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../src/config.js';
 import { createRun, doctorPlan, probeAll } from '../../src/commands/doctor-probe.js';
 import { createHubClientSet } from '../../src/hub/client-set.js';
+import { fakeToken } from '../support/seed.js';
 import type { HubClient } from '../../src/hub/client.js';
 import { DataApiRefusedError } from '../../src/hub/data-api.js';
 
@@ -56,7 +57,7 @@ describe('doctor verdicts', () => {
 
 describe('doctor reads the registry', () => {
   it('an endpoint family with a probe of its own and a plan plugs in without a change to doctor', async () => {
-    const config = loadConfig({ env: { DOCKERHUB_USERNAME: 'acme', DOCKERHUB_TOKEN: 'dckr_oat_FAKE_for_tests_only', DOCKERHUB_NAMESPACES: 'acme', DOCKERHUB_ORGS: 'acme' } });
+    const config = loadConfig({ env: { DOCKERHUB_USERNAME: 'acme', DOCKERHUB_TOKEN: fakeToken('oat'), DOCKERHUB_NAMESPACES: 'acme', DOCKERHUB_ORGS: 'acme' } });
     const client = { request: () => Promise.reject(new Error('no Hub request expected')), stats: { requests: 0 }, close: async () => {} } as unknown as HubClient;
     const clients = createHubClientSet([], { name: 'acme', kind: 'default', client, scopes: [], namespaces: [], knownOrgs: undefined });
     const probed: string[] = [];
