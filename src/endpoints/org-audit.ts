@@ -43,9 +43,11 @@ export const ORG_AUDIT_ACTIONS: Readonly<Record<string, readonly OrgListing[]>> 
   'org.domain.create': NONE,
   'org.domain.verify': NONE,
   'org.domain.delete': NONE,
+  // A member's or a team's role can be a custom role's name (spec c95ded2): renaming or deleting
+  // one changes what both listings show.
   'org.customrole.create': ['org_members'],
-  'org.customrole.update': ['org_members'],
-  'org.customrole.delete': ['org_members'],
+  'org.customrole.update': ['org_members', 'teams'],
+  'org.customrole.delete': ['org_members', 'teams'],
   // Admin settings policies and SSO: settings, and who is provisioned.
   'enterprise.setting.policy.create': ['org_settings'],
   'enterprise.setting.policy.update': ['org_settings'],
