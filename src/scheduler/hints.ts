@@ -1,3 +1,4 @@
+import { systemClock } from '../hub/clock.js';
 import { configuredNamespaces } from '../sync/plan.js';
 import type { SyncDeps } from '../sync/context.js';
 import { runSync, type SyncSummary } from '../sync/runner.js';
@@ -68,18 +69,8 @@ interface Entry {
 
 const keyOf = (hint: RepositoryHint) => `${hint.namespace}/${hint.repository}`;
 
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+/** Waits `ms`, or less when the signal aborts first (the hub clock's sleep, which rejects then). */
+const sleepUnlessAborted = (ms: number, signal: AbortSignal): Promise<void> => systemClock.sleep(ms, signal).catch(() => undefined);
 
 export function createHintQueue(options: HintQueueOptions): HintQueue {
   const { deps } = options;

@@ -91,16 +91,48 @@ async function lastReads(db: Pick<Executor, 'execute'>, endpoint: string, sliceK
   return { readFrom: toMs(row?.read_from), completeAt: toMs(row?.complete_at) };
 }
 
-/** The organization's events this service stored after `sinceMs` (when the slice's last read began). */
-async function eventsSince(db: Pick<Executor, 'execute'>, org: string, sinceMs: number): Promise<AuditEvent[]> {
+/** An event with when this service stored it (`first_seen_at`, in microseconds: exact). */
+interface SeenEvent {
+  event: AuditEvent;
+  seenUs: bigint;
+}
+
+/** The organization's events this service stored after `sinceMs`. */
+async function eventsSince(db: Pick<Executor, 'execute'>, org: string, sinceMs: number): Promise<SeenEvent[]> {
   const result = await db.execute(sql`
-    SELECT action, data FROM dockerhub.audit_logs
+    SELECT action, data, (extract(epoch FROM first_seen_at) * 1000000)::bigint::text AS seen_us FROM dockerhub.audit_logs
     WHERE account = ${org} AND first_seen_at > ${new Date(sinceMs).toISOString()}::timestamptz
     ORDER BY timestamp`);
-  return rowsOf<{ action: string | null; data: unknown }>(result).map(({ action, data }) => ({
-    action: action ?? '',
-    data: (typeof data === 'string' ? JSON.parse(data) : (data ?? {})) as Record<string, unknown>,
+  return rowsOf<{ action: string | null; data: unknown; seen_us: string }>(result).map(({ action, data, seen_us: seenUs }) => ({
+    event: { action: action ?? '', data: (typeof data === 'string' ? JSON.parse(data) : (data ?? {})) as Record<string, unknown> },
+    seenUs: BigInt(seenUs),
   }));
+}
+
+/**
+ * What one pass has read of each organization, so the slices of an organization (every listing,
+ * every team's members) share one audit-log verdict and one read of its events.
+ */
+interface OrgFacts {
+  following: Map<string, Promise<AuditFollowing>>;
+  /** Per organization: the events stored after `sinceMs`. */
+  events: Map<string, { sinceMs: number; events: Promise<SeenEvent[]> }>;
+}
+
+const newOrgFacts = (): OrgFacts => ({ following: new Map(), events: new Map() });
+
+function followingOf(db: Pick<Executor, 'execute'>, config: Config, org: string, nowMs: number, facts: OrgFacts): Promise<AuditFollowing> {
+  let following = facts.following.get(org);
+  if (!following) facts.following.set(org, (following = auditFollowing(db, config, org, nowMs)));
+  return following;
+}
+
+/** The organization's events stored after `sinceMs` (read again only for an earlier `sinceMs`). */
+async function eventsOf(db: Pick<Executor, 'execute'>, org: string, sinceMs: number, facts: OrgFacts): Promise<AuditEvent[]> {
+  let read = facts.events.get(org);
+  if (!read || read.sinceMs > sinceMs) facts.events.set(org, (read = { sinceMs, events: eventsSince(db, org, sinceMs) }));
+  const sinceUs = BigInt(sinceMs) * 1000n;
+  return (await read.events).filter((seen) => seen.seenUs > sinceUs).map((seen) => seen.event);
 }
 
 export interface OrgSliceInputs {
@@ -112,19 +144,19 @@ export interface OrgSliceInputs {
 }
 
 /** Why this slice of an organization listing is read now; null: it is not. */
-export async function orgReadDue(deps: Pick<SyncDeps, 'database' | 'config' | 'clock'>, inputs: OrgSliceInputs): Promise<OrgRead | null> {
+export async function orgReadDue(deps: Pick<SyncDeps, 'database' | 'config' | 'clock'>, inputs: OrgSliceInputs, facts = newOrgFacts()): Promise<OrgRead | null> {
   const { db } = deps.database;
   if (inputs.plan.full || !inputs.plan.followAudit) return { kind: 'complete', reason: inputs.plan.full ? 'full' : 'one-shot pass' };
   const nowMs = (deps.clock?.now() ?? new Date()).getTime();
   const { readFrom, completeAt } = await lastReads(db, inputs.endpoint, inputs.slice.key);
   if (readFrom === null) return { kind: 'complete', reason: 'new' };
-  const following = await auditFollowing(db, deps.config, inputs.org, nowMs);
+  const following = await followingOf(db, deps.config, inputs.org, nowMs, facts);
   const every = following.follows ? deps.config.sync.organizationSafetyNetInterval : ORGANIZATION_FALLBACK_INTERVAL_MS;
   // A listing never proven complete (an invalid item) is tried again completely every hour.
   if (completeAt === null && nowMs - readFrom >= ORGANIZATION_FALLBACK_INTERVAL_MS - DUE_SLACK_MS) return { kind: 'complete', reason: 'not yet complete' };
   if (completeAt !== null && nowMs - completeAt >= every - DUE_SLACK_MS) return { kind: 'complete', reason: following.follows ? 'safety-net' : 'hourly' };
   if (!following.follows) return null;
-  const event = (await eventsSince(db, inputs.org, readFrom)).find((e) => inputs.touches(e, inputs.slice.params));
+  const event = (await eventsOf(db, inputs.org, readFrom, facts)).find((e) => inputs.touches(e, inputs.slice.params));
   return event ? { kind: 'audit', reason: event.action || 'audit event' } : null;
 }
 
@@ -140,6 +172,7 @@ export async function dueOrgSlices(
   // A one-shot pass (or --full) reads every listing completely.
   if (!plan.followAudit || plan.full) return [...slices];
   const due: Slice[] = [];
+  const facts = newOrgFacts();
   for (const slice of slices) {
     if (slice.orphaned) {
       due.push(slice);
@@ -147,7 +180,7 @@ export async function dueOrgSlices(
     }
     const org = slice.params[orgParam];
     if (org === undefined) continue;
-    const read = await orgReadDue(deps, { endpoint, slice, org, plan, touches });
+    const read = await orgReadDue(deps, { endpoint, slice, org, plan, touches }, facts);
     if (read) {
       deps.logger.debug({ endpoint, slice: slice.key, kind: read.kind, reason: read.reason }, 'organization listing due');
       due.push(slice);
