@@ -15,6 +15,7 @@ import { HUB_PATHS, hubPath } from '../hub/paths.js';
 import type { AuthMode, PageShape, Query } from '../hub/types.js';
 import type { EndpointDefinition, ProbeAnswer, Slice, SyncDeps, SyncPlan } from '../sync/context.js';
 import { sliceOf } from '../sync/partition.js';
+import { NOTHING_CONFIGURED, PlanError, planOf } from '../sync/plan.js';
 import { credentialLanes } from '../sync/runner.js';
 import { cannotRead, kindOf, verdictOf, type Verdict } from './doctor-verdict.js';
 
@@ -128,29 +129,19 @@ async function isOrg(run: Run, namespace: string): Promise<boolean> {
   }
 }
 
-/** Who and what a sync pass would cover, worked out without the database (sync/plan.ts buildPlan). */
+/** Who and what a sync pass would cover (sync/plan.ts), its organization checks asked here, without the database. */
 export async function doctorPlan(run: Run): Promise<SyncPlan> {
-  const { config, clients } = run;
-  const { credentials } = clients;
-  const listed = [...new Set([...config.namespaces, ...credentials.flatMap((c) => c.namespaces)])];
-  const username = config.hub.username;
-  const namespaces = listed.length > 0 ? listed : username ? [username] : [];
-  const knownOrgs = credentials.flatMap((c) => c.knownOrgs ?? []);
-  if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0) && knownOrgs.length === 0) {
-    throw new UsageError('nothing to check: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.');
+  const detect = async (namespaces: string[]): Promise<string[]> => {
+    const orgs: string[] = [];
+    for (const namespace of namespaces) if (await isOrg(run, namespace)) orgs.push(namespace);
+    return orgs;
+  };
+  try {
+    return await planOf({ config: run.config, clients: run.clients }, { dryRun: true }, detect);
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError(`nothing to check: ${NOTHING_CONFIGURED}`);
+    throw error;
   }
-  const authenticated = Boolean(config.hub.token || config.hub.password || config.hub.jwt);
-  let orgs: string[];
-  if (config.orgs) orgs = [...new Set([...config.orgs, ...knownOrgs])];
-  else {
-    const decided = new Set(credentials.filter((c) => c.knownOrgs).flatMap((c) => c.scopes));
-    const ask = namespaces.filter((ns) => !decided.has(ns) && (authenticated || clients.forScope(ns).kind !== 'default'));
-    const detected: string[] = [];
-    for (const namespace of ask) if (await isOrg(run, namespace)) detected.push(namespace);
-    orgs = [...new Set([...knownOrgs, ...detected])];
-  }
-  const user = authenticated && username && !orgs.includes(username) ? username : undefined;
-  return { namespaces, orgs, user, full: false, dryRun: true, backfill: undefined };
 }
 
 /** The pass of each credential, as the runner cuts it (sync/runner.ts credentialLanes). */

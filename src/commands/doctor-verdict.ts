@@ -7,7 +7,7 @@ import type { CredentialClient } from '../hub/client-set.js';
 import { DataApiRefusedError } from '../hub/data-api.js';
 import type { EndpointRequirement } from '../sync/context.js';
 
-export const DOCTOR_RESULTS = ['ok', '401', '403', '404', 'plan-limited', 'error', 'untested'] as const;
+const DOCTOR_RESULTS = ['ok', '401', '403', '404', 'plan-limited', 'error', 'untested'] as const;
 export type DoctorResult = (typeof DOCTOR_RESULTS)[number];
 
 export interface Verdict {

@@ -213,7 +213,6 @@ export interface OrgAccessTokenDetail extends OrgAccessToken {
   token?: string;
 }
 
-/** createOrgAccessTokenResponse of spec c95ded2: the token's fields inlined, without `created_by`. */
 /** createOrgAccessTokenResponse (spec c95ded2): neither `created_by` nor `description`. */
 export type CreatedOrgAccessToken = Omit<OrgAccessTokenDetail, 'created_by' | 'description'> & { token: string };
 

@@ -192,6 +192,8 @@ export function permissionHint(method: string, path: string): string {
 /** Hub's 403 detail when an organization access token reaches a path that does not take one. */
 export const OAT_NOT_ALLOWED = 'token issued from organization access token is not allowed';
 
+const saysOatNotAllowed = (detail: string | undefined): boolean => Boolean(detail?.toLowerCase().includes(OAT_NOT_ALLOWED));
+
 /**
  * A legacy repository path: spec c95ded2 says organization access tokens work only on
  * `/v2/namespaces/{namespace}/repositories/…` and that Hub refuses them on these, whatever the
@@ -208,7 +210,7 @@ export function isOatRefusedPath(path: string): boolean {
  * cause (an OAT on a path that refuses OATs) and what to do, or undefined for any other 403.
  */
 export function oatRefusalMessage(label: string, method: string, path: string, detail: string | undefined): string | undefined {
-  if (!detail?.toLowerCase().includes(OAT_NOT_ALLOWED)) return undefined;
+  if (!saysOatNotAllowed(detail)) return undefined;
   const cause = isOatRefusedPath(path)
     ? `${method} ${path} is a legacy repository path, and Docker Hub accepts organization access tokens (OATs) only on /v2/namespaces/{namespace}/repositories/…, whatever the token's scopes`
     : `this endpoint does not accept organization access tokens (OATs)`;
@@ -221,7 +223,7 @@ export function oatRefusalMessage(label: string, method: string, path: string, d
 
 /** Hub's 403 to an organization access token on a path that refuses OATs. */
 export function isOatRefusal(error: unknown): error is HubPermissionError {
-  return error instanceof HubPermissionError && Boolean(error.detail?.toLowerCase().includes(OAT_NOT_ALLOWED));
+  return error instanceof HubPermissionError && saysOatNotAllowed(error.detail);
 }
 
 /** What `push --plan` says of a call on such a path. */

@@ -6,6 +6,9 @@ import type { SyncDeps, SyncOptions, SyncPlan } from './context.js';
 
 export class PlanError extends Error {}
 
+/** What to do when the configuration names nothing to read. */
+export const NOTHING_CONFIGURED = 'set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.';
+
 /** Where earlier versions kept the answers (sync_state rows of a pseudo-endpoint); still read, never written. */
 const LEGACY_KIND_ENDPOINT = '_namespace_kind';
 
@@ -75,6 +78,14 @@ async function detectOrgs(deps: SyncDeps, namespaces: string[], options: SyncOpt
 
 /** Resolve who and what this pass covers from config, flags and (once) the API. */
 export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<SyncPlan> {
+  return planOf(deps, options, (ask) => detectOrgs(deps, ask, options));
+}
+
+/**
+ * The plan from config, flags and credentials; `detect` answers which of the namespaces it asks
+ * about are organizations (a pass remembers the answers, `doctor` asks without a database).
+ */
+export async function planOf(deps: Pick<SyncDeps, 'config' | 'clients'>, options: SyncOptions, detect: (namespaces: string[]) => Promise<string[]>): Promise<SyncPlan> {
   const { config } = deps;
   const username = config.hub.username;
   const authenticated = Boolean(config.hub.token || config.hub.password || config.hub.jwt);
@@ -83,9 +94,7 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
   let namespaces = configuredNamespaces(config, credentials);
   if (options.namespaces && options.namespaces.length > 0) namespaces = [...new Set(options.namespaces)];
   if (namespaces.length === 0 && !(config.orgs && config.orgs.length > 0) && knownOrgs.length === 0) {
-    throw new PlanError(
-      'Nothing to sync: set DOCKERHUB_NAMESPACES (users or organizations to read), or DOCKERHUB_USERNAME to read your own namespace.',
-    );
+    throw new PlanError(`Nothing to sync: ${NOTHING_CONFIGURED}`);
   }
   const wanted = (org: string) => !options.namespaces || options.namespaces.length === 0 || options.namespaces.includes(org);
   let orgs: string[];
@@ -97,7 +106,7 @@ export async function buildPlan(deps: SyncDeps, options: SyncOptions): Promise<S
     const decided = new Set(credentials.filter((c) => c.knownOrgs).flatMap((c) => c.scopes));
     const ask = namespaces.filter((ns) => !decided.has(ns) && (authenticated || (deps.clients !== undefined && deps.clients.forScope(ns).kind !== 'default')));
     // A hinted pass reads repositories only: it asks Docker Hub nothing else.
-    const detected = ask.length > 0 && !options.hints ? await detectOrgs(deps, ask, options) : [];
+    const detected = ask.length > 0 && !options.hints ? await detect(ask) : [];
     orgs = [...new Set([...knownOrgs.filter(wanted), ...detected])];
   }
   const user = authenticated && username && !orgs.includes(username) ? username : undefined;

@@ -426,7 +426,6 @@ export function generateWorld(seed: number | string, scale: number, epochMs?: nu
   };
 }
 
-
 /** Each namespace's repositories, pushed by its owners (or the user); each repository from a generator of its own. */
 function seedRepositories(
   rng: Prng,

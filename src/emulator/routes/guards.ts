@@ -22,7 +22,7 @@ export function refusePatToken(ctx: RouteContext, what: string): void {
 }
 
 /** Hub's answer to an OAT on a legacy repository path (spec c95ded2), whatever the token's scopes. */
-export const OAT_LEGACY_REFUSAL = 'token issued from organization access token is not allowed';
+const OAT_LEGACY_REFUSAL = 'token issued from organization access token is not allowed';
 
 /** Legacy `/v2/repositories/…` and `/v2/users/{username}/repositories` paths refuse every OAT. */
 export function refuseOat(ctx: RouteContext): void {

@@ -148,10 +148,13 @@ const LEGACY = '/v2/repositories/:namespace';
  * an OAT gets 403 here whatever its scopes. The team grant is the exception: it keeps its legacy
  * path and the spec labels it for OATs.
  */
-const legacy = (handler: Route['handler']): Route['handler'] => (ctx) => {
-  refuseOat(ctx);
-  return handler(ctx);
-};
+const refusingOats = (legacy: Route): Route => ({
+  ...legacy,
+  handler: (ctx) => {
+    refuseOat(ctx);
+    return legacy.handler(ctx);
+  },
+});
 
 export const repositoryRoutes: Route[] = [
   route('GET', NS, 'repositories.list', listRepositories, 'optional'),
@@ -163,13 +166,15 @@ export const repositoryRoutes: Route[] = [
   route('POST', `${NS}/:repository/immutabletags/verify`, 'repositories.immutabletags.verify', verifyImmutableTags),
   route('POST', `${LEGACY}/:repository/groups`, 'repositories.groups.create', grantTeam),
   // Deprecated paths (listing since 2025-06-27, get since 2025-09-19) that real Hub still answers.
-  route('GET', LEGACY, 'legacy.repositories.list', legacy(listRepositories), 'optional'),
-  route('GET', '/v2/users/:namespace/repositories', 'legacy.users.repositories.list', legacy(listRepositories), 'optional'),
-  route('GET', `${LEGACY}/:repository`, 'legacy.repositories.get', legacy(getRepository), 'optional'),
-  route('PATCH', `${LEGACY}/:repository`, 'legacy.repositories.update', legacy(updateRepository)),
-  route('DELETE', `${LEGACY}/:repository`, 'legacy.repositories.delete', legacy(deleteRepository)),
-  route('POST', `${LEGACY}/:repository/privacy`, 'legacy.repositories.privacy', legacy(setPrivacy)),
-  route('GET', `${LEGACY}/:repository/tags`, 'legacy.tags.list', legacy(listTags), 'optional', 'Error'),
-  route('GET', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.get', legacy(getTag), 'optional', 'Error'),
-  route('DELETE', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.delete', legacy(deleteTag), 'required', 'Error'),
+  ...[
+    route('GET', LEGACY, 'legacy.repositories.list', listRepositories, 'optional'),
+    route('GET', '/v2/users/:namespace/repositories', 'legacy.users.repositories.list', listRepositories, 'optional'),
+    route('GET', `${LEGACY}/:repository`, 'legacy.repositories.get', getRepository, 'optional'),
+    route('PATCH', `${LEGACY}/:repository`, 'legacy.repositories.update', updateRepository),
+    route('DELETE', `${LEGACY}/:repository`, 'legacy.repositories.delete', deleteRepository),
+    route('POST', `${LEGACY}/:repository/privacy`, 'legacy.repositories.privacy', setPrivacy),
+    route('GET', `${LEGACY}/:repository/tags`, 'legacy.tags.list', listTags, 'optional', 'Error'),
+    route('GET', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.get', getTag, 'optional', 'Error'),
+    route('DELETE', `${LEGACY}/:repository/tags/:tag`, 'legacy.tags.delete', deleteTag, 'required', 'Error'),
+  ].map(refusingOats),
 ];

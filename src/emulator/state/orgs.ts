@@ -78,10 +78,6 @@ export class OrgStore {
     return best;
   }
 
-  customRoles(orgName: string): CustomRoleRecord[] {
-    return structuredClone(this.get(orgName).customRoles);
-  }
-
   /** Defines a custom role (Hub does this in the Admin Console; the emulator's admin surface calls it). */
   addCustomRole(orgName: string, input: { name?: unknown; label?: unknown; base?: unknown }): CustomRoleRecord {
     const org = this.get(orgName);
