@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import { HubAuthError, HubError, HubPermissionError, type HubErrorInfo } from './errors.js';
 
+/** The API's reference, which the endpoints' `reference` links point into. */
+export const DATA_API_REFERENCE = 'https://docs.docker.com/reference/api/enterprise-data/latest/';
+
 export const DATA_API_PATHS = {
   reportTypes: '/orgs/{org}/reports',
   reports: '/orgs/{org}/reports/{report_type}/{cadence}',
