@@ -21,7 +21,7 @@ export const PULL_USAGE_COLUMNS: readonly ReportField[] = [
 ];
 
 /** A signed link that expired before it was fetched is asked for again, this many times in all. */
-export const DOWNLOAD_TRIES = 3;
+const DOWNLOAD_TRIES = 3;
 
 type ReportParams = { org: string; report_type: string; cadence: string; date: string };
 
@@ -125,7 +125,7 @@ type UsageRow = ReturnType<typeof rowOf>;
  * One row per day, repository and tag: records that repeat one add their pulls to the first (one
  * INSERT cannot touch a row twice). The other columns (`extra`) are the first record's.
  */
-export function addedUp(rows: readonly UsageRow[]): UsageRow[] {
+function addedUp(rows: readonly UsageRow[]): UsageRow[] {
   const byKey = new Map<string, UsageRow>();
   for (const row of rows) {
     const key = JSON.stringify([row.event_date, row.repository, row.tag]);
@@ -137,7 +137,7 @@ export function addedUp(rows: readonly UsageRow[]): UsageRow[] {
 }
 
 /** Rows one INSERT carries: a few hundred (ten parameters each), far below Postgres's 65535. */
-export const INSERT_BATCH = 500;
+const INSERT_BATCH = 500;
 
 /**
  * One report, all of it or nothing: its earlier rows replaced by the file's, in one transaction,
