@@ -19,6 +19,7 @@ export const PULL_USAGE_COLUMNS: readonly ReportField[] = [
   { name: 'tag', type: 'string' },
   { name: 'pull_count', type: 'integer' },
 ];
+const PULL_USAGE_COLUMN_NAMES = new Set(PULL_USAGE_COLUMNS.map((c) => c.name));
 
 /** A signed link that expired before it was fetched is asked for again, this many times in all. */
 const DOWNLOAD_TRIES = 3;
@@ -88,7 +89,7 @@ async function download(run: SliceRun, data: HubClient, params: ReportParams, wh
 }
 
 function rowOf(record: TypedRecord, params: ReportParams, loadedAt: string, what: string) {
-  const extra = Object.fromEntries(Object.entries(record).filter(([name]) => !PULL_USAGE_COLUMNS.some((c) => c.name === name)));
+  const extra = Object.fromEntries(Object.entries(record).filter(([name]) => !PULL_USAGE_COLUMN_NAMES.has(name)));
   const missing = PULL_USAGE_COLUMNS.find((c) => record[c.name] === null || record[c.name] === undefined);
   if (missing) throw new ReportRefusedError(`The ${what} was refused: a record has no ${missing.name}. The report is not loaded; the others are.`);
   return {
