@@ -60,6 +60,17 @@ async function startEmulatorProcess(scale: number, seed: number): Promise<{ chil
   });
 }
 
+/** An empty Postgres for a measured sync: our schema and drizzle's migration records dropped. */
+export async function dropSchemas(url: string): Promise<void> {
+  const database = await openDatabase({ url });
+  try {
+    await database.db.execute(sql`DROP SCHEMA IF EXISTS dockerhub CASCADE`);
+    await database.db.execute(sql`DROP SCHEMA IF EXISTS drizzle CASCADE`);
+  } finally {
+    await database.close();
+  }
+}
+
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -77,12 +88,7 @@ export async function measureMemory(input: {
   timeBoxSeconds: number;
 }): Promise<MemoryFigures> {
   const dataDir = input.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'dockerhub-sync-bench-'));
-  if (input.databaseUrl) {
-    const database = await openDatabase({ url: input.databaseUrl });
-    await database.db.execute(sql`DROP SCHEMA IF EXISTS dockerhub CASCADE`);
-    await database.db.execute(sql`DROP SCHEMA IF EXISTS drizzle CASCADE`);
-    await database.close();
-  }
+  if (input.databaseUrl) await dropSchemas(input.databaseUrl);
   const emulator = await startEmulatorProcess(input.scale, input.seed);
   let peakKb = 0;
   let complete = false;

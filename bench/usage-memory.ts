@@ -16,7 +16,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, rowsOf } from '../src/db/client.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { benchChildEnv } from './env.js';
-import { peakRssKb, stop } from './memory.js';
+import { dropSchemas, peakRssKb, stop } from './memory.js';
 
 export interface UsageMemoryFigures {
   /** Rows of the large report (repositories × tags). */
@@ -37,16 +37,6 @@ const DAY = 86_400_000;
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 const probe = new URL('./heap-probe.ts', import.meta.url).pathname;
 
-async function wipe(url: string): Promise<void> {
-  const database = await openDatabase({ url });
-  try {
-    await database.db.execute(sql`DROP SCHEMA IF EXISTS dockerhub CASCADE`);
-    await database.db.execute(sql`DROP SCHEMA IF EXISTS drizzle CASCADE`);
-  } finally {
-    await database.close();
-  }
-}
-
 async function rowsIn(databaseUrl: string | undefined, dataDir: string | undefined): Promise<number> {
   const database = databaseUrl ? await openDatabase({ url: databaseUrl }) : await openDatabase({ dataDir: dataDir! });
   try {
@@ -66,7 +56,7 @@ export async function measureUsageMemory(input: {
 }): Promise<UsageMemoryFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'dockerhub-sync-usage-bench-'));
   const dataDir = input.databaseUrl ? undefined : join(dir, 'data');
-  if (input.databaseUrl) await wipe(input.databaseUrl);
+  if (input.databaseUrl) await dropSchemas(input.databaseUrl);
   const today = Math.floor(Date.now() / DAY) * DAY;
   const emulator = await startEmulator({ seed: input.seed, scale: 1, epochMs: today });
   try {

@@ -1,11 +1,12 @@
 import { pullUsageReports } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
-import { DATA_API_PATHS, DataApiRefusedError, PULL_USAGE_REPORT_TYPE, dataApiError, reportSchema, reportTypesSchema } from '../hub/data-api.js';
+import { DATA_API_PATHS, DATA_API_REFERENCE, DataApiRefusedError, PULL_USAGE_REPORT_TYPE, dataApiError, reportSchema, reportTypesSchema } from '../hub/data-api.js';
 import { HubResponseError } from '../hub/errors.js';
 import { hubPath } from '../hub/paths.js';
 import type { EndpointDefinition, JobDeclaration, Partition, ProbeAnswer, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { runPageLoop } from '../sync/engine.js';
 import { entitySpec } from '../sync/entities.js';
+import { partitionSlices } from '../sync/partition.js';
 import { formatIssues } from '../hub/schemas.js';
 import { BUILTIN_REQUIREMENTS } from './requirements.js';
 
@@ -14,8 +15,6 @@ import { BUILTIN_REQUIREMENTS } from './requirements.js';
  * so the listing is one request per organization and cadence, and a report downloads once.
  */
 export const PULL_USAGE_JOB: JobDeclaration = { name: 'pull_usage', schedule: '40 * * * *' };
-
-const REFERENCE = 'https://docs.docker.com/reference/api/enterprise-data/latest/';
 
 /** What the listing's cursor keeps: the cadences last listed, or why the organization was refused. */
 export interface ReportListingCursor {
@@ -28,6 +27,13 @@ export interface ReportListingCursor {
 /** The Enterprise Data API client of the credential serving `org` (an organization access token), if any. */
 export function dataClientFor(deps: Pick<SyncDeps, 'clients'>, org: string): HubClient | undefined {
   return deps.clients?.forScope(org).data;
+}
+
+/** The Data API client serving `org`; none is an error naming the endpoint (its slices are only those of organizations with one). */
+export function requireDataClient(deps: Pick<SyncDeps, 'clients'>, org: string, endpoint: string): HubClient {
+  const data = dataClientFor(deps, org);
+  if (!data) throw new Error(`${endpoint}: no organization access token serves ${org} (hub.credentials, kind: oat)`);
+  return data;
 }
 
 const NOT_SERVED = 'the Enterprise Data API takes only an organization access token with Report Read (configure one per organization in hub.credentials, kind: oat)';
@@ -51,8 +57,7 @@ async function organizationsWithDataApi(plan: SyncPlan, deps: SyncDeps): Promise
  */
 async function probeListing(slice: Slice, _plan: SyncPlan, deps: SyncDeps): Promise<ProbeAnswer> {
   const org = slice.params.org ?? '';
-  const data = dataClientFor(deps, org);
-  if (!data) throw new Error(`pull_usage_reports: no organization access token serves ${org} (hub.credentials, kind: oat)`);
+  const data = requireDataClient(deps, org, 'pull_usage_reports');
   const values = { org, report_type: PULL_USAGE_REPORT_TYPE, cadence: 'daily' };
   try {
     const response = await data.request<{ reports?: unknown[] } | undefined>({ path: hubPath(DATA_API_PATHS.reports, values), query: { page_size: 1 }, endpoint: `doctor: pull_usage_reports of ${org}` });
@@ -119,8 +124,7 @@ async function listCadence(run: SliceRun, data: HubClient, org: string, cadence:
 
 async function runListing(run: SliceRun): Promise<void> {
   const org = run.slice.params.org ?? '';
-  const data = dataClientFor(run.deps, org);
-  if (!data) throw new Error(`pull_usage_reports: no organization access token serves ${org} (hub.credentials, kind: oat)`);
+  const data = requireDataClient(run.deps, org, 'pull_usage_reports');
   const previous = await run.getCursor<ReportListingCursor>();
   let cadences: string[];
   try {
@@ -140,12 +144,12 @@ async function runListing(run: SliceRun): Promise<void> {
 export const pullUsageReportsEndpoint: EndpointDefinition = {
   name: 'pull_usage_reports',
   title: 'Pull-usage reports of an organization (Enterprise Data API)',
-  reference: `${REFERENCE}#tag/reports/operation/listReports`,
+  reference: `${DATA_API_REFERENCE}#tag/reports/operation/listReports`,
   tables: ['pull_usage_reports'],
   job: PULL_USAGE_JOB,
   partition,
   template: { path: DATA_API_PATHS.reportTypes, shape: 'object', api: 'data' },
-  slices: async (plan, deps) => (await organizationsWithDataApi(plan, deps)).map((values) => ({ key: values.org!, params: values })),
+  slices: (plan, deps) => partitionSlices(partition, 'pull_usage_reports', plan, deps),
   request: (slice) => ({ path: hubPath(DATA_API_PATHS.reportTypes, { org: slice.params.org ?? '' }), shape: 'object', schema: reportTypesSchema, api: 'data' }),
   run: runListing,
   requires: BUILTIN_REQUIREMENTS.pull_usage_reports!,

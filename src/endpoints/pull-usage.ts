@@ -2,17 +2,15 @@ import type { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { pullUsage, pullUsageLoads } from '../db/schema/index.js';
 import type { HubClient } from '../hub/client.js';
-import { DATA_API_PATHS, DataApiRefusedError, dataApiError, isExpiredLink, reportColumnsSchema, type ReportColumns } from '../hub/data-api.js';
+import { DATA_API_PATHS, DATA_API_REFERENCE, DataApiRefusedError, dataApiError, isExpiredLink, reportColumnsSchema, type ReportColumns } from '../hub/data-api.js';
 import { HubResponseError } from '../hub/errors.js';
 import { hubPath } from '../hub/paths.js';
 import { formatIssues } from '../hub/schemas.js';
 import type { EndpointDefinition, Executor, LastRead, ParentPartition, ProbeAnswer, Slice, SliceRun, SyncDeps, SyncPlan } from '../sync/context.js';
 import { parentSlices } from '../sync/chaining.js';
 import { readReportCsv, ReportRefusedError, type ReportField, type TypedRecord } from '../sync/report-csv.js';
-import { dataClientFor } from './pull-usage-reports.js';
+import { dataClientFor, requireDataClient } from './pull-usage-reports.js';
 import { BUILTIN_REQUIREMENTS } from './requirements.js';
-
-const REFERENCE = 'https://docs.docker.com/reference/api/enterprise-data/latest/';
 
 /** The columns pull_usage cannot do without, as the report's schema must type them. */
 export const PULL_USAGE_COLUMNS: readonly ReportField[] = [
@@ -21,9 +19,10 @@ export const PULL_USAGE_COLUMNS: readonly ReportField[] = [
   { name: 'tag', type: 'string' },
   { name: 'pull_count', type: 'integer' },
 ];
+const PULL_USAGE_COLUMN_NAMES = new Set(PULL_USAGE_COLUMNS.map((c) => c.name));
 
 /** A signed link that expired before it was fetched is asked for again, this many times in all. */
-export const DOWNLOAD_TRIES = 3;
+const DOWNLOAD_TRIES = 3;
 
 type ReportParams = { org: string; report_type: string; cadence: string; date: string };
 
@@ -90,7 +89,7 @@ async function download(run: SliceRun, data: HubClient, params: ReportParams, wh
 }
 
 function rowOf(record: TypedRecord, params: ReportParams, loadedAt: string, what: string) {
-  const extra = Object.fromEntries(Object.entries(record).filter(([name]) => !PULL_USAGE_COLUMNS.some((c) => c.name === name)));
+  const extra = Object.fromEntries(Object.entries(record).filter(([name]) => !PULL_USAGE_COLUMN_NAMES.has(name)));
   const missing = PULL_USAGE_COLUMNS.find((c) => record[c.name] === null || record[c.name] === undefined);
   if (missing) throw new ReportRefusedError(`The ${what} was refused: a record has no ${missing.name}. The report is not loaded; the others are.`);
   return {
@@ -127,7 +126,7 @@ type UsageRow = ReturnType<typeof rowOf>;
  * One row per day, repository and tag: records that repeat one add their pulls to the first (one
  * INSERT cannot touch a row twice). The other columns (`extra`) are the first record's.
  */
-export function addedUp(rows: readonly UsageRow[]): UsageRow[] {
+function addedUp(rows: readonly UsageRow[]): UsageRow[] {
   const byKey = new Map<string, UsageRow>();
   for (const row of rows) {
     const key = JSON.stringify([row.event_date, row.repository, row.tag]);
@@ -139,7 +138,7 @@ export function addedUp(rows: readonly UsageRow[]): UsageRow[] {
 }
 
 /** Rows one INSERT carries: a few hundred (ten parameters each), far below Postgres's 65535. */
-export const INSERT_BATCH = 500;
+const INSERT_BATCH = 500;
 
 /**
  * One report, all of it or nothing: its earlier rows replaced by the file's, in one transaction,
@@ -176,8 +175,7 @@ async function load(run: SliceRun, params: ReportParams, file: { key: string | n
 async function runLoad(run: SliceRun): Promise<void> {
   const params = paramsOf(run);
   const what = `${params.cadence} pull-usage report of ${params.org} for ${params.date}`;
-  const data = dataClientFor(run.deps, params.org);
-  if (!data) throw new Error(`pull_usage: no organization access token serves ${params.org} (hub.credentials, kind: oat)`);
+  const data = requireDataClient(run.deps, params.org, 'pull_usage');
   const file = { key: (run.slice.parent?.key as string | null | undefined) ?? null, size: (run.slice.parent?.size_bytes as number | null | undefined) ?? null };
   const cap = run.deps.config.hub.maxResponseBytes;
   if (file.size !== null && file.size > cap) {
@@ -203,8 +201,7 @@ async function runLoad(run: SliceRun): Promise<void> {
 /** `doctor`'s probe: the schema of the report its parent's probe listed (no download), on the Data API. */
 async function probeSchema(slice: Slice, _plan: SyncPlan, deps: SyncDeps): Promise<ProbeAnswer> {
   const params = paramsOf({ slice } as SliceRun);
-  const data = dataClientFor(deps, params.org);
-  if (!data) throw new Error(`pull_usage: no organization access token serves ${params.org} (hub.credentials, kind: oat)`);
+  const data = requireDataClient(deps, params.org, 'pull_usage');
   try {
     const response = await data.request<unknown>({ path: hubPath(DATA_API_PATHS.schema, params), endpoint: `doctor: schema of the ${params.cadence} pull-usage report of ${params.org} for ${params.date}` });
     return { url: response.url, items: [response.body] };
@@ -221,7 +218,7 @@ async function probeSchema(slice: Slice, _plan: SyncPlan, deps: SyncDeps): Promi
 export const pullUsageEndpoint: EndpointDefinition = {
   name: 'pull_usage',
   title: 'Pulls per repository and tag per day, from the pull-usage reports (Enterprise Data API)',
-  reference: `${REFERENCE}#tag/reports/operation/getReportDownloadURL`,
+  reference: `${DATA_API_REFERENCE}#tag/reports/operation/getReportDownloadURL`,
   tables: ['pull_usage', 'pull_usage_loads'],
   parent: parent.endpoint,
   partition: { parent },

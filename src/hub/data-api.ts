@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import { HubAuthError, HubError, HubPermissionError, type HubErrorInfo } from './errors.js';
 
+/** The API's reference, which the endpoints' `reference` links point into. */
+export const DATA_API_REFERENCE = 'https://docs.docker.com/reference/api/enterprise-data/latest/';
+
 export const DATA_API_PATHS = {
   reportTypes: '/orgs/{org}/reports',
   reports: '/orgs/{org}/reports/{report_type}/{cadence}',
@@ -19,7 +22,7 @@ export const DATA_API_PATHS = {
 export const PULL_USAGE_REPORT_TYPE = 'usage_pulls';
 
 /** A path segment of the API: `^[a-z0-9][a-z0-9_-]*$` (org, type, cadence). */
-export const dataApiSegment = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must match ^[a-z0-9][a-z0-9_-]*$');
+const dataApiSegment = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must match ^[a-z0-9][a-z0-9_-]*$');
 
 export const reportTypesSchema = z.looseObject({
   report_types: z.array(z.looseObject({ ReportType: dataApiSegment, Cadence: dataApiSegment })),
@@ -32,14 +35,13 @@ export const reportSchema = z.looseObject({
   SizeBytes: z.number().int().nonnegative(),
   Key: z.string().min(1),
 });
-export type ReportListing = z.output<typeof reportSchema>;
 
-export const reportFieldSchema = z.looseObject({ name: z.string().min(1), type: z.string().min(1), description: z.string().optional() });
+const reportFieldSchema = z.looseObject({ name: z.string().min(1), type: z.string().min(1), description: z.string().optional() });
 export const reportColumnsSchema = z.looseObject({ category: z.string(), fields: z.array(reportFieldSchema).min(1) });
 export type ReportColumns = z.output<typeof reportColumnsSchema>;
 
 /** What the Data API's 403 means: the organization has no Docker Enterprise, or the token lacks Report Read. */
-export const DATA_API_NEEDS = 'a Docker Enterprise subscription for the organization and an organization access token with the Report Read scope';
+const DATA_API_NEEDS = 'a Docker Enterprise subscription for the organization and an organization access token with the Report Read scope';
 
 /**
  * The Enterprise Data API refused an organization (403): a plan limit or a missing scope, not a

@@ -163,7 +163,7 @@ export class UsageStore {
       sums.set(key, (sums.get(key) ?? 0) + e.count);
     }
     const how = this.corrupted.get(`${org}/${cadence}/${date}`);
-    const header = ['event_date', 'repository', 'tag', 'pull_count'];
+    const header = USAGE_COLUMNS.map((c) => c.name);
     const lines = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).flatMap(([key, count]) => {
       const [repository, tag] = key.split('\u0000') as [string, string];
       if (how !== 'repeated-rows') return [[date, repository, tag, String(count)]];
