@@ -74,10 +74,13 @@ const CORRUPTIONS: Record<ItemKind, Corruption[]> = {
 };
 
 export class Faults {
+  /** Malformed items. */
   private readonly rng: Prng;
+  /** Requests decided so far, per route: the n-th request of a route draws from (seed, route, n). */
+  private readonly decided = new Map<string, number>();
 
   constructor(
-    seedKey: string,
+    private readonly seedKey: string,
     private options: FaultOptions,
   ) {
     this.rng = new Prng(hash32(seedKey, 'faults'));
@@ -91,11 +94,19 @@ export class Faults {
     this.options = { ...this.options, ...change };
   }
 
-  decide(): FaultDecision {
+  /**
+   * The fault of the next request of `route`. Each route counts its own requests, so which ones
+   * fail follows from the seed alone, not from how concurrent requests of other routes interleave
+   * (the same seed fails the same logins on every run).
+   */
+  decide(route: string): FaultDecision {
     const { dropRate, errorRate, latencyMs } = this.options;
-    const drop = dropRate > 0 && this.rng.next() < dropRate;
-    const error = !drop && errorRate > 0 && this.rng.next() < errorRate;
-    return { drop, errorStatus: error ? this.rng.pick([500, 502, 503] as const) : null, latencyMs: Math.max(0, latencyMs) };
+    const n = this.decided.get(route) ?? 0;
+    this.decided.set(route, n + 1);
+    const rng = new Prng(hash32(this.seedKey, 'faults', route, n));
+    const drop = dropRate > 0 && rng.next() < dropRate;
+    const error = !drop && errorRate > 0 && rng.next() < errorRate;
+    return { drop, errorStatus: error ? rng.pick([500, 502, 503] as const) : null, latencyMs: Math.max(0, latencyMs) };
   }
 
   get active(): boolean {

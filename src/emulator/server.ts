@@ -149,7 +149,7 @@ async function admit(
     send(res, 429, headers, JSON.stringify({ detail: 'Rate limit exceeded', error: false }), 'application/json', head);
     return undefined;
   }
-  const fault = faults.decide();
+  const fault = faults.decide(match.kind === 'found' ? match.route.name : match.kind);
   if (fault.drop) {
     req.socket.destroy();
     return undefined;

@@ -48,7 +48,7 @@ describe('Faults', () => {
   it('rolls the same dice for the same seed', () => {
     const roll = () => {
       const faults = new Faults('7', { ...NO_FAULTS, errorRate: 0.3, dropRate: 0.1 });
-      return Array.from({ length: 50 }, () => faults.decide());
+      return Array.from({ length: 50 }, () => faults.decide('repositories.list'));
     };
     const first = roll();
     expect(roll()).toEqual(first);
@@ -56,6 +56,17 @@ describe('Faults', () => {
     expect(first.some((d) => d.drop)).toBe(true);
     expect(first.some((d) => !d.drop && d.errorStatus === null)).toBe(true);
     expect(new Set(first.map((d) => d.errorStatus).filter(Boolean)).size).toBeGreaterThan(1);
+  });
+
+  it('fails the same requests of a route however other routes interleave with it', () => {
+    const logins = (others: number) => {
+      const faults = new Faults('7', { ...NO_FAULTS, errorRate: 0.3, dropRate: 0.1 });
+      return Array.from({ length: 30 }, () => {
+        for (let i = 0; i < others; i++) faults.decide('tags.list');
+        return faults.decide('auth.token');
+      });
+    };
+    expect(logins(0)).toEqual(logins(3));
   });
 
   it('corrupts copies of list items, never the originals, and adds the drift field', () => {
